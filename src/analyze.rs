@@ -1,0 +1,1 @@
+//! The analysis pipeline (in progress).

@@ -1,0 +1,56 @@
+//! Packet sources: saved captures (pcap, pcapng) and, later, live interfaces.
+//!
+//! Every source yields [`Frame`]s, numbered from 1 as Wireshark numbers them,
+//! behind the [`PacketSource`] trait so tests can feed frames from memory.
+
+use crate::time::Ts;
+
+pub mod file;
+pub mod memory;
+
+pub use file::open_path;
+pub use memory::MemorySource;
+
+/// One captured frame, borrowed from the source's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// Frame number, 1-based, counting packet records only (as Wireshark does).
+    pub number: u64,
+    /// Capture timestamp.
+    pub ts: Ts,
+    /// The pcap LINKTYPE_* value of the interface the frame was captured on.
+    pub linktype: u32,
+    /// Length of the packet on the wire (may exceed `data.len()` when snaplen cut it).
+    pub orig_len: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+}
+
+/// A stream of frames.
+pub trait PacketSource {
+    /// The next frame, or `Ok(None)` at the end of the input.
+    ///
+    /// A capture that is cut short mid-record ends with `Ok(None)` and a
+    /// warning in [`PacketSource::warnings`], not with an error.
+    fn next_frame(&mut self) -> Result<Option<Frame<'_>>, SourceError>;
+
+    /// Non-fatal problems met so far (for example a truncated last record,
+    /// with its byte offset).
+    fn warnings(&self) -> &[String];
+
+    /// A short description of the format, e.g. `pcap (microseconds, little-endian)`.
+    fn format(&self) -> String;
+}
+
+/// Why a source could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot open: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a pcap or pcapng capture ({0})")]
+    NotACapture(String),
+    #[error("unsupported format: {0}")]
+    Unsupported(String),
+    #[error("corrupt capture at byte offset {offset}: {reason}")]
+    Corrupt { offset: u64, reason: String },
+}
