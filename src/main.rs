@@ -1,4 +1,197 @@
-fn main() {
-    eprintln!("tcptriage: not built yet");
-    std::process::exit(2);
+//! The `tcptriage` command: a thin layer over the library that turns flags
+//! into a validated configuration, runs the analysis and maps the outcome
+//! to an exit code (0 ran, 1 failures found with --fail-on-failure, 2 bad
+//! usage or unreadable input).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tcptriage::analyze::{Options, analyze};
+use tcptriage::report::{self, Report};
+use tcptriage::source;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcptriage",
+    version,
+    about = "Explain why TCP connections in a packet capture failed or timed out",
+    long_about = "Reads pcap/pcapng captures, follows every TCP connection and gives each one a \
+verdict: ok, firewall_drop, service_down, app_stall, midstream_reset or incomplete, with the \
+frames, times and senders that prove it."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse saved captures (pcap or pcapng); `-` reads standard input.
+    #[command(after_help = "EXAMPLES:
+    tcptriage analyze capture.pcapng
+    tcptriage analyze --format json capture.pcap | jq '.connections[] | select(.verdict != \"ok\")'
+    tcpdump -i eth0 -w - 'tcp or icmp or icmp6' | tcptriage analyze -
+
+EXIT STATUS:
+    0  the analysis ran (whatever it found)
+    1  --fail-on-failure was given and a connection failed
+    2  bad usage, or a capture could not be read")]
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Parser, Debug)]
+struct AnalyzeArgs {
+    /// Capture files (pcap or pcapng); `-` for standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'F', value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Also list connections that are ok (table and ndjson).
+    #[arg(long)]
+    all: bool,
+
+    /// Silence after which a request still unanswered at the end of the
+    /// capture counts as a stall (e.g. 5s, 1500ms, 2.5).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration_ns)]
+    stall_after: i64,
+
+    /// Exit with status 1 when any connection failed (for scripts and CI).
+    #[arg(long)]
+    fail_on_failure: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    /// A table of failed connections, their evidence and a summary.
+    Table,
+    /// One JSON document: {"capture", "connections", "summary"}.
+    Json,
+    /// One JSON object per connection per line.
+    Ndjson,
+}
+
+/// Parses `5s`, `1500ms`, `2m`, `250us` or a plain number of seconds.
+fn parse_duration_ns(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1e6)
+    } else if let Some(n) = s.strip_suffix("us") {
+        (n, 1e3)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1e9)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60e9)
+    } else {
+        (s, 1e9)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (try 5s, 1500ms or 2m)"))?;
+    if !v.is_finite() || v < 0.0 || v * mult > 1e18 {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok((v * mult) as i64)
+}
+
+fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
+fn run_analyze(args: AnalyzeArgs) -> ExitCode {
+    let opts = Options {
+        stall_after_ns: args.stall_after,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut reports: Vec<Report> = Vec::new();
+    let mut unreadable = false;
+    let mut failed = false;
+    for (i, path) in args.files.iter().enumerate() {
+        let name = path.display().to_string();
+        let result =
+            source::open_path(path).and_then(|mut src| analyze(src.as_mut(), &name, &opts));
+        let rep = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = out.flush();
+                eprintln!("tcptriage: {name}: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        for w in &rep.capture.warnings {
+            eprintln!("tcptriage: {name}: warning: {}", report::sanitize(w));
+        }
+        failed |= rep.summary.failed > 0;
+        let written = match args.format {
+            Format::Table => {
+                if i > 0 {
+                    let _ = writeln!(out);
+                }
+                report::write_table(&mut out, &rep, args.all)
+            }
+            Format::Ndjson => report::write_ndjson(&mut out, &rep, args.all),
+            Format::Json => {
+                reports.push(rep);
+                Ok(())
+            }
+        };
+        if let Err(e) = written {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("tcptriage: writing the report: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if args.format == Format::Json
+        && !reports.is_empty()
+        && let Err(e) = report::write_json(&mut out, &reports)
+    {
+        if is_broken_pipe(&e) {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("tcptriage: writing the report: {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = out.flush()
+        && !is_broken_pipe(&e)
+    {
+        eprintln!("tcptriage: writing the report: {e}");
+        return ExitCode::from(2);
+    }
+    if unreadable {
+        ExitCode::from(2)
+    } else if args.fail_on_failure && failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Analyze(args) => run_analyze(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration_ns;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ns("5s"), Ok(5_000_000_000));
+        assert_eq!(parse_duration_ns("1500ms"), Ok(1_500_000_000));
+        assert_eq!(parse_duration_ns("2.5"), Ok(2_500_000_000));
+        assert_eq!(parse_duration_ns("2m"), Ok(120_000_000_000));
+        assert!(parse_duration_ns("soon").is_err());
+        assert!(parse_duration_ns("-1s").is_err());
+    }
 }

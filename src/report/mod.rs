@@ -1,1 +1,306 @@
-//! Report printers (in progress).
+//! Reports: one model ([`Report`]) built from the tracked connections and
+//! their verdicts, and printers over it (table, JSON, NDJSON).
+//!
+//! Field names are stable snake_case and documented in the README.
+
+mod json;
+mod table;
+
+pub use json::{write_json, write_ndjson};
+pub use table::write_table;
+
+use crate::flows::{Connection, Event};
+use crate::time::Ts;
+use crate::verdict::{Confidence, ResetBy, Stage, Verdict, VerdictKind};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Everything known about one capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub capture: CaptureInfo,
+    pub connections: Vec<ConnectionReport>,
+    pub summary: Summary,
+}
+
+/// The capture file itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureInfo {
+    /// The path as given (`-` for standard input).
+    pub file: String,
+    /// e.g. `pcap (microsecond, little-endian)` or `pcapng`.
+    pub format: String,
+    /// Link types seen, by name (e.g. `EN10MB`, `LINUX_SLL2`).
+    pub link_types: Vec<String>,
+    pub first_packet_time: Option<String>,
+    pub last_packet_time: Option<String>,
+    /// From the first to the last packet.
+    pub span_ms: f64,
+    /// Problems with the file that did not stop the analysis.
+    pub warnings: Vec<String>,
+}
+
+/// Stage timings in milliseconds; `null` where the stage never happened.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Timings {
+    /// The SYN that was answered → the first SYN/ACK.
+    pub syn_to_synack_ms: Option<f64>,
+    /// The first SYN/ACK → the client's ACK.
+    pub synack_to_ack_ms: Option<f64>,
+    /// The first SYN → the client's ACK (SYN retries included).
+    pub handshake_ms: Option<f64>,
+    /// The handshake ACK minus the most recent SYN (Wireshark's
+    /// `tcp.analysis.initial_rtt`).
+    pub initial_rtt_ms: Option<f64>,
+    /// The handshake ACK → the client's first payload.
+    pub ack_to_first_data_ms: Option<f64>,
+    /// The client's first payload → the server's first payload.
+    pub time_to_first_byte_ms: Option<f64>,
+    /// The first packet → the last packet of the connection.
+    pub duration_ms: f64,
+    /// The connection's last packet → the end of the capture.
+    pub idle_at_end_ms: f64,
+}
+
+/// One packet cited as evidence.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EvidenceReport {
+    pub frame: u64,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// Milliseconds since the connection's first packet.
+    pub t_ms: f64,
+    pub from: String,
+    pub what: String,
+}
+
+/// One connection, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionReport {
+    pub id: u64,
+    pub client_ip: String,
+    pub client_port: u16,
+    pub server_ip: String,
+    pub server_port: u16,
+    /// No SYN was seen; the client was guessed from the ports.
+    pub client_inferred: bool,
+    pub verdict: VerdictKind,
+    pub stage: Option<Stage>,
+    pub reset_by: Option<ResetBy>,
+    pub blocked_by: Option<String>,
+    pub explanation: Option<String>,
+    pub confidence: Option<Confidence>,
+    pub evidence: Vec<EvidenceReport>,
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+    pub syn_count: u32,
+    pub bytes_c2s: u64,
+    pub bytes_s2c: u64,
+    pub packets_c2s: u64,
+    pub packets_s2c: u64,
+    pub retransmissions_c2s: u32,
+    pub retransmissions_s2c: u32,
+    pub tcp: TcpDetails,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub start_time: String,
+    /// Seconds since the first packet of the capture.
+    pub start_offset_s: f64,
+}
+
+/// Per-direction TCP analysis counters (Wireshark's `tcp.analysis.*`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpDetails {
+    pub fast_retransmissions_c2s: u32,
+    pub fast_retransmissions_s2c: u32,
+    pub spurious_retransmissions_c2s: u32,
+    pub spurious_retransmissions_s2c: u32,
+    pub out_of_order_c2s: u32,
+    pub out_of_order_s2c: u32,
+    pub dup_acks_c2s: u32,
+    pub dup_acks_s2c: u32,
+    pub keep_alives_c2s: u32,
+    pub keep_alives_s2c: u32,
+    pub zero_windows_c2s: u32,
+    pub zero_windows_s2c: u32,
+    pub zero_window_probes_c2s: u32,
+    pub zero_window_probes_s2c: u32,
+    pub fin_c2s: bool,
+    pub fin_s2c: bool,
+    pub rst: Option<RstReport>,
+    pub reused_ports: bool,
+}
+
+/// The first RST of a connection and what identifies its sender.
+#[derive(Debug, Clone, Serialize)]
+pub struct RstReport {
+    pub frame: u64,
+    /// `client` or `server`.
+    pub from: &'static str,
+    pub ttl: u8,
+    pub ip_id: Option<u16>,
+    /// TTL / IP ID of the same side's last packet before the RST.
+    pub prior_ttl: Option<u8>,
+    pub prior_ip_id: Option<u16>,
+}
+
+/// Totals for the capture.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Summary {
+    pub connections: u64,
+    /// Count per verdict; every verdict is present.
+    pub verdicts: BTreeMap<&'static str, u64>,
+    /// Connections that failed (not ok, not incomplete).
+    pub failed: u64,
+    pub packets: u64,
+    pub tcp_packets: u64,
+    pub icmp_errors: u64,
+    /// ICMP errors quoting a connection that is not in the capture.
+    pub icmp_unmatched: u64,
+    /// Decoded packets that are not TCP (UDP, ARP…), by kind.
+    pub other_packets: BTreeMap<&'static str, u64>,
+    /// Packets that could not be decoded, by reason.
+    pub not_decoded: BTreeMap<String, u64>,
+    /// TCP packets whose options were cut by the snaplen (decoded anyway).
+    pub tcp_options_truncated: u64,
+}
+
+fn ms(ns: i64) -> f64 {
+    ns as f64 / 1e6
+}
+
+fn diff(a: Option<Event>, b: Option<Event>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(ms(b.ts.0 - a.ts.0)),
+        _ => None,
+    }
+}
+
+/// The stage timings of a connection.
+pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
+    let c2s = c.c2s();
+    let s2c = c.s2c();
+    let ttfb = match (c2s.first_payload, s2c.first_payload) {
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.0 - a.ts.0)),
+        _ => None,
+    };
+    let first_data = match (c.handshake_ack, c2s.first_payload) {
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.0 - a.ts.0)),
+        _ => None,
+    };
+    Timings {
+        syn_to_synack_ms: diff(c.answered_syn, c.synack),
+        synack_to_ack_ms: diff(c.synack, c.handshake_ack),
+        handshake_ms: if c.synack.is_some() {
+            diff(c.first_syn, c.handshake_ack)
+        } else {
+            None
+        },
+        initial_rtt_ms: c.initial_rtt_ns().map(ms),
+        ack_to_first_data_ms: first_data,
+        time_to_first_byte_ms: ttfb,
+        duration_ms: ms(c.last.ts.0 - c.first.ts.0),
+        idle_at_end_ms: ms(capture_end.0.saturating_sub(c.last.ts.0).max(0)),
+    }
+}
+
+/// Builds the report entry for one connection.
+pub fn connection_report(
+    c: &Connection,
+    v: &Verdict,
+    capture_start: Ts,
+    capture_end: Ts,
+) -> ConnectionReport {
+    let (c2s, s2c) = (c.c2s(), c.s2c());
+    ConnectionReport {
+        id: c.id,
+        client_ip: c.client.0.to_string(),
+        client_port: c.client.1,
+        server_ip: c.server.0.to_string(),
+        server_port: c.server.1,
+        client_inferred: c.client_inferred,
+        verdict: v.kind,
+        stage: v.stage,
+        reset_by: v.reset_by,
+        blocked_by: v.blocked_by.clone(),
+        explanation: if v.explanation.is_empty() {
+            None
+        } else {
+            Some(v.explanation.clone())
+        },
+        confidence: v.confidence,
+        evidence: v
+            .evidence
+            .iter()
+            .map(|e| EvidenceReport {
+                frame: e.frame,
+                time: e.ts.rfc3339(),
+                t_ms: ms(e.ts.0 - c.first.ts.0),
+                from: e.from.clone(),
+                what: e.what.clone(),
+            })
+            .collect(),
+        warnings: v.warnings.clone(),
+        timings: timings(c, capture_end),
+        syn_count: c.syn_count,
+        bytes_c2s: c2s.bytes,
+        bytes_s2c: s2c.bytes,
+        packets_c2s: c2s.packets,
+        packets_s2c: s2c.packets,
+        retransmissions_c2s: c2s.retransmissions,
+        retransmissions_s2c: s2c.retransmissions,
+        tcp: TcpDetails {
+            fast_retransmissions_c2s: c2s.fast_retransmissions,
+            fast_retransmissions_s2c: s2c.fast_retransmissions,
+            spurious_retransmissions_c2s: c2s.spurious_retransmissions,
+            spurious_retransmissions_s2c: s2c.spurious_retransmissions,
+            out_of_order_c2s: c2s.out_of_order,
+            out_of_order_s2c: s2c.out_of_order,
+            dup_acks_c2s: c2s.dup_acks,
+            dup_acks_s2c: s2c.dup_acks,
+            keep_alives_c2s: c2s.keep_alives,
+            keep_alives_s2c: s2c.keep_alives,
+            zero_windows_c2s: c2s.zero_windows,
+            zero_windows_s2c: s2c.zero_windows,
+            zero_window_probes_c2s: c2s.zero_window_probes,
+            zero_window_probes_s2c: s2c.zero_window_probes,
+            fin_c2s: c2s.fin.is_some(),
+            fin_s2c: s2c.fin.is_some(),
+            rst: c.rst.map(|r| RstReport {
+                frame: r.at.frame,
+                from: r.dir.sender(),
+                ttl: r.ttl,
+                ip_id: r.ip_id,
+                prior_ttl: r.prior_ttl,
+                prior_ip_id: r.prior_ip_id,
+            }),
+            reused_ports: c.reused_ports,
+        },
+        first_frame: c.first.frame,
+        last_frame: c.last.frame,
+        start_time: c.first.ts.rfc3339(),
+        start_offset_s: ms(c.first.ts.0 - capture_start.0) / 1000.0,
+    }
+}
+
+/// Replaces control characters (C0, DEL, C1) so that nothing taken from a
+/// packet can drive the terminal.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_escape_sequences() {
+        assert_eq!(
+            sanitize("a\x1b[31mb\x07\u{9b}c"),
+            "a\u{FFFD}[31mb\u{FFFD}\u{FFFD}c"
+        );
+        assert_eq!(sanitize("proxy.golang.org"), "proxy.golang.org");
+    }
+}

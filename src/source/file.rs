@@ -5,5 +5,8 @@ use std::path::Path;
 
 /// Opens a capture file, or standard input for `-`.
 pub fn open_path(path: &Path) -> Result<Box<dyn PacketSource>, SourceError> {
-    Err(SourceError::Unsupported(format!("{}: reader not built yet", path.display())))
+    Err(SourceError::Unsupported(format!(
+        "{}: reader not built yet",
+        path.display()
+    )))
 }

@@ -1,1 +1,166 @@
-//! Verdict rules (in progress).
+//! Verdict rules: every connection gets exactly one verdict, and every
+//! verdict other than `ok` carries a stage, evidence (frame numbers, times,
+//! who sent what), a one-line explanation and a confidence.
+//!
+//! The rules are pure functions of a [`Connection`] and the capture's end
+//! time; they read like the table in the README, in the same order:
+//!
+//! | verdict | stage | rule |
+//! |---|---|---|
+//! | `firewall_drop` | `syn` | SYN answered by ICMP admin-prohibited or port-unreachable |
+//! | `service_down` | `syn` | SYN answered by ICMP host/net unreachable |
+//! | `service_down` | `syn` | SYN answered by RST (nothing listens) |
+//! | `firewall_drop` | `syn` | SYN(s) unanswered for at least 1 s |
+//! | `incomplete` | `syn` | SYN unanswered, capture ended within 1 s |
+//! | `midstream_reset` | phase | RST from the server before a normal close |
+//! | `firewall_drop` | `established` | data retransmitted ≥ 3 times over ≥ 1 s, peer silent |
+//! | `app_stall` | `zero_window` | a receiver's window stayed at zero while data waited |
+//! | `midstream_reset` | phase | server FIN before answering a request |
+//! | `app_stall` | phase | request outstanding, client gave up after ≥ 1 s of silence |
+//! | `app_stall` | phase | request outstanding, capture ended ≥ `stall_after` later |
+//! | `incomplete` | phase | request outstanding, capture ended sooner |
+//! | `ok` | — | everything else (closed normally, or alive/idle at capture end) |
+
+mod rules;
+
+pub use rules::classify;
+
+use crate::time::Ts;
+use serde::Serialize;
+
+/// The outcome of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    Ok,
+    FirewallDrop,
+    ServiceDown,
+    AppStall,
+    MidstreamReset,
+    Incomplete,
+}
+
+impl VerdictKind {
+    pub const ALL: [VerdictKind; 6] = [
+        VerdictKind::Ok,
+        VerdictKind::FirewallDrop,
+        VerdictKind::ServiceDown,
+        VerdictKind::AppStall,
+        VerdictKind::MidstreamReset,
+        VerdictKind::Incomplete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Ok => "ok",
+            VerdictKind::FirewallDrop => "firewall_drop",
+            VerdictKind::ServiceDown => "service_down",
+            VerdictKind::AppStall => "app_stall",
+            VerdictKind::MidstreamReset => "midstream_reset",
+            VerdictKind::Incomplete => "incomplete",
+        }
+    }
+
+    /// A connection that failed (for `--fail-on-failure`): not ok, and not
+    /// merely cut off by the end of the capture.
+    pub fn is_failure(self) -> bool {
+        !matches!(self, VerdictKind::Ok | VerdictKind::Incomplete)
+    }
+}
+
+/// Where in its life the connection failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Connection set-up: SYN sent, no SYN/ACK.
+    Syn,
+    /// After the handshake, at the transport level (path went silent).
+    Established,
+    /// Handshake done, the client has not sent anything yet.
+    AfterHandshake,
+    /// TLS ClientHello sent, no answer.
+    TlsHandshake,
+    /// Request sent, no response byte.
+    AwaitingResponse,
+    /// The response started, then stopped.
+    MidTransfer,
+    /// A receiver advertised a zero window and never reopened it.
+    ZeroWindow,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Syn => "syn",
+            Stage::Established => "established",
+            Stage::AfterHandshake => "after_handshake",
+            Stage::TlsHandshake => "tls_handshake",
+            Stage::AwaitingResponse => "awaiting_response",
+            Stage::MidTransfer => "mid_transfer",
+            Stage::ZeroWindow => "zero_window",
+        }
+    }
+}
+
+/// Which side sent a reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetBy {
+    Client,
+    Server,
+}
+
+/// How sure the rule is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    High,
+    Medium,
+    Low,
+}
+
+/// One packet a human would cite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Frame number, as Wireshark numbers it.
+    pub frame: u64,
+    #[serde(skip)]
+    pub ts: Ts,
+    /// `client`, `server`, or the address of a third party (an ICMP sender).
+    pub from: String,
+    /// What the packet was or showed.
+    pub what: String,
+}
+
+/// The verdict for one connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub kind: VerdictKind,
+    pub stage: Option<Stage>,
+    pub reset_by: Option<ResetBy>,
+    /// For an ICMP reject: who rejected, and with what type/code.
+    pub blocked_by: Option<String>,
+    pub explanation: String,
+    pub confidence: Option<Confidence>,
+    pub evidence: Vec<Evidence>,
+    /// Problems that did not make the connection fail (SYN retries,
+    /// retransmissions, slow answers, guessed client).
+    pub warnings: Vec<String>,
+}
+
+/// What the rules need besides the connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// Timestamp of the capture's last packet.
+    pub capture_end: Ts,
+    /// Silence after which an open connection with a request outstanding is
+    /// a stall (`--stall-after`).
+    pub stall_after_ns: i64,
+}
+
+impl Context {
+    pub const DEFAULT_STALL_AFTER_NS: i64 = 5_000_000_000;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,29 @@
+//! JSON and NDJSON printers.
+
+use super::Report;
+use std::io::{self, Write};
+
+/// Writes one JSON document `{"capture", "connections", "summary"}` per
+/// report; several reports (several files) become a JSON array.
+pub fn write_json(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
+    if reports.len() == 1 {
+        serde_json::to_writer_pretty(&mut *out, &reports[0])?;
+    } else {
+        serde_json::to_writer_pretty(&mut *out, reports)?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes one connection per line (only the failed ones unless `all`).
+pub fn write_ndjson(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
+    for c in report
+        .connections
+        .iter()
+        .filter(|c| all || c.verdict != crate::verdict::VerdictKind::Ok)
+    {
+        serde_json::to_writer(&mut *out, c)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}

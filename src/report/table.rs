@@ -1,0 +1,184 @@
+//! The human report: a table of connections, the evidence behind each
+//! verdict, and a summary.
+
+use super::{ConnectionReport, Report, sanitize};
+use crate::verdict::VerdictKind;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use std::io::{self, Write};
+
+fn opt_ms(v: Option<f64>) -> String {
+    match v {
+        Some(ms) if ms >= 1000.0 => format!("{:.2} s", ms / 1000.0),
+        Some(ms) => format!("{ms:.1} ms"),
+        None => "-".to_string(),
+    }
+}
+
+fn endpoint(ip: &str, port: u16) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
+/// Writes the table (failed connections, or all with `all`), the evidence
+/// for each failed one, and the summary.
+pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
+    let cap = &report.capture;
+    writeln!(out, "{} — {}", sanitize(&cap.file), sanitize(&cap.format))?;
+    for w in &cap.warnings {
+        writeln!(out, "warning: {}", sanitize(w))?;
+    }
+    let rows: Vec<&ConnectionReport> = report
+        .connections
+        .iter()
+        .filter(|c| all || c.verdict != VerdictKind::Ok)
+        .collect();
+    if rows.is_empty() {
+        if report.connections.is_empty() {
+            writeln!(out, "\nNo TCP connections in this capture.")?;
+        } else {
+            writeln!(
+                out,
+                "\nNo failed connections ({} ok; --all lists them).",
+                report.connections.len()
+            )?;
+        }
+    } else {
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec![
+                "id",
+                "client → server",
+                "verdict",
+                "stage",
+                "start",
+                "duration",
+                "SYNs",
+                "handshake RTT",
+                "TTFB",
+                "retrans c→s/s→c",
+                "explanation",
+            ]);
+        for c in &rows {
+            t.add_row(vec![
+                c.id.to_string(),
+                format!(
+                    "{} → {}",
+                    endpoint(&c.client_ip, c.client_port),
+                    endpoint(&c.server_ip, c.server_port)
+                ),
+                c.verdict.as_str().to_string(),
+                c.stage.map(|s| s.as_str()).unwrap_or("-").to_string(),
+                format!("{:.3} s", c.start_offset_s),
+                opt_ms(Some(c.timings.duration_ms)),
+                c.syn_count.to_string(),
+                opt_ms(c.timings.initial_rtt_ms),
+                opt_ms(c.timings.time_to_first_byte_ms),
+                format!("{}/{}", c.retransmissions_c2s, c.retransmissions_s2c),
+                sanitize(
+                    c.explanation
+                        .as_deref()
+                        .or(c.warnings.first().map(|s| s.as_str()))
+                        .unwrap_or(""),
+                ),
+            ]);
+        }
+        writeln!(out)?;
+        writeln!(out, "{t}")?;
+        let failed: Vec<&&ConnectionReport> = rows
+            .iter()
+            .filter(|c| c.verdict != VerdictKind::Ok)
+            .collect();
+        if !failed.is_empty() {
+            writeln!(out, "\nEvidence")?;
+            for c in failed {
+                writeln!(
+                    out,
+                    "  #{} {} {} ({} confidence)",
+                    c.id,
+                    c.verdict.as_str(),
+                    c.stage.map(|s| s.as_str()).unwrap_or("-"),
+                    c.confidence
+                        .map(|c| format!("{c:?}").to_lowercase())
+                        .unwrap_or_default()
+                )?;
+                if let Some(b) = &c.blocked_by {
+                    writeln!(out, "      blocked by {}", sanitize(b))?;
+                }
+                for e in &c.evidence {
+                    writeln!(
+                        out,
+                        "      frame {:>6}  +{:>10.3} ms  {:<7} {}",
+                        e.frame,
+                        e.t_ms,
+                        sanitize(&e.from),
+                        sanitize(&e.what)
+                    )?;
+                }
+                for w in &c.warnings {
+                    writeln!(out, "      warning: {}", sanitize(w))?;
+                }
+            }
+        }
+    }
+    let s = &report.summary;
+    writeln!(out, "\nSummary")?;
+    let verdicts: Vec<String> = VerdictKind::ALL
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {}",
+                s.verdicts.get(k.as_str()).copied().unwrap_or(0),
+                k.as_str()
+            )
+        })
+        .collect();
+    writeln!(
+        out,
+        "  connections  {} ({})",
+        s.connections,
+        verdicts.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  capture      {} → {} ({:.3} s)",
+        cap.first_packet_time.as_deref().unwrap_or("-"),
+        cap.last_packet_time.as_deref().unwrap_or("-"),
+        cap.span_ms / 1000.0
+    )?;
+    writeln!(
+        out,
+        "  packets      {} read, {} TCP, {} ICMP errors{}",
+        s.packets,
+        s.tcp_packets,
+        s.icmp_errors,
+        if s.tcp_options_truncated > 0 {
+            format!(
+                ", {} TCP with options cut by the snaplen",
+                s.tcp_options_truncated
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    if !s.other_packets.is_empty() {
+        let o: Vec<String> = s
+            .other_packets
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        writeln!(out, "  other        {}", o.join(", "))?;
+    }
+    if !s.not_decoded.is_empty() {
+        let o: Vec<String> = s
+            .not_decoded
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        writeln!(out, "  not decoded  {}", o.join(", "))?;
+    }
+    out.flush()
+}

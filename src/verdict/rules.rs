@@ -1,0 +1,750 @@
+//! The rules themselves, in the order of the table in `mod.rs`.
+
+use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind};
+use crate::decode::IcmpErrorKind;
+use crate::flows::{Connection, Dir, Event, RetransKind};
+use crate::time::Ts;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+/// A SYN unanswered for this long was dropped: every common stack retries a
+/// SYN after 1 s (Linux, Windows and macOS initial RTO), so a capture that
+/// saw that much silence saw the drop.
+const SYN_UNANSWERED_NS: i64 = 1_000_000_000;
+/// A client that closes after at least this much silence with a request
+/// outstanding gave up waiting.
+const GIVE_UP_NS: i64 = 1_000_000_000;
+/// Retransmissions of the same unacknowledged data that make a black hole.
+const BLACKHOLE_RETRANS: u32 = 3;
+/// ... spread over at least this long.
+const BLACKHOLE_SPAN_NS: i64 = 1_000_000_000;
+/// A first byte later than this is worth a warning.
+const SLOW_TTFB_NS: i64 = 1_000_000_000;
+
+/// Classifies one connection.
+pub fn classify(c: &Connection, ctx: &Context) -> Verdict {
+    let mut v = handshake_rules(c, ctx).unwrap_or_else(|| established_rules(c, ctx));
+    v.warnings = warnings(c, &v);
+    v
+}
+
+fn verdict(kind: VerdictKind, stage: Option<Stage>, confidence: Confidence) -> Verdict {
+    Verdict {
+        kind,
+        stage,
+        reset_by: None,
+        blocked_by: None,
+        explanation: String::new(),
+        confidence: Some(confidence),
+        evidence: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+fn ok() -> Verdict {
+    Verdict {
+        kind: VerdictKind::Ok,
+        stage: None,
+        reset_by: None,
+        blocked_by: None,
+        explanation: String::new(),
+        confidence: None,
+        evidence: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+fn ev(at: Event, from: &str, what: impl Into<String>) -> Evidence {
+    Evidence {
+        frame: at.frame,
+        ts: at.ts,
+        from: from.to_string(),
+        what: what.into(),
+    }
+}
+
+/// `10.0.0.1:80` or `[fd77::1]:80`.
+pub fn endpoint(e: (IpAddr, u16)) -> String {
+    match e.0 {
+        IpAddr::V4(a) => format!("{}:{}", a, e.1),
+        IpAddr::V6(a) => format!("[{}]:{}", a, e.1),
+    }
+}
+
+/// A duration for people: `12.3 ms`, `1.50 s`.
+pub fn human_ns(ns: i64) -> String {
+    if ns.abs() < 1_000_000_000 {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", ns as f64 / 1e9)
+    }
+}
+
+fn since(a: Ts, b: Ts) -> i64 {
+    b.0.saturating_sub(a.0)
+}
+
+fn frames(list: &[Event]) -> String {
+    let mut s = String::new();
+    for (i, e) in list.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "{}", e.frame);
+    }
+    s
+}
+
+/// All SYNs the client sent, as events (first, retries and last).
+fn syn_events(c: &Connection) -> Vec<Event> {
+    let mut v = Vec::new();
+    if let Some(s) = c.first_syn {
+        v.push(s);
+    }
+    for (e, _) in &c.c2s().retrans_frames {
+        if c.synack.is_none_or(|sa| e.ts <= sa.ts) && Some(*e) != c.first_syn && is_syn_time(c, *e)
+        {
+            v.push(*e);
+        }
+    }
+    if let Some(l) = c.last_syn
+        && !v.contains(&l)
+    {
+        v.push(l);
+    }
+    v
+}
+
+fn is_syn_time(c: &Connection, e: Event) -> bool {
+    // Retransmissions before any client payload and before the handshake
+    // completed are SYN retries.
+    c.handshake_ack.is_none_or(|a| e.ts < a.ts) && c.c2s().first_payload.is_none_or(|p| e.ts < p.ts)
+}
+
+fn icmp_desc(kind: IcmpErrorKind) -> &'static str {
+    match kind {
+        IcmpErrorKind::NetUnreachable => "network unreachable",
+        IcmpErrorKind::HostUnreachable => "host unreachable",
+        IcmpErrorKind::ProtocolUnreachable => "protocol unreachable",
+        IcmpErrorKind::PortUnreachable => "port unreachable",
+        IcmpErrorKind::AdminProhibited => "administratively prohibited",
+        IcmpErrorKind::FragmentationNeeded => "fragmentation needed / packet too big",
+        IcmpErrorKind::TimeExceeded => "time exceeded",
+        IcmpErrorKind::OtherUnreachable => "destination unreachable",
+    }
+}
+
+/// Rules for a connection whose SYN got no SYN/ACK.
+fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
+    let first_syn = c.first_syn?;
+    if c.synack.is_some() || c.s2c().first_payload.is_some() {
+        return None;
+    }
+    let server = endpoint(c.server);
+    let syns = syn_events(c);
+    let n = c.syn_count;
+    let tries = if n > 1 {
+        format!("{n} SYNs")
+    } else {
+        "SYN".to_string()
+    };
+
+    // An ICMP error quoting the SYN.
+    if let Some(icmp) = c.icmp {
+        let (kind, why) = match icmp.kind {
+            IcmpErrorKind::AdminProhibited => (
+                Some(VerdictKind::FirewallDrop),
+                "a firewall REJECT rule".to_string(),
+            ),
+            IcmpErrorKind::PortUnreachable => (
+                Some(VerdictKind::FirewallDrop),
+                "a firewall REJECT rule (a real TCP stack answers a closed port with RST, not ICMP)"
+                    .to_string(),
+            ),
+            IcmpErrorKind::HostUnreachable | IcmpErrorKind::NetUnreachable => (
+                Some(VerdictKind::ServiceDown),
+                "the host is gone or unroutable".to_string(),
+            ),
+            IcmpErrorKind::ProtocolUnreachable | IcmpErrorKind::OtherUnreachable => (
+                Some(VerdictKind::FirewallDrop),
+                "the path refuses it".to_string(),
+            ),
+            IcmpErrorKind::FragmentationNeeded | IcmpErrorKind::TimeExceeded => (None, String::new()),
+        };
+        if let Some(kind) = kind {
+            let proto = if icmp.v6 { "ICMPv6" } else { "ICMP" };
+            let mut v = verdict(kind, Some(Stage::Syn), Confidence::High);
+            if !icmp.quotes_syn {
+                v.confidence = Some(Confidence::Medium);
+            }
+            v.blocked_by = Some(format!(
+                "{} ({} type {} code {}: {})",
+                icmp.sender,
+                proto,
+                icmp.icmp_type,
+                icmp.code,
+                icmp_desc(icmp.kind)
+            ));
+            v.explanation = format!(
+                "{tries} to {server} answered by {proto} {} from {} after {} (frame {}): {why}",
+                icmp_desc(icmp.kind),
+                icmp.sender,
+                human_ns(since(c.last_syn.unwrap_or(first_syn).ts, icmp.at.ts)),
+                icmp.at.frame
+            );
+            for s in &syns {
+                v.evidence.push(ev(*s, "client", "SYN"));
+            }
+            v.evidence.push(ev(
+                icmp.at,
+                &icmp.sender.to_string(),
+                format!(
+                    "{proto} type {} code {} ({}) quoting the SYN",
+                    icmp.icmp_type,
+                    icmp.code,
+                    icmp_desc(icmp.kind)
+                ),
+            ));
+            return Some(v);
+        }
+    }
+
+    // The server (or something with its address) answered with RST.
+    if let Some(rst) = c.rst.filter(|r| r.dir == Dir::ServerToClient) {
+        let acks_syn = rst.flags.ack() && c.c2s().isn.is_some_and(|isn| isn.plus(1).0 == rst.ack);
+        let conf = if acks_syn {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        let mut v = verdict(VerdictKind::ServiceDown, Some(Stage::Syn), conf);
+        v.reset_by = Some(ResetBy::Server);
+        let answered = c.last_syn.unwrap_or(first_syn);
+        v.explanation = format!(
+            "{tries} to {server} answered by {} after {} (frame {}): nothing listens on port {} (connection refused)",
+            if rst.flags.ack() { "RST/ACK" } else { "RST" },
+            human_ns(since(answered.ts, rst.at.ts)),
+            rst.at.frame,
+            c.server.1
+        );
+        for s in &syns {
+            v.evidence.push(ev(*s, "client", "SYN"));
+        }
+        v.evidence.push(ev(
+            rst.at,
+            "server",
+            format!(
+                "{} (TTL {}{})",
+                if rst.flags.ack() { "RST/ACK" } else { "RST" },
+                rst.ttl,
+                rst.ip_id
+                    .map(|id| format!(", IP ID {id}"))
+                    .unwrap_or_default()
+            ),
+        ));
+        return Some(v);
+    }
+
+    let last_syn = c.last_syn.unwrap_or(first_syn);
+    let waited = since(first_syn.ts, ctx.capture_end);
+    let quiet_after_last = since(last_syn.ts, ctx.capture_end);
+    if waited >= SYN_UNANSWERED_NS {
+        let conf = match n {
+            0 | 1 => Confidence::Low,
+            2 => Confidence::Medium,
+            _ => Confidence::High,
+        };
+        let mut v = verdict(VerdictKind::FirewallDrop, Some(Stage::Syn), conf);
+        let span = since(first_syn.ts, last_syn.ts);
+        let mut e = if n > 1 {
+            format!(
+                "{n} SYNs to {server} over {} (frames {}) got no SYN/ACK, RST or ICMP: the SYNs are silently dropped (firewall or black hole)",
+                human_ns(span),
+                frames(&syns)
+            )
+        } else {
+            format!(
+                "SYN to {server} (frame {}) got no SYN/ACK, RST or ICMP in {}: silently dropped (firewall or black hole)",
+                first_syn.frame,
+                human_ns(waited)
+            )
+        };
+        if c.c2s().fin.is_some() || c.rst.is_some() {
+            e.push_str("; the client then aborted");
+        } else if quiet_after_last >= 2 * SYN_UNANSWERED_NS {
+            let _ = write!(
+                e,
+                "; the client gave up (no retry in the last {})",
+                human_ns(quiet_after_last)
+            );
+        }
+        v.explanation = e;
+        for (i, s) in syns.iter().enumerate() {
+            let what = if i == 0 {
+                "SYN".to_string()
+            } else {
+                format!("SYN retry {} (+{})", i, human_ns(since(first_syn.ts, s.ts)))
+            };
+            v.evidence.push(ev(*s, "client", what));
+        }
+        return Some(v);
+    }
+    let mut v = verdict(
+        VerdictKind::Incomplete,
+        Some(Stage::Syn),
+        Confidence::Medium,
+    );
+    v.explanation = format!(
+        "capture ended {} after the SYN to {server} (frame {}): too soon to tell whether it would be answered",
+        human_ns(waited),
+        first_syn.frame
+    );
+    v.evidence.push(ev(first_syn, "client", "SYN"));
+    Some(v)
+}
+
+/// The application phase of an established connection at time `t`.
+fn phase_at(c: &Connection, t: Ts) -> Stage {
+    let client_data = c.c2s().first_payload.filter(|e| e.ts <= t);
+    let server_progress = server_progress(c).filter(|e| e.ts <= t);
+    match (client_data, server_progress) {
+        (None, None) => Stage::AfterHandshake,
+        (Some(_), None) if c.client_hello => Stage::TlsHandshake,
+        (Some(_), None) => Stage::AwaitingResponse,
+        (_, Some(sp)) => {
+            let last_req = c.c2s().last_new_payload.filter(|e| e.ts <= t);
+            match last_req {
+                Some(r) if r.ts > sp.ts => Stage::AwaitingResponse,
+                _ => Stage::MidTransfer,
+            }
+        }
+    }
+}
+
+/// The last sign of the server sending data: its last new payload, or (when
+/// only the client's side is visible) the client's ACK moving forward.
+fn server_progress(c: &Connection) -> Option<Event> {
+    let payload = c.s2c().last_new_payload;
+    let acked = c.c2s().ack_advanced;
+    match (payload, acked) {
+        (Some(p), Some(a)) => Some(if a.ts > p.ts { a } else { p }),
+        (p, a) => p.or(a),
+    }
+}
+
+/// When the client started waiting: its last new payload, or the server's
+/// last progress, whichever is later.
+fn last_progress(c: &Connection) -> Option<Event> {
+    let a = c.c2s().last_new_payload;
+    let b = server_progress(c);
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if x.ts >= y.ts { x } else { y }),
+        (x, y) => x.or(y),
+    }
+}
+
+fn describe_wait(stage: Stage) -> &'static str {
+    match stage {
+        Stage::TlsHandshake => "ClientHello",
+        _ => "request",
+    }
+}
+
+fn stall_explanation(c: &Connection, stage: Stage, waited: i64, end: &str) -> String {
+    let req = c.c2s().last_new_payload.or(c.c2s().first_payload);
+    let server = endpoint(c.server);
+    match stage {
+        Stage::TlsHandshake => format!(
+            "TLS ClientHello to {server} sent at frame {}; no ServerHello in {}; {end}",
+            req.map(|e| e.frame).unwrap_or(0),
+            human_ns(waited)
+        ),
+        Stage::AwaitingResponse => {
+            let acked = c
+                .s2c()
+                .ack_advanced
+                .filter(|a| req.is_some_and(|r| a.ts >= r.ts))
+                .map(|a| format!(", ACKed by the server at frame {}", a.frame))
+                .unwrap_or_default();
+            format!(
+                "request to {server} sent at frame {}{acked}; no response byte in {}; {end}",
+                req.map(|e| e.frame).unwrap_or(0),
+                human_ns(waited)
+            )
+        }
+        Stage::MidTransfer => format!(
+            "the response from {server} started, then stopped for {}; {end}",
+            human_ns(waited)
+        ),
+        _ => format!(
+            "connection to {server} idle for {}; {end}",
+            human_ns(waited)
+        ),
+    }
+}
+
+fn close_event(c: &Connection, dir: Dir) -> Option<(Event, &'static str)> {
+    let fin = c.dirs[dir.index()].fin.map(|e| (e, "FIN"));
+    let rst = c.rst.filter(|r| r.dir == dir).map(|r| (r.at, "RST"));
+    match (fin, rst) {
+        (Some(f), Some(r)) => Some(if r.0.ts < f.0.ts { r } else { f }),
+        (f, r) => f.or(r),
+    }
+}
+
+fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
+    let server = endpoint(c.server);
+    let client_close = close_event(c, Dir::ClientToServer);
+    let server_fin = c.s2c().fin;
+    let before = |a: Option<Event>, b: Option<Event>| match (a, b) {
+        (Some(x), Some(y)) => x.ts < y.ts || (x.ts == y.ts && x.frame < y.frame),
+        (Some(_), None) => true,
+        _ => false,
+    };
+
+    // A. The server reset the connection before any normal close.
+    if let Some(rst) = c.rst.filter(|r| r.dir == Dir::ServerToClient) {
+        let client_closed_first = before(client_close.map(|x| x.0), Some(rst.at));
+        let server_fin_first = before(server_fin, Some(rst.at));
+        if !client_closed_first && !server_fin_first {
+            let stage = phase_at(c, rst.at.ts);
+            let mut v = verdict(VerdictKind::MidstreamReset, Some(stage), Confidence::High);
+            v.reset_by = Some(ResetBy::Server);
+            let what = match stage {
+                Stage::MidTransfer => format!(
+                    "in the middle of the response, after {} bytes from the server",
+                    c.s2c().bytes
+                ),
+                Stage::AwaitingResponse => "while the client awaited a response".to_string(),
+                Stage::TlsHandshake => "in answer to the TLS ClientHello".to_string(),
+                _ => "before the client sent anything".to_string(),
+            };
+            let since_hs = c
+                .handshake_ack
+                .map(|h| format!(", {} after the handshake", human_ns(since(h.ts, rst.at.ts))))
+                .unwrap_or_default();
+            let mut e = format!(
+                "{server} reset the connection (RST, frame {}) {what}{since_hs}",
+                rst.at.frame
+            );
+            if let Some(p) = rst.prior_ttl
+                && p != rst.ttl
+            {
+                let _ = write!(
+                    e,
+                    "; its TTL {} differs from the server's earlier packets ({p}), so a middlebox may have injected it",
+                    rst.ttl
+                );
+                v.confidence = Some(Confidence::Medium);
+            }
+            v.explanation = e;
+            if let Some(h) = c.handshake_ack {
+                v.evidence
+                    .push(ev(h, "client", "ACK completing the handshake"));
+            }
+            if let Some(p) = c.c2s().first_payload {
+                v.evidence.push(ev(p, "client", "first request data"));
+            }
+            if let Some(p) = c.s2c().first_payload {
+                v.evidence.push(ev(p, "server", "first response data"));
+            }
+            v.evidence.push(ev(
+                rst.at,
+                "server",
+                format!(
+                    "{} (TTL {}{}{})",
+                    if rst.flags.ack() { "RST/ACK" } else { "RST" },
+                    rst.ttl,
+                    rst.ip_id
+                        .map(|id| format!(", IP ID {id}"))
+                        .unwrap_or_default(),
+                    rst.prior_ttl
+                        .map(|p| format!("; earlier server packets TTL {p}"))
+                        .unwrap_or_default()
+                ),
+            ));
+            return v;
+        }
+    }
+
+    // B. Data retransmitted again and again, never acknowledged.
+    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+        let st = &c.dirs[dir.index()];
+        let peer = &c.dirs[dir.reverse().index()];
+        let Some(since_ev) = st.unacked_since else {
+            continue;
+        };
+        let retrans: Vec<Event> = st
+            .retrans_frames
+            .iter()
+            .filter(|(e, k)| e.ts >= since_ev.ts && *k == RetransKind::Retransmission)
+            .map(|(e, _)| *e)
+            .collect();
+        let last = retrans.last().copied();
+        let span = last.map(|l| since(since_ev.ts, l.ts)).unwrap_or(0);
+        if st.retrans_while_unacked >= BLACKHOLE_RETRANS && span >= BLACKHOLE_SPAN_NS {
+            let peer_silent = peer.last_packet.is_none_or(|p| p.ts <= since_ev.ts);
+            let conf = if peer_silent {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            let mut v = verdict(VerdictKind::FirewallDrop, Some(Stage::Established), conf);
+            let who = dir.sender();
+            let peer_name = dir.reverse().sender();
+            v.explanation = format!(
+                "after the handshake, the {who}'s data (frame {}) was retransmitted {} times over {} and never acknowledged{}: the path went silent (firewall state-table timeout or MTU black hole)",
+                since_ev.frame,
+                st.retrans_while_unacked,
+                human_ns(span),
+                if peer_silent {
+                    format!("; the {peer_name} sent nothing more")
+                } else {
+                    String::new()
+                }
+            );
+            if let Some(h) = c.handshake_ack {
+                v.evidence
+                    .push(ev(h, "client", "ACK completing the handshake"));
+            }
+            v.evidence
+                .push(ev(since_ev, who, "data, never acknowledged"));
+            for (i, r) in retrans.iter().enumerate() {
+                v.evidence.push(ev(
+                    *r,
+                    who,
+                    format!(
+                        "retransmission {} (+{})",
+                        i + 1,
+                        human_ns(since(since_ev.ts, r.ts))
+                    ),
+                ));
+            }
+            if let Some(p) = peer.last_packet {
+                v.evidence.push(ev(
+                    p,
+                    peer_name,
+                    format!("last packet from the {peer_name}"),
+                ));
+            }
+            return v;
+        }
+    }
+
+    // C. A receiver closed its window and never reopened it.
+    let end_ts = client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
+    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+        let st = &c.dirs[dir.index()];
+        let peer = &c.dirs[dir.reverse().index()];
+        let Some(z) = st.zero_window_since else {
+            continue;
+        };
+        let stuck = since(z.ts, end_ts);
+        let threshold = if client_close.is_some() {
+            GIVE_UP_NS
+        } else {
+            ctx.stall_after_ns
+        };
+        if stuck >= threshold && peer.bytes > 0 {
+            let mut v = verdict(
+                VerdictKind::AppStall,
+                Some(Stage::ZeroWindow),
+                Confidence::High,
+            );
+            let who = dir.sender();
+            let peer_name = dir.reverse().sender();
+            let end = match client_close {
+                Some((e, kind)) => format!("the client gave up ({kind}, frame {})", e.frame),
+                None => "still closed at the end of the capture".to_string(),
+            };
+            v.explanation = format!(
+                "the {who} advertised a zero window at frame {} and never reopened it for {} while the {peer_name} had data to send ({} probes): the receiving application stopped reading; {end}",
+                z.frame,
+                human_ns(stuck),
+                peer.zero_window_probes
+            );
+            v.evidence.push(ev(z, who, "zero window"));
+            if let Some(p) = peer.last_packet {
+                v.evidence
+                    .push(ev(p, peer_name, "last packet (probe or data)"));
+            }
+            if let Some((e, kind)) = client_close {
+                v.evidence.push(ev(e, "client", kind));
+            }
+            return v;
+        }
+    }
+
+    // D. The server closed (FIN) before answering a request.
+    if let Some(fin) = server_fin
+        && !before(client_close.map(|x| x.0), Some(fin))
+    {
+        let stage = phase_at(c, fin.ts);
+        if matches!(stage, Stage::AwaitingResponse | Stage::TlsHandshake)
+            && c.s2c().first_payload.is_none()
+        {
+            let mut v = verdict(VerdictKind::MidstreamReset, Some(stage), Confidence::Medium);
+            v.reset_by = Some(ResetBy::Server);
+            v.explanation = format!(
+                "{server} closed the connection (FIN, frame {}) without answering the {}",
+                fin.frame,
+                describe_wait(stage)
+            );
+            if let Some(p) = c.c2s().first_payload {
+                v.evidence.push(ev(p, "client", describe_wait(stage)));
+            }
+            v.evidence.push(ev(fin, "server", "FIN"));
+            return v;
+        }
+    }
+
+    // E/F. A request left waiting: the client gave up, or the capture ended.
+    let end = client_close.filter(|(e, _)| !before(server_fin, Some(*e)));
+    let t_end = end.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
+    let stage = phase_at(c, t_end);
+    let outstanding = matches!(stage, Stage::AwaitingResponse | Stage::TlsHandshake);
+    if outstanding && (end.is_some() || (server_fin.is_none() && c.rst.is_none())) {
+        let waited = last_progress(c).map(|p| since(p.ts, t_end)).unwrap_or(0);
+        match end {
+            Some((e, kind)) if waited >= GIVE_UP_NS => {
+                let conf = if waited >= ctx.stall_after_ns {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                };
+                let mut v = verdict(VerdictKind::AppStall, Some(stage), conf);
+                v.explanation = stall_explanation(
+                    c,
+                    stage,
+                    waited,
+                    &format!("the client gave up ({kind}, frame {})", e.frame),
+                );
+                push_wait_evidence(c, &mut v, stage);
+                v.evidence
+                    .push(ev(e, "client", format!("{kind}: the client gives up")));
+                return v;
+            }
+            Some(_) => {}
+            None if waited >= ctx.stall_after_ns => {
+                let mut v = verdict(VerdictKind::AppStall, Some(stage), Confidence::Medium);
+                v.explanation =
+                    stall_explanation(c, stage, waited, "still waiting when the capture ended");
+                push_wait_evidence(c, &mut v, stage);
+                return v;
+            }
+            None => {
+                let mut v = verdict(VerdictKind::Incomplete, Some(stage), Confidence::Medium);
+                v.explanation = format!(
+                    "capture ended {} after the {} to {server}, before the stall threshold ({}): the answer may still have come",
+                    human_ns(waited),
+                    describe_wait(stage),
+                    human_ns(ctx.stall_after_ns)
+                );
+                push_wait_evidence(c, &mut v, stage);
+                return v;
+            }
+        }
+    }
+
+    ok()
+}
+
+fn push_wait_evidence(c: &Connection, v: &mut Verdict, stage: Stage) {
+    if let Some(h) = c.handshake_ack {
+        v.evidence
+            .push(ev(h, "client", "ACK completing the handshake"));
+    }
+    if let Some(p) = c.c2s().last_new_payload.or(c.c2s().first_payload) {
+        v.evidence.push(ev(p, "client", describe_wait(stage)));
+    }
+    if let Some(a) = c.s2c().ack_advanced {
+        v.evidence.push(ev(
+            a,
+            "server",
+            format!("ACK of the {}", describe_wait(stage)),
+        ));
+    }
+    if let Some(sp) = c.s2c().last_new_payload {
+        v.evidence.push(ev(sp, "server", "last response data"));
+    }
+}
+
+fn warnings(c: &Connection, v: &Verdict) -> Vec<String> {
+    let mut w = Vec::new();
+    if c.client_inferred {
+        w.push(
+            "capture started mid-connection: client and server guessed from the ports".to_string(),
+        );
+    }
+    if c.syn_count > 1 && c.synack.is_some() {
+        w.push(format!(
+            "SYN sent {} times before the SYN/ACK (handshake took {})",
+            c.syn_count,
+            c.handshake_ack
+                .zip(c.first_syn)
+                .map(|(a, s)| human_ns(since(s.ts, a.ts)))
+                .unwrap_or_else(|| "?".into())
+        ));
+    }
+    let (rc, rs) = (c.c2s().retransmissions, c.s2c().retransmissions);
+    let syn_retries = if c.synack.is_some() {
+        c.syn_count.saturating_sub(1)
+    } else {
+        0
+    };
+    let data_rc = rc.saturating_sub(syn_retries);
+    if v.kind == VerdictKind::Ok && (data_rc > 0 || rs > 0) {
+        let pk = c.c2s().packets + c.s2c().packets;
+        let heavy = u64::from(data_rc + rs) * 10 >= pk.max(1);
+        w.push(format!(
+            "{}{} retransmissions client→server, {} server→client",
+            if heavy { "heavy loss: " } else { "" },
+            data_rc,
+            rs
+        ));
+    }
+    if let (Some(req), Some(resp)) = (c.c2s().first_payload, c.s2c().first_payload) {
+        let ttfb = since(req.ts, resp.ts);
+        if ttfb >= SLOW_TTFB_NS {
+            w.push(format!(
+                "slow response: first byte {} after the request",
+                human_ns(ttfb)
+            ));
+        }
+    }
+    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+        let st = &c.dirs[dir.index()];
+        if st.zero_windows > 0 && v.stage != Some(Stage::ZeroWindow) {
+            w.push(format!(
+                "the {} advertised a zero window {} time(s){}",
+                dir.sender(),
+                st.zero_windows,
+                if st.zero_window_since.is_none() {
+                    " and reopened it"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    if v.kind == VerdictKind::Ok
+        && let Some(rst) = c.rst
+    {
+        w.push(format!(
+            "closed with an RST from the {} (frame {})",
+            rst.dir.sender(),
+            rst.at.frame
+        ));
+    }
+    if let Some(icmp) = c.icmp
+        && v.blocked_by.is_none()
+    {
+        w.push(format!(
+            "ICMP {} from {} (frame {})",
+            icmp_desc(icmp.kind),
+            icmp.sender,
+            icmp.at.frame
+        ));
+    }
+    w
+}

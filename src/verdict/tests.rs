@@ -1,0 +1,517 @@
+//! Rule tests on hand-built segment sequences, one per situation, with
+//! explicit capture times (smoltcp style). The real-packet tests live in
+//! `tests/`.
+
+use super::*;
+use crate::decode::{
+    IcmpError, IcmpErrorKind, IpInfo, QuotedTcp, TcpFlags, TcpOptions, TcpSegment,
+};
+use crate::flows::{Connection, Event, FlowTable};
+use std::net::{IpAddr, Ipv4Addr};
+
+const S: u8 = TcpFlags::SYN;
+const A: u8 = TcpFlags::ACK;
+const F: u8 = TcpFlags::FIN;
+const R: u8 = TcpFlags::RST;
+const P: u8 = TcpFlags::PSH;
+
+const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 1, 2));
+const SERVER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 2, 20));
+const ROUTER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 77, 1, 1));
+const CPORT: u16 = 40000;
+const SPORT: u16 = 80;
+const CISN: u32 = 1000;
+const SISN: u32 = 5000;
+
+static HELLO: [u8; 8] = [0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00];
+static GET: [u8; 4] = *b"GET ";
+
+struct Sim {
+    table: FlowTable,
+    frame: u64,
+    end_ms: f64,
+}
+
+fn ts(ms: f64) -> Ts {
+    Ts(1_700_000_000_000_000_000 + (ms * 1e6) as i64)
+}
+
+impl Sim {
+    fn new() -> Sim {
+        Sim {
+            table: FlowTable::new(),
+            frame: 0,
+            end_ms: 0.0,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn seg(
+        &mut self,
+        from_client: bool,
+        ms: f64,
+        flags: u8,
+        seq: u32,
+        ack: u32,
+        len: u32,
+        win: u16,
+        payload: &[u8],
+    ) {
+        self.frame += 1;
+        self.end_ms = self.end_ms.max(ms);
+        let (src, dst, sp, dp, ttl) = if from_client {
+            (CLIENT, SERVER, CPORT, SPORT, 64)
+        } else {
+            (SERVER, CLIENT, SPORT, CPORT, 62)
+        };
+        let seg = TcpSegment {
+            ip: IpInfo {
+                src,
+                dst,
+                ttl,
+                ip_id: Some(self.frame as u16),
+            },
+            src_port: sp,
+            dst_port: dp,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window: win,
+            options: TcpOptions::default(),
+            payload_len: len,
+            payload,
+            options_truncated: false,
+        };
+        self.table.on_tcp(
+            &seg,
+            Event {
+                frame: self.frame,
+                ts: ts(ms),
+            },
+        );
+    }
+
+    fn c(&mut self, ms: f64, flags: u8, seq: u32, ack: u32, len: u32) {
+        self.seg(true, ms, flags, seq, ack, len, 64240, &[]);
+    }
+    fn s(&mut self, ms: f64, flags: u8, seq: u32, ack: u32, len: u32) {
+        self.seg(false, ms, flags, seq, ack, len, 65160, &[]);
+    }
+
+    fn handshake(&mut self, t: f64) {
+        self.c(t, S, CISN, 0, 0);
+        self.s(t + 10.0, S | A, SISN, CISN + 1, 0);
+        self.c(t + 20.0, A, CISN + 1, SISN + 1, 0);
+    }
+
+    fn icmp(&mut self, ms: f64, kind: IcmpErrorKind, t: u8, code: u8) {
+        self.frame += 1;
+        self.end_ms = self.end_ms.max(ms);
+        let err = IcmpError {
+            ip: IpInfo {
+                src: ROUTER,
+                dst: CLIENT,
+                ttl: 64,
+                ip_id: None,
+            },
+            v6: false,
+            icmp_type: t,
+            code,
+            kind,
+            quoted: QuotedTcp {
+                src: CLIENT,
+                dst: SERVER,
+                src_port: CPORT,
+                dst_port: SPORT,
+                seq: Some(CISN),
+            },
+        };
+        self.table.on_icmp(
+            &err,
+            Event {
+                frame: self.frame,
+                ts: ts(ms),
+            },
+        );
+    }
+
+    fn verdicts(&self, end_ms: f64) -> Vec<(Connection, Verdict)> {
+        let ctx = Context {
+            capture_end: ts(end_ms.max(self.end_ms)),
+            stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
+        };
+        self.table
+            .connections()
+            .iter()
+            .map(|c| (c.clone(), classify(c, &ctx)))
+            .collect()
+    }
+
+    fn one(&self, end_ms: f64) -> (Connection, Verdict) {
+        let mut v = self.verdicts(end_ms);
+        assert_eq!(v.len(), 1, "expected one connection");
+        v.remove(0)
+    }
+}
+
+#[test]
+fn syn_retries_unanswered_are_a_firewall_drop() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    s.c(1000.0, S, CISN, 0, 0);
+    s.c(3000.0, S, CISN, 0, 0);
+    s.c(7000.0, S, CISN, 0, 0);
+    let (c, v) = s.one(15000.0);
+    assert_eq!(v.kind, VerdictKind::FirewallDrop);
+    assert_eq!(v.stage, Some(Stage::Syn));
+    assert_eq!(v.confidence, Some(Confidence::High));
+    assert_eq!(c.syn_count, 4);
+    assert_eq!(
+        c.c2s().retransmissions,
+        3,
+        "SYN retries are retransmissions, as in Wireshark"
+    );
+    let frames: Vec<u64> = v.evidence.iter().map(|e| e.frame).collect();
+    assert_eq!(frames, vec![1, 2, 3, 4]);
+    assert!(v.explanation.contains("4 SYNs"), "{}", v.explanation);
+    assert!(v.explanation.contains("gave up"), "{}", v.explanation);
+}
+
+#[test]
+fn a_syn_just_before_the_end_is_incomplete() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    let (_, v) = s.one(200.0);
+    assert_eq!(v.kind, VerdictKind::Incomplete);
+    assert_eq!(v.stage, Some(Stage::Syn));
+    assert!(v.explanation.contains("200.0 ms"), "{}", v.explanation);
+}
+
+#[test]
+fn rst_ack_to_syn_is_service_down() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    s.s(0.3, R | A, 0, CISN + 1, 0);
+    let (_, v) = s.one(0.3);
+    assert_eq!(v.kind, VerdictKind::ServiceDown);
+    assert_eq!(v.stage, Some(Stage::Syn));
+    assert_eq!(v.reset_by, Some(ResetBy::Server));
+    assert_eq!(v.confidence, Some(Confidence::High));
+    assert_eq!(v.evidence.last().map(|e| e.frame), Some(2));
+}
+
+#[test]
+fn icmp_admin_prohibited_is_a_firewall_reject() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    s.icmp(0.5, IcmpErrorKind::AdminProhibited, 3, 13);
+    let (_, v) = s.one(0.5);
+    assert_eq!(v.kind, VerdictKind::FirewallDrop);
+    assert_eq!(v.stage, Some(Stage::Syn));
+    let b = v.blocked_by.unwrap();
+    assert!(b.starts_with("10.77.1.1 (ICMP type 3 code 13"), "{b}");
+}
+
+#[test]
+fn icmp_host_unreachable_is_service_down() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    s.c(1000.0, S, CISN, 0, 0);
+    s.icmp(3000.0, IcmpErrorKind::HostUnreachable, 3, 1);
+    let (_, v) = s.one(3000.0);
+    assert_eq!(v.kind, VerdictKind::ServiceDown);
+    assert!(v.blocked_by.is_some());
+}
+
+#[test]
+fn request_acked_never_answered_then_client_fin_is_app_stall() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, A, SISN + 1, CISN + 81, 0);
+    s.c(8021.0, F | A, CISN + 81, SISN + 1, 0);
+    s.s(8031.0, F | A, SISN + 1, CISN + 82, 0);
+    s.c(8041.0, A, CISN + 82, SISN + 2, 0);
+    let (c, v) = s.one(8041.0);
+    assert_eq!(v.kind, VerdictKind::AppStall);
+    assert_eq!(v.stage, Some(Stage::AwaitingResponse));
+    assert_eq!(v.confidence, Some(Confidence::High));
+    assert!(v.explanation.contains("frame 4"), "{}", v.explanation);
+    assert!(
+        v.explanation.contains("ACKed by the server at frame 5"),
+        "{}",
+        v.explanation
+    );
+    assert!(v.explanation.contains("FIN, frame 6"), "{}", v.explanation);
+    assert_eq!(c.initial_rtt_ns(), Some(20_000_000));
+}
+
+#[test]
+fn unanswered_client_hello_is_a_tls_stall() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 517, 64240, &HELLO);
+    s.s(31.0, A, SISN + 1, CISN + 518, 0);
+    s.c(10021.0, F | A, CISN + 518, SISN + 1, 0);
+    let (_, v) = s.one(10021.0);
+    assert_eq!(v.kind, VerdictKind::AppStall);
+    assert_eq!(v.stage, Some(Stage::TlsHandshake));
+    assert!(v.explanation.contains("ClientHello"), "{}", v.explanation);
+}
+
+#[test]
+fn request_unanswered_at_capture_end() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, A, SISN + 1, CISN + 81, 0);
+    let (_, v) = s.one(7000.0);
+    assert_eq!(v.kind, VerdictKind::AppStall);
+    assert_eq!(v.stage, Some(Stage::AwaitingResponse));
+    let (_, v) = s.one(2000.0);
+    assert_eq!(v.kind, VerdictKind::Incomplete);
+    assert_eq!(v.stage, Some(Stage::AwaitingResponse));
+}
+
+#[test]
+fn server_rst_mid_body_is_a_midstream_reset() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, A, SISN + 1, CISN + 81, 1448);
+    s.c(32.0, A, CISN + 81, SISN + 1449, 0);
+    s.s(33.0, R | A, SISN + 1449, CISN + 81, 0);
+    let (c, v) = s.one(33.0);
+    assert_eq!(v.kind, VerdictKind::MidstreamReset);
+    assert_eq!(v.stage, Some(Stage::MidTransfer));
+    assert_eq!(v.reset_by, Some(ResetBy::Server));
+    let rst = c.rst.unwrap();
+    assert_eq!(rst.frame_ttl(), (7, 62, Some(62)));
+}
+
+impl crate::flows::RstInfo {
+    fn frame_ttl(&self) -> (u64, u8, Option<u8>) {
+        (self.at.frame, self.ttl, self.prior_ttl)
+    }
+}
+
+#[test]
+fn rst_with_a_different_ttl_is_flagged_as_possibly_injected() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 517, 64240, &HELLO);
+    s.s(31.0, A, SISN + 1, CISN + 518, 0);
+    // An RST with the server's address but a very different TTL.
+    s.frame += 1;
+    let seg = TcpSegment {
+        ip: IpInfo {
+            src: SERVER,
+            dst: CLIENT,
+            ttl: 250,
+            ip_id: Some(0),
+        },
+        src_port: SPORT,
+        dst_port: CPORT,
+        seq: SISN + 1,
+        ack: CISN + 518,
+        flags: TcpFlags(R | A),
+        window: 0,
+        options: TcpOptions::default(),
+        payload_len: 0,
+        payload: &[],
+        options_truncated: false,
+    };
+    s.table.on_tcp(
+        &seg,
+        Event {
+            frame: s.frame,
+            ts: ts(32.0),
+        },
+    );
+    let (_, v) = s.one(32.0);
+    assert_eq!(v.kind, VerdictKind::MidstreamReset);
+    assert_eq!(v.stage, Some(Stage::TlsHandshake));
+    assert_eq!(v.confidence, Some(Confidence::Medium));
+    assert!(v.explanation.contains("middlebox"), "{}", v.explanation);
+}
+
+#[test]
+fn normal_exchange_with_fins_is_ok() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, P | A, SISN + 1, CISN + 81, 500);
+    s.c(32.0, F | A, CISN + 81, SISN + 501, 0);
+    s.s(42.0, F | A, SISN + 501, CISN + 82, 0);
+    s.c(43.0, A, CISN + 82, SISN + 502, 0);
+    let (c, v) = s.one(43.0);
+    assert_eq!(v.kind, VerdictKind::Ok);
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    assert_eq!(c.c2s().retransmissions + c.s2c().retransmissions, 0);
+    assert_eq!(c.c2s().dup_acks, 0);
+    let t = crate::report::timings(&c, ts(43.0));
+    assert_eq!(t.syn_to_synack_ms, Some(10.0));
+    assert_eq!(t.synack_to_ack_ms, Some(10.0));
+    assert_eq!(t.handshake_ms, Some(20.0));
+    assert_eq!(t.ack_to_first_data_ms, Some(1.0));
+    assert_eq!(t.time_to_first_byte_ms, Some(10.0));
+    assert_eq!(t.duration_ms, 43.0);
+}
+
+#[test]
+fn client_rst_right_after_the_response_is_ok() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, P | A, SISN + 1, CISN + 81, 500);
+    s.c(32.0, R | A, CISN + 81, SISN + 501, 0);
+    let (_, v) = s.one(32.0);
+    assert_eq!(v.kind, VerdictKind::Ok);
+    assert!(
+        v.warnings.iter().any(|w| w.contains("RST from the client")),
+        "{:?}",
+        v.warnings
+    );
+}
+
+#[test]
+fn request_retransmitted_into_silence_is_an_established_drop() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 1000.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    for t in [1210.0, 1630.0, 2470.0, 4150.0, 7510.0] {
+        s.seg(true, t, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    }
+    let (c, v) = s.one(9000.0);
+    assert_eq!(c.c2s().retransmissions, 5);
+    assert_eq!(v.kind, VerdictKind::FirewallDrop);
+    assert_eq!(v.stage, Some(Stage::Established));
+    assert_eq!(v.confidence, Some(Confidence::High));
+    assert!(v.explanation.contains("5 times"), "{}", v.explanation);
+}
+
+#[test]
+fn zero_window_never_reopened_is_an_app_stall() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, A, SISN + 1, CISN + 81, 1000);
+    s.seg(true, 32.0, A, CISN + 81, SISN + 1001, 0, 0, &[]);
+    // Linux probes a zero window with seq = snd_una - 1 and no data.
+    for t in [300.0, 700.0, 1500.0, 3100.0, 6300.0] {
+        s.s(t, A, SISN + 1000, CISN + 81, 0);
+        s.seg(true, t + 1.0, A, CISN + 81, SISN + 1001, 0, 0, &[]);
+    }
+    let (c, v) = s.one(8000.0);
+    assert_eq!(c.s2c().zero_window_probes, 5);
+    assert_eq!(c.s2c().retransmissions, 0, "probes are not retransmissions");
+    assert_eq!(v.kind, VerdictKind::AppStall);
+    assert_eq!(v.stage, Some(Stage::ZeroWindow));
+}
+
+#[test]
+fn ports_reused_make_separate_connections() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.c(30.0, F | A, CISN + 1, SISN + 1, 0);
+    s.s(31.0, F | A, SISN + 1, CISN + 2, 0);
+    s.c(32.0, A, CISN + 2, SISN + 2, 0);
+    // Same 4-tuple, new ISN.
+    s.c(100.0, S, CISN + 100_000, 0, 0);
+    s.s(101.0, R | A, 0, CISN + 100_001, 0);
+    // And again: a retransmitted SYN of the same attempt is not new.
+    s.c(200.0, S, CISN + 200_000, 0, 0);
+    s.c(1200.0, S, CISN + 200_000, 0, 0);
+    let v = s.verdicts(5000.0);
+    assert_eq!(v.len(), 3);
+    assert_eq!(v[0].1.kind, VerdictKind::Ok);
+    assert_eq!(v[1].1.kind, VerdictKind::ServiceDown);
+    assert!(v[1].0.reused_ports);
+    assert_eq!(v[2].1.kind, VerdictKind::FirewallDrop);
+    assert_eq!(v[2].0.syn_count, 2);
+    assert_eq!(v.iter().map(|x| x.0.id).collect::<Vec<_>>(), vec![0, 1, 2]);
+}
+
+#[test]
+fn sequence_numbers_wrap_without_false_retransmissions() {
+    let mut s = Sim::new();
+    let isn = u32::MAX - 100;
+    s.c(0.0, S, isn, 0, 0);
+    s.s(10.0, S | A, SISN, isn.wrapping_add(1), 0);
+    s.c(20.0, A, isn.wrapping_add(1), SISN + 1, 0);
+    let mut seq = isn.wrapping_add(1);
+    for i in 0..5 {
+        s.c(21.0 + i as f64, A, seq, SISN + 1, 60);
+        seq = seq.wrapping_add(60);
+    }
+    let (c, v) = s.one(30.0);
+    assert_eq!(c.c2s().retransmissions, 0);
+    assert_eq!(c.c2s().out_of_order, 0);
+    assert_eq!(c.c2s().bytes, 300);
+    assert_eq!(
+        v.kind,
+        VerdictKind::Incomplete,
+        "request unanswered, capture ended 4 ms later"
+    );
+}
+
+#[test]
+fn fast_retransmission_after_two_dup_acks() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 10, 64240, &GET);
+    s.s(30.0, A, SISN + 1, CISN + 11, 1000);
+    // Segment 1001..2001 lost; the client sees 2001.. and dup-acks 1001.
+    s.s(31.0, A, SISN + 2001, CISN + 11, 1000);
+    s.c(31.5, A, CISN + 11, SISN + 1001, 0);
+    s.c(31.6, A, CISN + 11, SISN + 1001, 0);
+    s.c(31.7, A, CISN + 11, SISN + 1001, 0);
+    s.s(35.0, A, SISN + 1001, CISN + 11, 1000);
+    let (c, _) = s.one(40.0);
+    assert_eq!(c.c2s().dup_acks, 2);
+    assert_eq!(c.s2c().fast_retransmissions, 1);
+    assert_eq!(c.s2c().retransmissions, 1);
+}
+
+#[test]
+fn keep_alives_are_not_retransmissions() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, P | A, SISN + 1, CISN + 81, 500);
+    s.c(32.0, A, CISN + 81, SISN + 501, 0);
+    s.c(15032.0, A, CISN + 80, SISN + 501, 0);
+    s.s(15042.0, A, SISN + 501, CISN + 81, 0);
+    let (c, v) = s.one(16000.0);
+    assert_eq!(c.c2s().keep_alives, 1);
+    assert_eq!(c.c2s().retransmissions, 0);
+    assert_eq!(
+        v.kind,
+        VerdictKind::Ok,
+        "an idle keep-alive connection is ok"
+    );
+}
+
+#[test]
+fn mid_stream_capture_guesses_the_client_from_ports() {
+    let mut s = Sim::new();
+    s.s(0.0, P | A, SISN + 1, CISN + 81, 500);
+    s.c(1.0, A, CISN + 81, SISN + 501, 0);
+    let (c, v) = s.one(2.0);
+    assert!(c.client_inferred);
+    assert_eq!(c.client, (CLIENT, CPORT));
+    assert_eq!(v.kind, VerdictKind::Ok);
+    assert!(v.warnings.iter().any(|w| w.contains("mid-connection")));
+}
+
+#[test]
+fn server_fin_without_answer_is_reported() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 517, 64240, &HELLO);
+    s.s(31.0, F | A, SISN + 1, CISN + 518, 0);
+    let (_, v) = s.one(40.0);
+    assert_eq!(v.kind, VerdictKind::MidstreamReset);
+    assert_eq!(v.stage, Some(Stage::TlsHandshake));
+    assert_eq!(v.reset_by, Some(ResetBy::Server));
+}

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# Regenerate the tcptriage test captures from real Linux TCP stacks in network namespaces.
+#
+#   sudo testdata/make-captures.sh               # all scenarios
+#   sudo testdata/make-captures.sh syn_drop ...  # only the named scenarios (see --list)
+#   sudo testdata/make-captures.sh --list
+#
+# Topology (all namespaces are created here, prefixed tt-, removed at start and exit):
+#
+#   tt-client c0 ==veth== w0 tt-wire w1 ==veth== r0 tt-router r1 ==veth== s0 tt-server
+#   10.77.1.10/24          (wire.py:           10.77.1.1/24   10.77.2.1/24    10.77.2.20/24
+#   fd77::1:10/112          5 ms each way)     fd77::1:1/112  fd77::2:1/112   fd77::2:20/112
+#
+# tt-router forwards and is the egress firewall (iptables/ip6tables FORWARD rules per scenario).
+# The kernel here has no sch_netem, so the 5 ms/direction delay (and the loss of loss_ok) is
+# done by gen/wire.py, a userspace AF_PACKET frame forwarder in tt-wire; offloads are turned off
+# (gen/nooffload.py) so frames are MTU-sized with valid checksums.
+# tcpdump runs in tt-client on c0 (-U -w), one file per scenario. No route leaves 10.77.0.0/16 /
+# fd77::/64; URLs use IP literals; every client has a timeout; every helper is killed by PID.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=${OUT:-$HERE}
+GEN=$HERE/gen
+PY=${PYTHON:-python3}
+C4=10.77.1.10; R4C=10.77.1.1; R4S=10.77.2.1; S4=10.77.2.20
+C6=fd77::1:10; R6C=fd77::1:1; R6S=fd77::2:1; S6=fd77::2:20
+NSS=(tt-client tt-wire tt-router tt-server)
+FILTER='tcp or icmp or (icmp6 and ip6[40] < 128)'   # TCP + ICMP errors; no ARP/NDP/MLD noise
+CURL=(curl -q -sS -o /dev/null --noproxy '*')
+TMP=$(mktemp -d /tmp/tt-captures.XXXXXX)
+PIDS=()          # every background process started by this script
+SRV_PIDS=()      # servers of the current scenario
+WIRE_PID=""
+CAP_PID=""
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+kill_pid() {  # kill one child process we started (by PID), reap it; bounded wait
+  local p=$1 sig=${2:-TERM} i st=""
+  [ -n "$p" ] || return 0
+  kill -"$sig" "$p" 2>/dev/null || true
+  for i in $(seq 1 30); do
+    st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)
+    { [ -z "$st" ] || [ "$st" = Z ]; } && break
+    sleep 0.1
+  done
+  { [ -z "$st" ] || [ "$st" = Z ]; } || kill -KILL "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+}
+is_child() { [ "$(awk '{print $4}' "/proc/$1/stat" 2>/dev/null)" = "$$" ]; }
+
+cleanup_ns() { local ns; for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done; }
+
+on_exit() {
+  local p
+  for p in "${PIDS[@]}"; do is_child "$p" && kill_pid "$p"; done
+  cleanup_ns
+  rm -rf "$TMP"
+}
+
+setup() {
+  cleanup_ns
+  local ns
+  for ns in "${NSS[@]}"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    inns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+      net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0
+  done
+  ip link add name c0 netns tt-client type veth peer name w0 netns tt-wire
+  ip link add name w1 netns tt-wire type veth peer name r0 netns tt-router
+  ip link add name r1 netns tt-router type veth peer name s0 netns tt-server
+  inns tt-wire sysctl -qw net.ipv6.conf.w0.disable_ipv6=1 net.ipv6.conf.w1.disable_ipv6=1
+  ip -n tt-client addr add $C4/24 dev c0;  ip -n tt-client addr add $C6/112 dev c0 nodad
+  ip -n tt-router addr add $R4C/24 dev r0; ip -n tt-router addr add $R6C/112 dev r0 nodad
+  ip -n tt-router addr add $R4S/24 dev r1; ip -n tt-router addr add $R6S/112 dev r1 nodad
+  ip -n tt-server addr add $S4/24 dev s0;  ip -n tt-server addr add $S6/112 dev s0 nodad
+  inns tt-router sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  inns tt-client "$PY" "$GEN/nooffload.py" c0
+  inns tt-wire "$PY" "$GEN/nooffload.py" w0 w1
+  inns tt-router "$PY" "$GEN/nooffload.py" r0 r1
+  inns tt-server "$PY" "$GEN/nooffload.py" s0
+  ip -n tt-client link set c0 up; ip -n tt-wire link set w0 up; ip -n tt-wire link set w1 up
+  ip -n tt-router link set r0 up; ip -n tt-router link set r1 up; ip -n tt-server link set s0 up
+  # only routes inside the lab, no default route
+  ip -n tt-client route add 10.77.2.0/24 via $R4C
+  ip -n tt-client -6 route add fd77::2:0/112 via $R6C
+  ip -n tt-server route add 10.77.1.0/24 via $R4S
+  ip -n tt-server -6 route add fd77::1:0/112 via $R6S
+  start_wire 0
+  # warm up ARP/NDP outside any capture (bounded): a refused connect proves the path works
+  local rc
+  rc=$(ccurl --max-time 3 http://$S4:9/);      [ "$rc" = 7 ] || { log "IPv4 path broken (curl rc=$rc)"; exit 1; }
+  rc=$(ccurl -g --max-time 3 "http://[$S6]:9/"); [ "$rc" = 7 ] || { log "IPv6 path broken (curl rc=$rc)"; exit 1; }
+  : >"$TMP/curl.log"
+}
+
+start_wire() {  # start_wire LOSS
+  [ -z "$WIRE_PID" ] || kill_pid "$WIRE_PID"
+  ip netns exec tt-wire "$PY" -u "$GEN/wire.py" --a w0 --b w1 --delay-ms 5 --loss "$1" --seed 7 \
+    --max-seconds 1800 >>"$TMP/wire.log" 2>&1 &
+  WIRE_PID=$!; PIDS+=("$WIRE_PID")
+  sleep 0.3
+}
+
+fw_reset() {
+  inns tt-router iptables -F FORWARD; inns tt-router ip6tables -F FORWARD
+}
+
+srv() {  # srv PORT MODE [server.py args...]
+  local port=$1 mode=$2 i; shift 2
+  ip netns exec tt-server "$PY" -u "$GEN/server.py" --port "$port" --mode "$mode" --max-seconds 120 "$@" \
+    >>"$TMP/server.log" 2>&1 &
+  local p=$!; PIDS+=("$p"); SRV_PIDS+=("$p")
+  for i in $(seq 1 40); do
+    inns tt-server ss -Hltn "sport = :$port" | grep -q LISTEN && return 0; sleep 0.05
+  done
+  log "server $port did not start"; exit 1
+}
+
+stop_servers() { local p; for p in "${SRV_PIDS[@]}"; do kill_pid "$p"; done; SRV_PIDS=(); }
+
+cap_start() {  # cap_start FILE [extra tcpdump args...]   (iface c0 unless -i given)
+  local f=$1 i; shift
+  local iface=(-i c0); case " $* " in *" -i "*) iface=();; esac
+  rm -f "$OUT/$f"
+  : >"$TMP/tcpdump.log"
+  ip netns exec tt-client tcpdump "${iface[@]}" -U -n -Z root -w "$OUT/$f" "$@" "$FILTER" 2>"$TMP/tcpdump.log" &
+  CAP_PID=$!; PIDS+=("$CAP_PID")
+  for i in $(seq 1 50); do grep -q "listening on" "$TMP/tcpdump.log" && break; sleep 0.1; done
+  sleep 0.3
+}
+
+cap_stop() {  # cap_stop [settle seconds]
+  sleep "${1:-1.5}"
+  kill_pid "$CAP_PID" TERM; CAP_PID=""
+  { grep -E "packets (captured|received|dropped)" "$TMP/tcpdump.log" || true; } | tr "\n" " " >&2; echo >&2
+}
+
+ccurl() { inns tt-client "${CURL[@]}" "$@" 2>>"$TMP/curl.log" && echo 0 || echo $?; }
+
+# ---------------------------------------------------------------- scenarios
+# building blocks (no capture handling)
+do_ok()      { srv 8080 ok --body 40000;  log "curl ok rc=$(ccurl --max-time 10 http://$S4:8080/)"; }
+do_closed()  { log "curl closed rc=$(ccurl --max-time 5 http://$S4:8082/)"; }
+do_syndrop() {
+  srv 8081 ok
+  inns tt-router iptables -A FORWARD -p tcp --syn -d $S4 --dport 8081 -j DROP
+  log "curl syn_drop rc=$(ccurl --connect-timeout 8 --max-time 10 http://$S4:8081/)"
+}
+
+sc_ok_download()  { cap_start ok_download.pcap; do_ok; cap_stop; }
+sc_slow_ok()      { srv 8080 slow --wait 2 --body 20000; cap_start slow_ok.pcap
+                    log "curl rc=$(ccurl --max-time 10 http://$S4:8080/)"; cap_stop; }
+sc_syn_drop()     { cap_start syn_drop.pcap; do_syndrop; cap_stop 1; }
+sc_icmp_admin_prohibited() {
+  srv 8081 ok
+  inns tt-router iptables -A FORWARD -p tcp -d $S4 --dport 8081 -j REJECT --reject-with icmp-admin-prohibited
+  cap_start icmp_admin_prohibited.pcap
+  log "curl rc=$(ccurl --connect-timeout 8 --max-time 10 http://$S4:8081/)"; cap_stop
+}
+sc_icmp_port_unreachable() {
+  srv 8081 ok
+  inns tt-router iptables -A FORWARD -p tcp -d $S4 --dport 8081 -j REJECT --reject-with icmp-port-unreachable
+  cap_start icmp_port_unreachable.pcap
+  log "curl rc=$(ccurl --connect-timeout 8 --max-time 10 http://$S4:8081/)"; cap_stop
+}
+sc_closed_port()  { cap_start closed_port.pcap; do_closed; cap_stop; }
+sc_accept_no_response() {
+  srv 8083 noanswer --hold 30; cap_start accept_no_response.pcap
+  log "curl rc=$(ccurl --max-time 8 http://$S4:8083/)"; cap_stop 1.5
+}
+sc_accept_no_response_capture_ends() {
+  # The request is never answered; tcpdump is stopped ~7 s later while curl (max-time 15) still
+  # waits, then curl is killed. A pcap has no "capture end" record, so a second, unrelated
+  # ok download at ~6.5 s shows that the capture was still running 6.5 s after the stall.
+  srv 8083 noanswer --hold 30; srv 8080 ok --body 2000
+  cap_start accept_no_response_capture_ends.pcap
+  ip netns exec tt-client "${CURL[@]}" --max-time 15 http://$S4:8083/ 2>>"$TMP/curl.log" &
+  local cp=$!; PIDS+=("$cp")
+  sleep 6.5
+  log "late ok curl rc=$(ccurl --max-time 3 http://$S4:8080/)"
+  cap_stop 0.5        # capture ends (~7 s after the request) while the first curl still waits
+  kill_pid "$cp"      # only then stop the client
+}
+sc_accept_no_response_capture_cut() {
+  # Same stall, nothing else in the capture: the file ends 10 ms after the request was ACKed
+  # (tcpdump stopped 7 s later, but a pcap cannot tell) -> outcome unknown.
+  srv 8083 noanswer --hold 30; cap_start accept_no_response_capture_cut.pcap
+  ip netns exec tt-client "${CURL[@]}" --max-time 15 http://$S4:8083/ 2>>"$TMP/curl.log" &
+  local cp=$!; PIDS+=("$cp")
+  cap_stop 7
+  kill_pid "$cp"
+}
+sc_tls_no_serverhello() {
+  srv 443 noanswer --hold 30; cap_start tls_no_serverhello.pcap
+  log "curl rc=$(ccurl -k --max-time 8 https://$S4/)"; cap_stop 1.5
+}
+sc_server_abort_mid_body() {
+  srv 8084 abort --body 30000; cap_start server_abort_mid_body.pcap
+  log "curl rc=$(ccurl --max-time 10 http://$S4:8084/)"; cap_stop
+}
+sc_receiver_stops_reading() {
+  srv 8080 bigwrite --sndbuf 4096 --hold 20; cap_start receiver_stops_reading.pcap
+  inns tt-client "$PY" -u "$GEN/client.py" noread --host $S4 --port 8080 --rcvbuf 4096 --hold 9 >&2 || true
+  cap_stop 1.5
+}
+sc_established_blackhole() {
+  srv 8086 ok --body 20000; cap_start established_blackhole.pcap
+  rm -f "$TMP/flag"
+  ip netns exec tt-client "$PY" -u "$GEN/client.py" blackhole --host $S4 --port 8086 --hold 10 --flag "$TMP/flag" >&2 &
+  local cp=$!; PIDS+=("$cp")
+  sleep 1
+  inns tt-router iptables -I FORWARD -p tcp -d $S4 --dport 8086 -j DROP
+  inns tt-router iptables -I FORWARD -p tcp -s $S4 --sport 8086 -j DROP
+  touch "$TMP/flag"
+  wait "$cp" || true
+  cap_stop 2
+}
+sc_loss_ok() {
+  local try rc
+  for try in 1 2 3; do
+    start_wire 0.10
+    srv 8080 ok --body 200000; cap_start loss_ok.pcap
+    rc=$(ccurl --max-time 20 http://$S4:8080/); log "loss_ok try $try curl rc=$rc"
+    cap_stop; stop_servers
+    [ "$rc" = 0 ] && break
+  done
+  start_wire 0
+}
+sc_any_sll2()   { cap_start any_sll2.pcap -i any -y LINUX_SLL2; do_ok; do_closed; cap_stop; }
+sc_snaplen96()  { cap_start snaplen96.pcap -s 96; do_ok; do_closed; cap_stop; }
+sc_mixed() {
+  cap_start mixed-nano.tmp.pcap --time-stamp-precision=nano; do_ok; do_syndrop; cap_stop 1
+  editcap -F pcapng "$OUT/mixed-nano.tmp.pcap" "$OUT/mixed.pcapng"; rm -f "$OUT/mixed-nano.tmp.pcap"
+}
+sc_ipv6_ok()    { srv 8080 ok --body 40000; cap_start ipv6_ok.pcap
+                  log "curl rc=$(ccurl -g --max-time 10 "http://[$S6]:8080/")"; cap_stop; }
+sc_ipv6_closed_port() { cap_start ipv6_closed_port.pcap
+                  log "curl rc=$(ccurl -g --max-time 5 "http://[$S6]:8082/")"; cap_stop; }
+sc_ipv6_syn_drop() {
+  srv 8081 ok
+  inns tt-router ip6tables -A FORWARD -p tcp --syn -d $S6 --dport 8081 -j DROP
+  cap_start ipv6_syn_drop.pcap
+  log "curl rc=$(ccurl -g --connect-timeout 8 --max-time 10 "http://[$S6]:8081/")"; cap_stop 1
+}
+sc_ipv6_admin_prohibited() {
+  srv 8081 ok
+  inns tt-router ip6tables -A FORWARD -p tcp -d $S6 --dport 8081 -j REJECT --reject-with adm-prohibited
+  cap_start ipv6_admin_prohibited.pcap
+  log "curl rc=$(ccurl -g --connect-timeout 8 --max-time 10 "http://[$S6]:8081/")"; cap_stop
+}
+sc_all_failures() {
+  srv 8080 ok --body 40000; srv 8081 ok; srv 8083 noanswer --hold 30; srv 8084 abort --body 30000
+  inns tt-router iptables -A FORWARD -p tcp --syn -d $S4 --dport 8081 -j DROP
+  cap_start all_failures.pcap
+  local cps=() p
+  ip netns exec tt-client "${CURL[@]}" --max-time 10 http://$S4:8080/ 2>>"$TMP/curl.log" & cps+=($!); sleep 0.3
+  ip netns exec tt-client "${CURL[@]}" --connect-timeout 8 --max-time 10 http://$S4:8081/ 2>>"$TMP/curl.log" & cps+=($!); sleep 0.3
+  ip netns exec tt-client "${CURL[@]}" --max-time 5 http://$S4:8082/ 2>>"$TMP/curl.log" & cps+=($!); sleep 0.3
+  ip netns exec tt-client "${CURL[@]}" --max-time 8 http://$S4:8083/ 2>>"$TMP/curl.log" & cps+=($!); sleep 0.3
+  ip netns exec tt-client "${CURL[@]}" --max-time 10 http://$S4:8084/ 2>>"$TMP/curl.log" & cps+=($!)
+  PIDS+=("${cps[@]}")
+  for p in "${cps[@]}"; do wait "$p" || true; done
+  cap_stop 1.5
+}
+sc_port_reuse() {
+  # 40000 -> 8080 three times: ok, ok, then (server process stopped) refused
+  srv 8080 ok --body 2000; cap_start port_reuse.pcap
+  rm -f "$TMP/flag"; : >"$TMP/reuse.log"
+  ip netns exec tt-client "$PY" -u "$GEN/client.py" reuse --host $S4 --ports 8080,8080,8080 \
+    --sport 40000 --src $C4 --flag "$TMP/flag" >"$TMP/reuse.log" 2>&1 &
+  local cp=$! i; PIDS+=("$cp")
+  for i in $(seq 1 100); do grep -q "reuse #2" "$TMP/reuse.log" && break; sleep 0.1; done
+  stop_servers; touch "$TMP/flag"
+  wait "$cp" || true; cat "$TMP/reuse.log" >&2
+  cap_stop
+}
+
+ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
+     accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
+     receiver_stops_reading established_blackhole loss_ok any_sll2 snaplen96 mixed
+     ipv6_ok ipv6_closed_port ipv6_syn_drop ipv6_admin_prohibited all_failures port_reuse)
+
+if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
+for t in ip iptables ip6tables tcpdump curl editcap "$PY"; do
+  command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }
+done
+SEL=("$@"); [ ${#SEL[@]} -gt 0 ] || SEL=("${ALL[@]}")
+for s in "${SEL[@]}"; do
+  declare -F "sc_$s" >/dev/null || { echo "unknown scenario: $s (try --list)" >&2; exit 1; }
+done
+
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+setup
+for s in "${SEL[@]}"; do
+  log "=== $s"
+  fw_reset
+  "sc_$s"
+  stop_servers
+  fw_reset
+done
+log "done; curl messages:"; cat "$TMP/curl.log" >&2 || true
+grep -v "^wire up" "$TMP/wire.log" >&2 || true
