@@ -73,6 +73,35 @@ fn read_all(path: &Path) -> Result<(Vec<Row>, Vec<String>, String), String> {
     Ok((rows, src.warnings().to_vec(), src.format()))
 }
 
+/// Writes `number ts caplen origlen [sport dport seq len]` per frame, for
+/// comparing with `tshark -T fields` by hand (set `CORPUS_DUMP=dir`).
+fn dump(out: &Path, root: &Path, file: &Path, rows: &[Row]) {
+    use std::fmt::Write as _;
+    let name = file
+        .strip_prefix(root)
+        .unwrap()
+        .to_string_lossy()
+        .replace('/', "__");
+    let mut s = String::new();
+    for r in rows {
+        let _ = write!(
+            s,
+            "{}\t{}.{:09}\t{}\t{}",
+            r.number,
+            r.ts.div_euclid(1_000_000_000),
+            r.ts.rem_euclid(1_000_000_000),
+            r.caplen,
+            r.orig_len
+        );
+        if let Some((_, sp, _, dp, seq, len)) = &r.tcp {
+            let _ = write!(s, "\t{sp}\t{dp}\t{seq}\t{len}");
+        }
+        s.push('\n');
+    }
+    std::fs::create_dir_all(out).unwrap();
+    std::fs::write(out.join(name), s).unwrap();
+}
+
 #[test]
 fn every_public_capture_reads_and_decodes_without_panic() {
     let Some(dir) = corpus() else {
@@ -92,6 +121,9 @@ fn every_public_capture_reads_and_decodes_without_panic() {
         match read_all(f) {
             Ok((rows, _, _)) => {
                 ok += 1;
+                if let Some(d) = std::env::var_os("CORPUS_DUMP") {
+                    dump(Path::new(&d), &dir, f, &rows);
+                }
                 frames += rows.len();
                 for (i, r) in rows.iter().enumerate() {
                     assert_eq!(r.number, i as u64 + 1, "{}", f.display());
