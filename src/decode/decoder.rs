@@ -17,7 +17,6 @@ use super::{
 use etherparse::err::Layer;
 use etherparse::{
     EtherType, IpNumber, Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket,
-    LenSource,
 };
 use std::net::IpAddr;
 
