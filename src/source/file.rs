@@ -602,3 +602,388 @@ impl PacketSource for CaptureReader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn open(bytes: Vec<u8>) -> Result<Box<dyn PacketSource>, SourceError> {
+        open_reader(Cursor::new(bytes))
+    }
+
+    /// (number, ts ns, linktype, orig_len, data) of every frame, then the warnings.
+    type Rows = Vec<(u64, i64, u32, u32, Vec<u8>)>;
+
+    fn read_all(src: &mut dyn PacketSource) -> Rows {
+        let mut out = Vec::new();
+        while let Some(f) = src.next_frame().expect("no error") {
+            out.push((f.number, f.ts.0, f.linktype, f.orig_len, f.data.to_vec()));
+        }
+        // Stays at the end.
+        assert!(src.next_frame().unwrap().is_none());
+        out
+    }
+
+    fn u16b(v: u16, be: bool) -> [u8; 2] {
+        if be { v.to_be_bytes() } else { v.to_le_bytes() }
+    }
+    fn u32b(v: u32, be: bool) -> [u8; 4] {
+        if be { v.to_be_bytes() } else { v.to_le_bytes() }
+    }
+
+    fn pcap_header(be: bool, nanos: bool, linktype: u32) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&u32b(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }, be));
+        v.extend_from_slice(&u16b(2, be));
+        v.extend_from_slice(&u16b(4, be));
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&u32b(65535, be));
+        v.extend_from_slice(&u32b(linktype, be));
+        v
+    }
+
+    fn pcap_record(be: bool, secs: u32, frac: u32, orig: u32, data: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&u32b(secs, be));
+        v.extend_from_slice(&u32b(frac, be));
+        v.extend_from_slice(&u32b(data.len() as u32, be));
+        v.extend_from_slice(&u32b(orig, be));
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn pcap_all_four_magics() {
+        for be in [false, true] {
+            for nanos in [false, true] {
+                let mut f = pcap_header(be, nanos, 113);
+                f.extend(pcap_record(be, 1_700_000_000, 123_456, 1500, b"abc"));
+                f.extend(pcap_record(be, 1_700_000_001, 999, 3, b"def"));
+                let mut src = open(f).unwrap();
+                assert_eq!(
+                    src.format(),
+                    format!(
+                        "pcap ({}, {})",
+                        if nanos { "nanosecond" } else { "microsecond" },
+                        if be { "big-endian" } else { "little-endian" }
+                    )
+                );
+                let rows = read_all(src.as_mut());
+                let mult = if nanos { 1 } else { 1000 };
+                assert_eq!(
+                    rows,
+                    vec![
+                        (
+                            1,
+                            1_700_000_000_000_000_000 + 123_456 * mult,
+                            113,
+                            1500,
+                            b"abc".to_vec()
+                        ),
+                        (
+                            2,
+                            1_700_000_001_000_000_000 + 999 * mult,
+                            113,
+                            3,
+                            b"def".to_vec()
+                        ),
+                    ]
+                );
+                assert!(src.warnings().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn pcap_truncated_last_record_is_a_warning() {
+        let mut f = pcap_header(false, false, 1);
+        f.extend(pcap_record(false, 1, 2, 60, &[1; 60]));
+        let second_at = f.len();
+        f.extend(pcap_record(false, 3, 4, 60, &[2; 60]));
+        for cut in [second_at + 1, second_at + 16, f.len() - 1] {
+            let mut src = open(f[..cut].to_vec()).unwrap();
+            let rows = read_all(src.as_mut());
+            assert_eq!(rows.len(), 1);
+            assert_eq!(
+                src.warnings(),
+                [format!(
+                    "capture truncated at byte offset {second_at}: last record incomplete"
+                )]
+            );
+        }
+        // Header only: no frames, no warning.
+        let mut src = open(pcap_header(false, false, 1)).unwrap();
+        assert!(read_all(src.as_mut()).is_empty());
+        assert!(src.warnings().is_empty());
+    }
+
+    #[test]
+    fn pcap_impossible_record_length() {
+        let mut f = pcap_header(false, false, 1);
+        f.extend(pcap_record(false, 1, 2, 60, &[1; 60]));
+        let bad_at = f.len();
+        let mut bad = pcap_record(false, 3, 4, 60, &[]);
+        bad[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        f.extend(bad);
+        f.extend([0; 100]);
+        let mut src = open(f.clone()).unwrap();
+        assert_eq!(read_all(src.as_mut()).len(), 1);
+        assert_eq!(src.warnings().len(), 1);
+        assert!(
+            src.warnings()[0].contains(&format!("byte offset {bad_at}")),
+            "{:?}",
+            src.warnings()
+        );
+        // With no frame before it, it is an error.
+        let mut f = pcap_header(false, false, 1);
+        let mut bad = pcap_record(false, 3, 4, 60, &[]);
+        bad[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        f.extend(bad);
+        let mut src = open(f).unwrap();
+        assert!(matches!(
+            src.next_frame(),
+            Err(SourceError::Corrupt { offset: 24, .. })
+        ));
+    }
+
+    #[test]
+    fn not_a_capture() {
+        assert!(matches!(open(vec![]), Err(SourceError::NotACapture(s)) if s == "empty file"));
+        assert!(matches!(
+            open(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+            Err(SourceError::Unsupported(s)) if s.contains("gzip") && s.contains("decompress")
+        ));
+        assert!(matches!(
+            open(b"hello, this is text\n".to_vec()),
+            Err(SourceError::NotACapture(s)) if s.contains("text")
+        ));
+        let mut x: u32 = 12345;
+        let random: Vec<u8> = (0..4096)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8 | 0x80
+            })
+            .collect();
+        assert!(matches!(open(random), Err(SourceError::NotACapture(_))));
+        assert!(matches!(
+            open(vec![0xd4, 0xc3]),
+            Err(SourceError::NotACapture(_))
+        ));
+        // A pcap header cut short is an error, not an empty capture.
+        let h = pcap_header(false, false, 1);
+        assert!(matches!(
+            open(h[..20].to_vec()),
+            Err(SourceError::Corrupt { offset: 0, .. })
+        ));
+    }
+
+    // ---- pcapng ----
+
+    fn block(be: bool, btype: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        let len = (body.len() + 12) as u32;
+        let mut v = Vec::new();
+        v.extend_from_slice(&u32b(btype, be));
+        v.extend_from_slice(&u32b(len, be));
+        v.extend_from_slice(&body);
+        v.extend_from_slice(&u32b(len, be));
+        v
+    }
+
+    fn shb(be: bool) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&u32b(0x1a2b_3c4d, be));
+        b.extend_from_slice(&u16b(1, be));
+        b.extend_from_slice(&u16b(0, be));
+        b.extend_from_slice(&[0xff; 8]);
+        block(be, SHB_TYPE, &b)
+    }
+
+    fn opt(be: bool, code: u16, val: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&u16b(code, be));
+        v.extend_from_slice(&u16b(val.len() as u16, be));
+        v.extend_from_slice(val);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    fn idb(be: bool, linktype: u16, tsresol: Option<u8>, tsoffset: Option<i64>) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&u16b(linktype, be));
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&u32b(0, be));
+        if let Some(r) = tsresol {
+            b.extend(opt(be, 9, &[r]));
+        }
+        if let Some(o) = tsoffset {
+            let bytes = if be { o.to_be_bytes() } else { o.to_le_bytes() };
+            b.extend(opt(be, 14, &bytes));
+        }
+        if tsresol.is_some() || tsoffset.is_some() {
+            b.extend(opt(be, 0, &[]));
+        }
+        block(be, IDB_TYPE, &b)
+    }
+
+    fn epb(be: bool, if_id: u32, ts: u64, orig: u32, data: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&u32b(if_id, be));
+        b.extend_from_slice(&u32b((ts >> 32) as u32, be));
+        b.extend_from_slice(&u32b(ts as u32, be));
+        b.extend_from_slice(&u32b(data.len() as u32, be));
+        b.extend_from_slice(&u32b(orig, be));
+        b.extend_from_slice(data);
+        block(be, EPB_TYPE, &b)
+    }
+
+    fn opb(be: bool, if_id: u16, ts: u64, orig: u32, data: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&u16b(if_id, be));
+        b.extend_from_slice(&u16b(0, be));
+        b.extend_from_slice(&u32b((ts >> 32) as u32, be));
+        b.extend_from_slice(&u32b(ts as u32, be));
+        b.extend_from_slice(&u32b(data.len() as u32, be));
+        b.extend_from_slice(&u32b(orig, be));
+        b.extend_from_slice(data);
+        block(be, OPB_TYPE, &b)
+    }
+
+    fn spb(be: bool, orig: u32, data: &[u8]) -> Vec<u8> {
+        let mut b = u32b(orig, be).to_vec();
+        b.extend_from_slice(data);
+        block(be, SPB_TYPE, &b)
+    }
+
+    const T0: u64 = 1_700_000_000;
+
+    #[test]
+    fn pcapng_interfaces_blocks_and_sections() {
+        let mut f = shb(false);
+        f.extend(idb(false, 1, None, None)); // if 0: Ethernet, µs (default)
+        f.extend(idb(false, 276, Some(9), None)); // if 1: SLL2, ns
+        f.extend(epb(false, 0, T0 * 1_000_000 + 5, 60, &[0xE0; 5]));
+        f.extend(epb(false, 1, T0 * 1_000_000_000 + 7, 7, &[0xE1; 7]));
+        f.extend(block(false, 0x0000_0BAD, &[1, 2, 3, 4])); // unknown block
+        f.extend(block(false, 5, &[0; 8])); // ISB-shaped block, skipped
+        f.extend(spb(false, 3, &[0x5B; 3])); // padded to 4 in the file
+        f.extend(opb(false, 0, T0 * 1_000_000 + 9, 100, &[0x0B; 9]));
+        f.extend(epb(false, 5, 0, 1, &[0])); // undefined interface
+        // Second section, big-endian, with a 2^-10 interface and an offset.
+        f.extend(shb(true));
+        f.extend(idb(true, 101, Some(0x80 | 10), Some(100)));
+        f.extend(epb(true, 0, 3 * 1024 + 512, 2, &[0x45, 0]));
+        f.extend(epb(true, 1, 0, 1, &[0])); // interface 1 of section 1 is gone
+        let mut src = open(f).unwrap();
+        assert_eq!(src.format(), "pcapng");
+        let rows = read_all(src.as_mut());
+        let t0 = T0 as i64 * 1_000_000_000;
+        assert_eq!(
+            rows,
+            vec![
+                (1, t0 + 5_000, 1, 60, vec![0xE0; 5]),
+                (2, t0 + 7, 276, 7, vec![0xE1; 7]),
+                (3, t0 + 7, 1, 3, vec![0x5B; 3]),
+                (4, t0 + 9_000, 1, 100, vec![0x0B; 9]),
+                (5, 103_500_000_000, 101, 2, vec![0x45, 0]),
+            ]
+        );
+        let w = src.warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("undefined interface 5"));
+        assert!(w[1].contains("2 packet blocks"));
+    }
+
+    #[test]
+    fn pcapng_truncated_and_corrupt() {
+        let mut f = shb(false);
+        f.extend(idb(false, 1, None, None));
+        f.extend(epb(false, 0, 1, 4, &[1, 2, 3, 4]));
+        let at = f.len();
+        f.extend(epb(false, 0, 2, 4, &[5, 6, 7, 8]));
+        let mut src = open(f[..f.len() - 2].to_vec()).unwrap();
+        assert_eq!(read_all(src.as_mut()).len(), 1);
+        assert_eq!(
+            src.warnings(),
+            [format!(
+                "capture truncated at byte offset {at}: last record incomplete"
+            )]
+        );
+        // Trailing length mismatch in the middle.
+        let mut g = f.clone();
+        let n = g.len();
+        g[n - 4] ^= 0x40;
+        g.extend(epb(false, 0, 3, 1, &[9]));
+        let mut src = open(g).unwrap();
+        assert_eq!(read_all(src.as_mut()).len(), 1);
+        assert!(src.warnings()[0].contains(&format!("corrupt at byte offset {at}")));
+        // EPB caplen larger than the block.
+        let mut h = shb(false);
+        h.extend(idb(false, 1, None, None));
+        let mut bad = epb(false, 0, 1, 4, &[1, 2, 3, 4]);
+        bad[20..24].copy_from_slice(&1000u32.to_le_bytes());
+        h.extend(bad);
+        let mut src = open(h).unwrap();
+        assert!(matches!(src.next_frame(), Err(SourceError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn pcapng_timestamp_resolutions_never_overflow() {
+        assert_eq!(pcapng_ts(1_500_000, 6, 0), Ts(1_500_000_000));
+        assert_eq!(pcapng_ts(15, 1, 0), Ts(1_500_000_000));
+        assert_eq!(pcapng_ts(1_500_000_000_000, 12, 0), Ts(1_500_000_000));
+        assert_eq!(pcapng_ts(3, 0x81, 0), Ts(1_500_000_000));
+        assert_eq!(pcapng_ts(1 << 32, 0x80 | 32, -1), Ts(0));
+        // Hostile values: 10^-30, 10^-127, 2^-63, 2^-127, 2^0, huge offsets.
+        assert_eq!(pcapng_ts(u64::MAX, 30, 0), Ts(0));
+        assert_eq!(pcapng_ts(u64::MAX, 127, 0), Ts(0));
+        assert_eq!(pcapng_ts(u64::MAX, 0x80 | 63, 0), Ts(1_999_999_999));
+        assert_eq!(pcapng_ts(u64::MAX, 0xFF, 0), Ts(0));
+        assert_eq!(pcapng_ts(u64::MAX, 0x80, 0), Ts(i64::MAX));
+        assert_eq!(pcapng_ts(u64::MAX, 0, i64::MAX), Ts(i64::MAX));
+        assert_eq!(pcapng_ts(0, 6, i64::MIN), Ts(i64::MIN));
+    }
+
+    #[test]
+    fn reads_through_a_pipe_one_byte_at_a_time() {
+        /// A reader that hands out one byte per read, like a slow pipe.
+        struct Trickle(Vec<u8>, usize);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.1 >= self.0.len() || buf.is_empty() {
+                    return Ok(0);
+                }
+                buf[0] = self.0[self.1];
+                self.1 += 1;
+                Ok(1)
+            }
+        }
+        let mut f = shb(false);
+        f.extend(idb(false, 1, Some(9), None));
+        for i in 0..3u64 {
+            f.extend(epb(false, 0, i, 3, &[i as u8; 3]));
+        }
+        let mut src = open_reader(Trickle(f, 0)).unwrap();
+        let rows = read_all(src.as_mut());
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2], (3, 2, 1, 3, vec![2; 3]));
+    }
+
+    #[test]
+    fn large_records_grow_the_buffer() {
+        let big = vec![0x42u8; 3 * INITIAL_BUFFER + 5];
+        let mut f = pcap_header(false, true, 1);
+        f.extend(pcap_record(false, 1, 1, big.len() as u32, &big));
+        f.extend(pcap_record(false, 1, 2, 1, &[1]));
+        let mut src = open(f).unwrap();
+        let rows = read_all(src.as_mut());
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].4.len(), big.len());
+    }
+}
