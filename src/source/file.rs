@@ -782,7 +782,7 @@ mod tests {
 
     fn block(be: bool, btype: u32, body: &[u8]) -> Vec<u8> {
         let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
+        while !body.len().is_multiple_of(4) {
             body.push(0);
         }
         let len = (body.len() + 12) as u32;
@@ -808,7 +808,7 @@ mod tests {
         v.extend_from_slice(&u16b(code, be));
         v.extend_from_slice(&u16b(val.len() as u16, be));
         v.extend_from_slice(val);
-        while v.len() % 4 != 0 {
+        while !v.len().is_multiple_of(4) {
             v.push(0);
         }
         v
