@@ -17,6 +17,11 @@
 //! - pcap-parser reads `if_tsoffset` as little-endian whatever the section's
 //!   byte order; we decode it ourselves.
 //! - A truncated last record is a warning, not an error.
+//! - Frame numbers follow Wireshark: packet records (pcap records, EPB, SPB,
+//!   OPB) are numbered from 1, and so are pcapng custom blocks and systemd
+//!   journal blocks, which Wireshark lists as records; those are not
+//!   returned, so the numbers we return then have gaps.
+//! - SPB carries no timestamp: it gets the previous frame's (0 if first).
 
 use super::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
@@ -34,6 +39,9 @@ const IDB_TYPE: u32 = 1;
 const OPB_TYPE: u32 = 2;
 const SPB_TYPE: u32 = 3;
 const EPB_TYPE: u32 = 6;
+const SJE_TYPE: u32 = 9;
+const CB_COPY_TYPE: u32 = 0x0000_0BAD;
+const CB_NOCOPY_TYPE: u32 = 0x4000_0BAD;
 
 /// Opens a capture file, or standard input for `-`.
 pub fn open_path(path: &Path) -> Result<Box<dyn PacketSource>, SourceError> {
@@ -566,6 +574,10 @@ impl CaptureReader {
                     let ts = self.last_ts;
                     return Ok(Some(self.frame(ts, iface.linktype, orig_len, 12, caplen)));
                 }
+                // Wireshark shows custom blocks and systemd journal entries
+                // as records with their own frame numbers: skip them, but
+                // keep our numbering in step with Wireshark's.
+                CB_COPY_TYPE | CB_NOCOPY_TYPE | SJE_TYPE => self.frames += 1,
                 _ => {}
             }
         }
@@ -870,11 +882,12 @@ mod tests {
         f.extend(idb(false, 276, Some(9), None)); // if 1: SLL2, ns
         f.extend(epb(false, 0, T0 * 1_000_000 + 5, 60, &[0xE0; 5]));
         f.extend(epb(false, 1, T0 * 1_000_000_000 + 7, 7, &[0xE1; 7]));
-        f.extend(block(false, 0x0000_0BAD, &[1, 2, 3, 4])); // unknown block
+        f.extend(block(false, 0x0000_0777, &[1, 2, 3, 4])); // unknown block
         f.extend(block(false, 5, &[0; 8])); // ISB-shaped block, skipped
         f.extend(spb(false, 3, &[0x5B; 3])); // padded to 4 in the file
         f.extend(opb(false, 0, T0 * 1_000_000 + 9, 100, &[0x0B; 9]));
         f.extend(epb(false, 5, 0, 1, &[0])); // undefined interface
+        f.extend(block(false, CB_COPY_TYPE, &[0, 0, 0x7e, 0xd9, 1])); // custom block
         // Second section, big-endian, with a 2^-10 interface and an offset.
         f.extend(shb(true));
         f.extend(idb(true, 101, Some(0x80 | 10), Some(100)));
@@ -891,7 +904,8 @@ mod tests {
                 (2, t0 + 7, 276, 7, vec![0xE1; 7]),
                 (3, t0 + 7, 1, 3, vec![0x5B; 3]),
                 (4, t0 + 9_000, 1, 100, vec![0x0B; 9]),
-                (5, 103_500_000_000, 101, 2, vec![0x45, 0]),
+                // Frame 5 is the custom block, as in Wireshark.
+                (6, 103_500_000_000, 101, 2, vec![0x45, 0]),
             ]
         );
         let w = src.warnings();
