@@ -2,7 +2,7 @@
 //! checks a handful of facts verified with tshark.
 
 use std::path::{Path, PathBuf};
-use tcptriage::decode::{Decoded, decode};
+use tcptriage::decode::{Decoded, decode_frame};
 use tcptriage::source::open_path;
 
 fn corpus() -> Option<PathBuf> {
@@ -46,7 +46,7 @@ fn read_all(path: &Path) -> Result<(Vec<Row>, Vec<String>, String), String> {
     loop {
         match src.next_frame() {
             Ok(Some(f)) => {
-                let tcp = match decode(f.linktype, f.data) {
+                let tcp = match decode_frame(&f) {
                     Ok(Decoded::Tcp(t)) => Some((
                         t.ip.src.to_string(),
                         t.src_port,

@@ -26,7 +26,38 @@ const ICMPV6: u8 = 58;
 const UDP: u8 = 17;
 
 /// Decodes one frame of link type `linktype`.
+///
+/// Without the frame's original length, the IP length fields are trusted for
+/// the on-the-wire payload length. Prefer [`decode_frame`] for captured frames.
 pub fn decode(linktype: u32, data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+    decode_with_limit(linktype, data, None)
+}
+
+/// Decodes a captured frame. Like [`decode`], but an IP length field that
+/// claims more than the frame's original length (`orig_len`) is clamped to it,
+/// as Wireshark does ("IPv4 total length exceeds packet length"), so a bogus
+/// length cannot invent payload bytes.
+pub fn decode_frame<'a>(frame: &crate::source::Frame<'a>) -> Result<Decoded<'a>, DecodeError> {
+    let orig = frame.orig_len as usize;
+    let limit = (orig >= frame.data.len()).then_some(WireLimit {
+        frame_start: frame.data.as_ptr() as usize,
+        orig_len: orig,
+    });
+    decode_with_limit(frame.linktype, frame.data, limit)
+}
+
+/// The start of the captured frame and its length on the wire.
+#[derive(Clone, Copy)]
+struct WireLimit {
+    frame_start: usize,
+    orig_len: usize,
+}
+
+fn decode_with_limit(
+    linktype: u32,
+    data: &[u8],
+    limit: Option<WireLimit>,
+) -> Result<Decoded<'_>, DecodeError> {
     let pkt = match linktype {
         link::ETHERNET => {
             LaxSlicedPacket::from_ethernet(data).map_err(|_| DecodeError::TruncatedLink)?
@@ -73,7 +104,7 @@ pub fn decode(linktype: u32, data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
         }
         other => return Err(DecodeError::UnsupportedLinkType(other)),
     };
-    decode_sliced(&pkt)
+    decode_sliced(&pkt, limit)
 }
 
 fn from_ether_type(proto: u16, payload: &[u8]) -> LaxSlicedPacket<'_> {
@@ -121,8 +152,24 @@ fn is_ip_layer(layer: Layer) -> bool {
 /// IP packet) minus everything between the start of the IP header and the
 /// transport header. A length field of 0 (TSO captures, IPv6 jumbograms)
 /// carries no information: the captured length is used instead.
-fn l4_wire_len(ip_start: &[u8], total_wire: Option<usize>, payload: &LaxIpPayloadSlice<'_>) -> u32 {
-    let headers = (payload.payload.as_ptr() as usize).saturating_sub(ip_start.as_ptr() as usize);
+fn l4_wire_len(
+    ip_start: &[u8],
+    total_wire: Option<usize>,
+    payload: &LaxIpPayloadSlice<'_>,
+    limit: Option<WireLimit>,
+) -> u32 {
+    let ip_at = ip_start.as_ptr() as usize;
+    let headers = (payload.payload.as_ptr() as usize).saturating_sub(ip_at);
+    // The IP packet cannot be longer than the frame on the wire.
+    let total_wire = match (total_wire, limit) {
+        (Some(t), Some(l)) => Some(
+            t.min(
+                l.orig_len
+                    .saturating_sub(ip_at.saturating_sub(l.frame_start)),
+            ),
+        ),
+        (t, _) => t,
+    };
     let len = match total_wire {
         Some(total) => total.saturating_sub(headers),
         None => payload.payload.len(),
@@ -130,7 +177,10 @@ fn l4_wire_len(ip_start: &[u8], total_wire: Option<usize>, payload: &LaxIpPayloa
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-fn net_layer<'a>(pkt: &LaxSlicedPacket<'a>) -> Result<Option<NetLayer<'a>>, DecodeError> {
+fn net_layer<'a>(
+    pkt: &LaxSlicedPacket<'a>,
+    limit: Option<WireLimit>,
+) -> Result<Option<NetLayer<'a>>, DecodeError> {
     // An IP (extension) header that failed to parse: the payload etherparse
     // reports would be the broken header itself.
     if let Some((_, layer)) = &pkt.stop_err
@@ -162,6 +212,7 @@ fn net_layer<'a>(pkt: &LaxSlicedPacket<'a>) -> Result<Option<NetLayer<'a>>, Deco
                     h.slice(),
                     (h.total_len() != 0).then_some(usize::from(h.total_len())),
                     payload,
+                    limit,
                 ),
             }))
         }
@@ -186,14 +237,18 @@ fn net_layer<'a>(pkt: &LaxSlicedPacket<'a>) -> Result<Option<NetLayer<'a>>, Deco
                     h.slice(),
                     (h.payload_length() != 0).then_some(40 + usize::from(h.payload_length())),
                     payload,
+                    limit,
                 ),
             }))
         }
     }
 }
 
-fn decode_sliced<'a>(pkt: &LaxSlicedPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
-    let Some(net) = net_layer(pkt)? else {
+fn decode_sliced<'a>(
+    pkt: &LaxSlicedPacket<'a>,
+    limit: Option<WireLimit>,
+) -> Result<Decoded<'a>, DecodeError> {
+    let Some(net) = net_layer(pkt, limit)? else {
         return Ok(Decoded::Other(OtherKind::NonIp));
     };
     if net.later_fragment {
@@ -692,6 +747,42 @@ mod tests {
         assert_eq!(t.seq, 0x1122_3344);
         assert_eq!(t.payload_len, 1000);
         assert!(t.payload.is_empty());
+    }
+
+    #[test]
+    fn decode_frame_clamps_ip_length_to_the_wire_length() {
+        use crate::source::Frame;
+        use crate::time::Ts;
+        let frame = |data: &'static [u8], orig_len: u32| Frame {
+            number: 1,
+            ts: Ts(0),
+            linktype: link::ETHERNET,
+            orig_len,
+            data,
+        };
+        // IPv4 total length claims 100 bytes of payload the frame never had.
+        let mut bogus = eth(0x0800, &ipv4_syn(b""));
+        bogus[14 + 2..14 + 4].copy_from_slice(&(20u16 + 40 + 100).to_be_bytes());
+        let bogus: &'static [u8] = Box::leak(bogus.into_boxed_slice());
+        assert_eq!(tcp(decode(link::ETHERNET, bogus)).payload_len, 100);
+        let t = tcp(decode_frame(&frame(bogus, bogus.len() as u32)));
+        assert_eq!(t.payload_len, 0);
+        // Snaplen-cut frame: orig_len covers the IP length, nothing clamped.
+        let full = eth(0x0800, &ipv4_syn(&[1; 500]));
+        let cut: &'static [u8] = Box::leak(full[..100].to_vec().into_boxed_slice());
+        let t = tcp(decode_frame(&frame(cut, full.len() as u32)));
+        assert_eq!(t.payload_len, 500);
+        assert_eq!(t.payload.len(), 100 - 74);
+        // Padded minimum-size frame.
+        let mut padded = Vec::new();
+        PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4(V4_A, V4_B, 1)
+            .tcp(1, 2, 3, 4)
+            .write(&mut padded, b"")
+            .unwrap();
+        padded.resize(60, 0);
+        let padded: &'static [u8] = Box::leak(padded.into_boxed_slice());
+        assert_eq!(tcp(decode_frame(&frame(padded, 60))).payload_len, 0);
     }
 
     #[test]

@@ -281,10 +281,10 @@ impl CaptureReader {
                     reason: "pcapng section header block truncated".into(),
                 });
             }
-            let major = rd_u16(r.data(), 12, be);
-            if major != 1 {
+            let (major, minor) = (rd_u16(r.data(), 12, be), rd_u16(r.data(), 14, be));
+            if major != 1 || !(minor == 0 || minor == 2) {
                 return Err(SourceError::Unsupported(format!(
-                    "pcapng version {major} (only 1.x is supported)"
+                    "pcapng version {major}.{minor} (only 1.0 is supported)"
                 )));
             }
             r.format = Format::Pcapng { big_endian: be };
@@ -487,9 +487,12 @@ impl CaptureReader {
                     if body.len() < 16 {
                         return self.corrupt("section header block too short".into());
                     }
-                    let major = rd_u16(body, 4, be);
-                    if major != 1 {
-                        return self.corrupt(format!("section header with version {major}"));
+                    let (major, minor) = (rd_u16(body, 4, be), rd_u16(body, 6, be));
+                    // Wireshark and libpcap accept 1.0 and 1.2 only.
+                    if major != 1 || !(minor == 0 || minor == 2) {
+                        return self.corrupt(format!(
+                            "section header with unsupported version {major}.{minor}"
+                        ));
                     }
                     self.format = Format::Pcapng { big_endian: be };
                     self.interfaces.clear();
