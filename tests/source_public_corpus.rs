@@ -281,3 +281,21 @@ fn refused_files_say_why() {
             .contains("gzip-compressed; decompress it first")
     );
 }
+
+/// IPv6 with a hop-by-hop header (jumbo payload, "BIG TCP"): tshark -e
+/// tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.len gives 41851, 43913,
+/// 592820498, 80000.
+#[test]
+fn ipv6_hop_by_hop_jumbogram_matches_tshark() {
+    let Some(p) = file("tcpdump/bigtcp-ipv6-hbh.pcap") else {
+        return;
+    };
+    let (rows, _, _) = read_all(&p).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].caplen, rows[0].orig_len), (80094, 80094));
+    let (_, sport, _, dport, seq, len) = rows[0].tcp.clone().unwrap();
+    assert_eq!(
+        (sport, dport, seq, len),
+        (41851, 43913, 592_820_498, 80_000)
+    );
+}
