@@ -11,7 +11,7 @@ use std::net::IpAddr;
 mod decoder;
 pub mod link;
 
-pub use decoder::decode;
+pub use decoder::{decode, decode_frame};
 
 /// TCP flag bits, as in the TCP header's flags byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
