@@ -64,7 +64,7 @@ pub fn analyze(
             frame: frame.number,
             ts: frame.ts,
         };
-        match decode::decode(frame.linktype, frame.data) {
+        match decode::decode_frame(&frame) {
             Ok(Decoded::Tcp(seg)) => {
                 if seg.options_truncated {
                     summary.tcp_options_truncated += 1;

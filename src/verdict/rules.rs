@@ -24,6 +24,7 @@ const SLOW_TTFB_NS: i64 = 1_000_000_000;
 /// Classifies one connection.
 pub fn classify(c: &Connection, ctx: &Context) -> Verdict {
     let mut v = handshake_rules(c, ctx).unwrap_or_else(|| established_rules(c, ctx));
+    v.evidence.sort_by_key(|e| e.frame);
     v.warnings = warnings(c, &v);
     v
 }
