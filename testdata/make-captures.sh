@@ -97,6 +97,11 @@ setup() {
   : >"$TMP/curl.log"
 }
 
+teardown() {
+  kill_pid "$WIRE_PID"; WIRE_PID=""
+  cleanup_ns
+}
+
 start_wire() {  # start_wire LOSS
   [ -z "$WIRE_PID" ] || kill_pid "$WIRE_PID"
   ip netns exec tt-wire "$PY" -u "$GEN/wire.py" --a w0 --b w1 --delay-ms 5 --loss "$1" --seed 7 \
@@ -296,13 +301,12 @@ done
 
 trap on_exit EXIT
 trap 'exit 130' INT TERM
-setup
 for s in "${SEL[@]}"; do
   log "=== $s"
-  fw_reset
+  setup               # fresh namespaces per scenario: no stale sockets/retransmissions leak over
   "sc_$s"
   stop_servers
-  fw_reset
+  teardown
 done
 log "done; curl messages:"; cat "$TMP/curl.log" >&2 || true
 grep -v "^wire up" "$TMP/wire.log" >&2 || true
