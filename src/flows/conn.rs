@@ -109,9 +109,11 @@ pub struct DirState {
     pub last_ip_id: Option<u16>,
     pub first_packet: Option<Event>,
     pub last_packet: Option<Event>,
+    /// The first RST this side sent.
+    pub rst: Option<RstInfo>,
 }
 
-const MAX_EVIDENCE_RETRANS: usize = 8;
+const MAX_EVIDENCE_RETRANS: usize = 16;
 
 /// The first RST of a connection, with what identifies its sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +171,7 @@ pub struct Connection {
     /// The most recent SYN when the handshake ACK was sent (Wireshark's
     /// `ts_mru_syn`, the base of `tcp.analysis.initial_rtt`).
     pub mru_syn_at_ack: Option<Event>,
+    /// The first RST of the connection, from either side.
     pub rst: Option<RstInfo>,
     pub rst_count: u32,
     pub icmp: Option<IcmpInfo>,
@@ -425,8 +428,10 @@ impl Connection {
             }
             if advanced {
                 fwd.last_ack = Some(ack);
-                fwd.last_ack_ts = at.ts;
             }
+            // Wireshark stamps `lastacktime` on every ACK, duplicates
+            // included: the fast-retransmission window runs from the latest.
+            fwd.last_ack_ts = at.ts;
         }
         if !f.rst() {
             fwd.window = Some(seg.window);
@@ -437,9 +442,9 @@ impl Connection {
 
         if f.rst() {
             self.rst_count += 1;
-            if self.rst.is_none() {
-                let fwd = &self.dirs[dir.index()];
-                self.rst = Some(RstInfo {
+            let fwd = &mut self.dirs[dir.index()];
+            if fwd.rst.is_none() {
+                let info = RstInfo {
                     dir,
                     at,
                     flags: f,
@@ -449,7 +454,9 @@ impl Connection {
                     ip_id: seg.ip.ip_id,
                     prior_ttl: fwd.last_ttl,
                     prior_ip_id: fwd.last_ip_id,
-                });
+                };
+                fwd.rst = Some(info);
+                self.rst.get_or_insert(info);
             }
         } else {
             let fwd = &mut self.dirs[dir.index()];

@@ -211,7 +211,7 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
     }
 
     // The server (or something with its address) answered with RST.
-    if let Some(rst) = c.rst.filter(|r| r.dir == Dir::ServerToClient) {
+    if let Some(rst) = c.s2c().rst {
         let acks_syn = rst.flags.ack() && c.c2s().isn.is_some_and(|isn| isn.plus(1).0 == rst.ack);
         let conf = if acks_syn {
             Confidence::High
@@ -386,7 +386,7 @@ fn stall_explanation(c: &Connection, stage: Stage, waited: i64, end: &str) -> St
 
 fn close_event(c: &Connection, dir: Dir) -> Option<(Event, &'static str)> {
     let fin = c.dirs[dir.index()].fin.map(|e| (e, "FIN"));
-    let rst = c.rst.filter(|r| r.dir == dir).map(|r| (r.at, "RST"));
+    let rst = c.dirs[dir.index()].rst.map(|r| (r.at, "RST"));
     match (fin, rst) {
         (Some(f), Some(r)) => Some(if r.0.ts < f.0.ts { r } else { f }),
         (f, r) => f.or(r),
@@ -404,7 +404,7 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
     };
 
     // A. The server reset the connection before any normal close.
-    if let Some(rst) = c.rst.filter(|r| r.dir == Dir::ServerToClient) {
+    if let Some(rst) = c.s2c().rst {
         let client_closed_first = before(client_close.map(|x| x.0), Some(rst.at));
         let server_fin_first = before(server_fin, Some(rst.at));
         if !client_closed_first && !server_fin_first {
