@@ -3,7 +3,9 @@
 
 use super::{ConnectionReport, Report, sanitize};
 use crate::verdict::VerdictKind;
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
+};
 use std::io::{self, Write};
 
 fn opt_ms(v: Option<f64>) -> String {
@@ -62,6 +64,16 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
                 "retrans c→s/s→c",
                 "explanation",
             ]);
+        // On a terminal, wrap only the explanation; piped, every row stays
+        // on one line so that grep and awk see one connection per line.
+        let n = 11;
+        t.set_constraints((0..n).map(|i| {
+            if i == n - 1 {
+                ColumnConstraint::LowerBoundary(Width::Fixed(30))
+            } else {
+                ColumnConstraint::ContentWidth
+            }
+        }));
         for c in &rows {
             t.add_row(vec![
                 c.id.to_string(),
@@ -105,6 +117,9 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
                         .map(|c| format!("{c:?}").to_lowercase())
                         .unwrap_or_default()
                 )?;
+                if let Some(e) = &c.explanation {
+                    writeln!(out, "      {}", sanitize(e))?;
+                }
                 if let Some(b) = &c.blocked_by {
                     writeln!(out, "      blocked by {}", sanitize(b))?;
                 }
