@@ -13,6 +13,12 @@ impl Ts {
         Ts(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
     }
 
+    /// Nanoseconds from `earlier` to `self`, saturating (hostile captures
+    /// can hold any timestamps).
+    pub fn nanos_since(self, earlier: Ts) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
     /// Milliseconds from `earlier` to `self` (negative if `self` is earlier).
     pub fn ms_since(self, earlier: Ts) -> f64 {
         (self.0.saturating_sub(earlier.0)) as f64 / 1e6

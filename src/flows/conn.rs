@@ -248,7 +248,7 @@ impl Connection {
     /// recent SYN.
     pub fn initial_rtt_ns(&self) -> Option<i64> {
         match (self.handshake_ack, self.mru_syn_at_ack) {
-            (Some(ack), Some(syn)) => Some(ack.ts.0 - syn.ts.0),
+            (Some(ack), Some(syn)) => Some(ack.ts.nanos_since(syn.ts)),
             _ => None,
         }
     }
@@ -264,12 +264,12 @@ impl Connection {
 
         // Handshake bookkeeping.
         if f.syn() && !f.ack() {
-            self.syn_count += 1;
+            self.syn_count = self.syn_count.saturating_add(1);
             self.first_syn.get_or_insert(at);
             self.last_syn = Some(at);
         }
         if f.syn() && f.ack() {
-            self.synack_count += 1;
+            self.synack_count = self.synack_count.saturating_add(1);
             if self.synack.is_none() {
                 self.synack = Some(at);
                 self.answered_syn = self.last_syn;
@@ -287,8 +287,8 @@ impl Connection {
         }
 
         let (fwd, rev) = split(&mut self.dirs, dir);
-        fwd.packets += 1;
-        fwd.bytes += u64::from(seglen);
+        fwd.packets = fwd.packets.saturating_add(1);
+        fwd.bytes = fwd.bytes.saturating_add(u64::from(seglen));
         fwd.first_packet.get_or_insert(at);
         fwd.last_packet = Some(at);
         if f.syn() {
@@ -308,15 +308,15 @@ impl Connection {
         // window this way; count those as probes.
         let keep_alive = !ctl && seglen <= 1 && next_seq.is_some_and(|n| seq == n.plus(u32::MAX));
         if zero_window_probe || (keep_alive && rev.window == Some(0)) {
-            fwd.zero_window_probes += 1;
+            fwd.zero_window_probes = fwd.zero_window_probes.saturating_add(1);
         } else if keep_alive {
-            fwd.keep_alives += 1;
+            fwd.keep_alives = fwd.keep_alives.saturating_add(1);
         }
 
         // Zero window adverts.
         if !f.rst() {
             if seg.window == 0 && !ctl {
-                fwd.zero_windows += 1;
+                fwd.zero_windows = fwd.zero_windows.saturating_add(1);
                 fwd.first_zero_window.get_or_insert(at);
                 fwd.zero_window_since.get_or_insert(at);
             } else if seg.window != 0 {
@@ -335,8 +335,8 @@ impl Connection {
                 && Some(seq) == next_seq
                 && Some(ack) == fwd.last_ack;
             if dup {
-                fwd.dupack_run += 1;
-                fwd.dup_acks += 1;
+                fwd.dupack_run = fwd.dupack_run.saturating_add(1);
+                fwd.dup_acks = fwd.dup_acks.saturating_add(1);
             } else if Some(ack) != fwd.last_ack {
                 fwd.dupack_run = 0;
             }
@@ -355,9 +355,10 @@ impl Connection {
                 let spurious = seglen > 0 && rev.last_ack.is_some_and(|la| seq.plus(seglen) <= la);
                 let fast = rev.dupack_run >= 2
                     && rev.last_ack == Some(seq)
-                    && at.ts.0 - rev.last_ack_ts.0 < FAST_RETRANS_NS;
+                    && at.ts.nanos_since(rev.last_ack_ts) < FAST_RETRANS_NS;
                 let ooo_threshold = irtt.unwrap_or(OOO_THRESHOLD_NS);
-                let out_of_order = at.ts.0 - fwd.next_seq_ts.0 < ooo_threshold && n != seg_end;
+                let out_of_order =
+                    at.ts.nanos_since(fwd.next_seq_ts) < ooo_threshold && n != seg_end;
                 let kind = if spurious {
                     Some(RetransKind::Spurious)
                 } else if fast {
@@ -370,7 +371,7 @@ impl Connection {
                 match kind {
                     Some(k) => {
                         retransmitted = true;
-                        fwd.retransmissions += 1;
+                        fwd.retransmissions = fwd.retransmissions.saturating_add(1);
                         match k {
                             RetransKind::Fast => fwd.fast_retransmissions += 1,
                             RetransKind::Spurious => fwd.spurious_retransmissions += 1,
@@ -402,7 +403,7 @@ impl Connection {
                 fwd.unacked_since = Some(at);
                 fwd.retrans_while_unacked = 0;
             } else if retransmitted {
-                fwd.retrans_while_unacked += 1;
+                fwd.retrans_while_unacked = fwd.retrans_while_unacked.saturating_add(1);
             }
         }
 
@@ -441,7 +442,7 @@ impl Connection {
         }
 
         if f.rst() {
-            self.rst_count += 1;
+            self.rst_count = self.rst_count.saturating_add(1);
             let fwd = &mut self.dirs[dir.index()];
             if fwd.rst.is_none() {
                 let info = RstInfo {

@@ -171,7 +171,7 @@ fn ms(ns: i64) -> f64 {
 
 fn diff(a: Option<Event>, b: Option<Event>) -> Option<f64> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(ms(b.ts.0 - a.ts.0)),
+        (Some(a), Some(b)) => Some(ms(b.ts.nanos_since(a.ts))),
         _ => None,
     }
 }
@@ -181,11 +181,11 @@ pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
     let c2s = c.c2s();
     let s2c = c.s2c();
     let ttfb = match (c2s.first_payload, s2c.first_payload) {
-        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.0 - a.ts.0)),
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.nanos_since(a.ts))),
         _ => None,
     };
     let first_data = match (c.handshake_ack, c2s.first_payload) {
-        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.0 - a.ts.0)),
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.nanos_since(a.ts))),
         _ => None,
     };
     Timings {
@@ -199,7 +199,7 @@ pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
         initial_rtt_ms: c.initial_rtt_ns().map(ms),
         ack_to_first_data_ms: first_data,
         time_to_first_byte_ms: ttfb,
-        duration_ms: ms(c.last.ts.0 - c.first.ts.0),
+        duration_ms: ms(c.last.ts.nanos_since(c.first.ts)),
         idle_at_end_ms: ms(capture_end.0.saturating_sub(c.last.ts.0).max(0)),
     }
 }
@@ -235,7 +235,7 @@ pub fn connection_report(
             .map(|e| EvidenceReport {
                 frame: e.frame,
                 time: e.ts.rfc3339(),
-                t_ms: ms(e.ts.0 - c.first.ts.0),
+                t_ms: ms(e.ts.nanos_since(c.first.ts)),
                 from: e.from.clone(),
                 what: e.what.clone(),
             })
@@ -279,7 +279,7 @@ pub fn connection_report(
         first_frame: c.first.frame,
         last_frame: c.last.frame,
         start_time: c.first.ts.rfc3339(),
-        start_offset_s: ms(c.first.ts.0 - capture_start.0) / 1000.0,
+        start_offset_s: ms(c.first.ts.nanos_since(capture_start)) / 1000.0,
     }
 }
 

@@ -74,7 +74,7 @@ pub fn endpoint(e: (IpAddr, u16)) -> String {
 
 /// A duration for people: `12.3 ms`, `1.50 s`.
 pub fn human_ns(ns: i64) -> String {
-    if ns.abs() < 1_000_000_000 {
+    if ns.unsigned_abs() < 1_000_000_000 {
         format!("{:.1} ms", ns as f64 / 1e6)
     } else {
         format!("{:.2} s", ns as f64 / 1e9)
@@ -696,7 +696,10 @@ fn warnings(c: &Connection, v: &Verdict) -> Vec<String> {
     let data_rc = rc.saturating_sub(syn_retries);
     if v.kind == VerdictKind::Ok && (data_rc > 0 || rs > 0) {
         let pk = c.c2s().packets + c.s2c().packets;
-        let heavy = u64::from(data_rc + rs) * 10 >= pk.max(1);
+        let heavy = u64::from(data_rc)
+            .saturating_add(u64::from(rs))
+            .saturating_mul(10)
+            >= pk.max(1);
         w.push(format!(
             "{}{} retransmissions client→server, {} server→client",
             if heavy { "heavy loss: " } else { "" },

@@ -515,3 +515,104 @@ fn server_fin_without_answer_is_reported() {
     assert_eq!(v.stage, Some(Stage::TlsHandshake));
     assert_eq!(v.reset_by, Some(ResetBy::Server));
 }
+
+/// A small deterministic generator (no dependency needed).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+#[test]
+fn random_segments_never_panic() {
+    let mut r = Lcg(7);
+    for round in 0..50 {
+        let mut table = FlowTable::new();
+        let mut t: i64 = if round % 2 == 0 { 0 } else { i64::MIN / 2 };
+        for frame in 1..=400u64 {
+            // Time mostly moves forward, sometimes jumps back or far ahead.
+            t = match r.next() % 10 {
+                0 => t.saturating_sub((r.next() % 5_000_000_000) as i64),
+                1 => t.saturating_add(i64::MAX / 4),
+                _ => t.saturating_add((r.next() % 2_000_000_000) as i64),
+            };
+            let from_client = r.next() % 2 == 0;
+            let port = 40000 + (r.next() % 3) as u16;
+            let (src, dst, sp, dp) = if from_client {
+                (CLIENT, SERVER, port, SPORT)
+            } else {
+                (SERVER, CLIENT, SPORT, port)
+            };
+            let seg = TcpSegment {
+                ip: IpInfo {
+                    src,
+                    dst,
+                    ttl: (r.next() % 256) as u8,
+                    ip_id: Some(r.next() as u16),
+                },
+                src_port: sp,
+                dst_port: dp,
+                seq: if r.next() % 3 == 0 {
+                    r.next() as u32
+                } else {
+                    CISN.wrapping_add((r.next() % 5000) as u32)
+                },
+                ack: r.next() as u32,
+                flags: TcpFlags(r.next() as u8),
+                window: if r.next() % 4 == 0 {
+                    0
+                } else {
+                    r.next() as u16
+                },
+                options: TcpOptions::default(),
+                payload_len: match r.next() % 4 {
+                    0 => u32::MAX - (r.next() % 3) as u32,
+                    1 => 0,
+                    _ => (r.next() % 3000) as u32,
+                },
+                payload: &HELLO,
+                options_truncated: false,
+            };
+            table.on_tcp(&seg, Event { frame, ts: Ts(t) });
+            if r.next() % 20 == 0 {
+                let err = IcmpError {
+                    ip: IpInfo {
+                        src: ROUTER,
+                        dst: CLIENT,
+                        ttl: 64,
+                        ip_id: None,
+                    },
+                    v6: false,
+                    icmp_type: 3,
+                    code: (r.next() % 16) as u8,
+                    kind: IcmpErrorKind::OtherUnreachable,
+                    quoted: QuotedTcp {
+                        src: CLIENT,
+                        dst: SERVER,
+                        src_port: port,
+                        dst_port: SPORT,
+                        seq: Some(r.next() as u32),
+                    },
+                };
+                table.on_icmp(&err, Event { frame, ts: Ts(t) });
+            }
+        }
+        for end in [Ts(i64::MIN), Ts(0), Ts(t), Ts(i64::MAX)] {
+            let ctx = Context {
+                capture_end: end,
+                stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
+            };
+            for c in table.connections() {
+                let v = classify(c, &ctx);
+                assert!(v.kind == VerdictKind::Ok || !v.explanation.is_empty());
+                let rep = crate::report::connection_report(c, &v, Ts(0), end);
+                serde_json::to_string(&rep).unwrap();
+            }
+        }
+    }
+}
