@@ -541,7 +541,7 @@ fn random_segments_never_panic() {
                 1 => t.saturating_add(i64::MAX / 4),
                 _ => t.saturating_add((r.next() % 2_000_000_000) as i64),
             };
-            let from_client = r.next() % 2 == 0;
+            let from_client = r.next().is_multiple_of(2);
             let port = 40000 + (r.next() % 3) as u16;
             let (src, dst, sp, dp) = if from_client {
                 (CLIENT, SERVER, port, SPORT)
@@ -557,14 +557,14 @@ fn random_segments_never_panic() {
                 },
                 src_port: sp,
                 dst_port: dp,
-                seq: if r.next() % 3 == 0 {
+                seq: if r.next().is_multiple_of(3) {
                     r.next() as u32
                 } else {
                     CISN.wrapping_add((r.next() % 5000) as u32)
                 },
                 ack: r.next() as u32,
                 flags: TcpFlags(r.next() as u8),
-                window: if r.next() % 4 == 0 {
+                window: if r.next().is_multiple_of(4) {
                     0
                 } else {
                     r.next() as u16
@@ -579,7 +579,7 @@ fn random_segments_never_panic() {
                 options_truncated: false,
             };
             table.on_tcp(&seg, Event { frame, ts: Ts(t) });
-            if r.next() % 20 == 0 {
+            if r.next().is_multiple_of(20) {
                 let err = IcmpError {
                     ip: IpInfo {
                         src: ROUTER,
