@@ -50,7 +50,8 @@ struct AnalyzeArgs {
     #[arg(long, short = 'F', value_enum, default_value_t = Format::Table)]
     format: Format,
 
-    /// Also list connections that are ok (table and ndjson).
+    /// Also list connections that are ok in the table (JSON and NDJSON
+    /// always hold every connection).
     #[arg(long)]
     all: bool,
 
@@ -70,7 +71,7 @@ enum Format {
     Table,
     /// One JSON document: {"capture", "connections", "summary"}.
     Json,
-    /// One JSON object per connection per line.
+    /// One JSON object per connection per line (every connection).
     Ndjson,
 }
 
@@ -135,7 +136,7 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                 }
                 report::write_table(&mut out, &rep, args.all)
             }
-            Format::Ndjson => report::write_ndjson(&mut out, &rep, args.all),
+            Format::Ndjson => report::write_ndjson(&mut out, &rep),
             Format::Json => {
                 reports.push(rep);
                 Ok(())

@@ -50,6 +50,33 @@ fn table_is_the_default_and_lists_failures_only() {
     ])
     .stdout);
     assert!(all.contains(":50130 →"), "{all}");
+    // NDJSON holds every connection, one per line, ok included.
+    let nd = s(&run(&[
+        "analyze",
+        "-F",
+        "ndjson",
+        td("all_failures.pcap").to_str().unwrap(),
+    ])
+    .stdout);
+    let verdicts: Vec<String> = nd
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["verdict"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            "ok",
+            "firewall_drop",
+            "service_down",
+            "app_stall",
+            "midstream_reset"
+        ]
+    );
     assert!(out.stderr.is_empty(), "{}", s(&out.stderr));
 }
 

@@ -15,13 +15,10 @@ pub fn write_json(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
     out.flush()
 }
 
-/// Writes one connection per line (only the failed ones unless `all`).
-pub fn write_ndjson(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
-    for c in report
-        .connections
-        .iter()
-        .filter(|c| all || c.verdict != crate::verdict::VerdictKind::Ok)
-    {
+/// Writes one connection per line: every connection, like the JSON
+/// document, so that `jq` filters see the ok ones too.
+pub fn write_ndjson(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    for c in &report.connections {
         serde_json::to_writer(&mut *out, c)?;
         out.write_all(b"\n")?;
     }

@@ -1,0 +1,81 @@
+//! Runs the binary on every file under `../shared/captures/public/` (the
+//! public captures, truncated and malformed ones included). The only
+//! acceptable outcomes are exit 0 with a report, or exit 2 with one line on
+//! stderr naming the file. Skipped when the folder is not there.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn corpus() -> Option<PathBuf> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        here.join("../shared/captures/public"),
+        PathBuf::from("/work/shared/captures/public"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir())
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if !matches!(
+            p.file_name().and_then(|n| n.to_str()),
+            Some("INDEX.md" | "MANIFEST.tsv")
+        ) {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_public_capture_gives_a_report_or_one_clear_error() {
+    let Some(root) = corpus() else {
+        eprintln!("no public capture corpus here: skipping");
+        return;
+    };
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    files.sort();
+    assert!(files.len() > 1000, "corpus too small: {}", files.len());
+    let (mut ok, mut refused) = (0, 0);
+    for f in &files {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_tcptriage"))
+            .args(["analyze", "--format", "json"])
+            .arg(f)
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{}: {err}", f.display());
+        assert!(
+            took < Duration::from_secs(20),
+            "{}: took {took:?}",
+            f.display()
+        );
+        match out.status.code() {
+            Some(0) => {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                    .unwrap_or_else(|e| panic!("{}: bad JSON: {e}", f.display()));
+                assert!(v["summary"]["packets"].is_u64(), "{}", f.display());
+                ok += 1;
+            }
+            Some(2) => {
+                assert_eq!(err.lines().count(), 1, "{}: {err}", f.display());
+                let name = f.file_name().unwrap().to_string_lossy();
+                assert!(err.contains(&*name), "{}: {err}", f.display());
+                refused += 1;
+            }
+            other => panic!("{}: exit {other:?}: {err}", f.display()),
+        }
+    }
+    eprintln!("{ok} analysed, {refused} refused");
+    assert!(ok > 1000);
+}
