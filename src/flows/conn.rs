@@ -177,6 +177,61 @@ pub struct Connection {
     pub icmp: Option<IcmpInfo>,
     /// The client's first payload starts like a TLS ClientHello.
     pub client_hello: bool,
+    /// The client's first payload is an HTTP HEAD request (no body follows).
+    pub head_request: bool,
+    /// The head of the server's first HTTP/1.x response, when its first
+    /// payload is one and the header fits in the captured bytes.
+    pub http_response: Option<HttpResponseHead>,
+}
+
+/// What the first HTTP/1.x response announced about its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpResponseHead {
+    pub status: u16,
+    /// Bytes of the status line and headers, blank line included.
+    pub header_len: u32,
+    /// `Content-Length`, when given (and not chunked).
+    pub content_length: Option<u64>,
+    pub chunked: bool,
+}
+
+impl HttpResponseHead {
+    /// Parses a response head from the start of a server payload.
+    pub fn parse(payload: &[u8]) -> Option<HttpResponseHead> {
+        if !payload.starts_with(b"HTTP/1.") {
+            return None;
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        let header_len = match resp.parse(payload) {
+            Ok(httparse::Status::Complete(n)) => u32::try_from(n).ok()?,
+            _ => return None,
+        };
+        let status = resp.code?;
+        let mut content_length = None;
+        let mut chunked = false;
+        for h in resp.headers.iter() {
+            if h.name.eq_ignore_ascii_case("content-length") {
+                content_length = std::str::from_utf8(h.value)
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok();
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = std::str::from_utf8(h.value)
+                    .is_ok_and(|v| v.to_ascii_lowercase().contains("chunked"));
+            }
+        }
+        if chunked {
+            content_length = None;
+        }
+        Some(HttpResponseHead {
+            status,
+            header_len,
+            content_length,
+            chunked,
+        })
+    }
 }
 
 impl Connection {
@@ -209,6 +264,8 @@ impl Connection {
             rst_count: 0,
             icmp: None,
             client_hello: false,
+            head_request: false,
+            http_response: None,
         }
     }
 
@@ -465,13 +522,38 @@ impl Connection {
             fwd.last_ip_id = seg.ip.ip_id;
         }
 
-        if dir == Dir::ClientToServer
-            && seglen > 0
-            && self.dirs[0].first_payload == Some(at)
-            && looks_like_client_hello(seg.payload)
-        {
-            self.client_hello = true;
+        if seglen > 0 && self.dirs[dir.index()].first_payload == Some(at) {
+            match dir {
+                Dir::ClientToServer => {
+                    self.client_hello = looks_like_client_hello(seg.payload);
+                    self.head_request = seg.payload.starts_with(b"HEAD ");
+                }
+                Dir::ServerToClient => self.http_response = HttpResponseHead::parse(seg.payload),
+            }
         }
+    }
+
+    /// Payload bytes the server delivered in sequence space (retransmissions
+    /// counted once), when its ISN is known.
+    pub fn server_bytes_in_sequence(&self) -> Option<u64> {
+        let d = self.s2c();
+        let isn = d.isn?;
+        let next = d.next_seq?;
+        let span = next.diff(isn.plus(1));
+        let fin = i64::from(d.fin.is_some());
+        u64::try_from(span - fin).ok()
+    }
+
+    /// The first HTTP response announced a length that the server did not
+    /// deliver: `(delivered, expected)` body-and-header bytes.
+    pub fn http_response_short(&self) -> Option<(u64, u64)> {
+        let h = self.http_response?;
+        if self.head_request || h.status < 200 || h.status == 204 || h.status == 304 {
+            return None;
+        }
+        let expected = u64::from(h.header_len).checked_add(h.content_length?)?;
+        let delivered = self.server_bytes_in_sequence()?;
+        (delivered < expected).then_some((delivered, expected))
     }
 
     /// Records an ICMP error that quotes one of this connection's segments.

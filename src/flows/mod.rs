@@ -16,7 +16,9 @@
 mod conn;
 pub mod seq;
 
-pub use conn::{Connection, Dir, DirState, Event, IcmpInfo, RetransKind, RstInfo};
+pub use conn::{
+    Connection, Dir, DirState, Event, HttpResponseHead, IcmpInfo, RetransKind, RstInfo,
+};
 pub use seq::SeqNum;
 
 use crate::decode::{IcmpError, TcpSegment};

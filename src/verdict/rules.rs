@@ -597,6 +597,77 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
             v.evidence.push(ev(fin, "server", "FIN"));
             return v;
         }
+        if let Some((got, want)) = c.http_response_short() {
+            let mut v = verdict(
+                VerdictKind::MidstreamReset,
+                Some(Stage::MidTransfer),
+                Confidence::Medium,
+            );
+            v.reset_by = Some(ResetBy::Server);
+            v.explanation = format!(
+                "{server} closed the connection (FIN, frame {}) after {got} of the {want} bytes its HTTP response announced",
+                fin.frame
+            );
+            push_response_evidence(c, &mut v);
+            v.evidence
+                .push(ev(fin, "server", "FIN before the end of the response"));
+            return v;
+        }
+    }
+
+    // The response started, then stopped short of its announced length.
+    if let Some((got, want)) = c.http_response_short()
+        && server_fin.is_none()
+        && c.rst.is_none_or(|r| r.dir == Dir::ClientToServer)
+    {
+        let t_end = client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
+        let waited = last_progress(c).map(|p| since(p.ts, t_end)).unwrap_or(0);
+        let what = format!(
+            "the HTTP response from {server} stopped after {got} of the {want} bytes it announced; no data for {}",
+            human_ns(waited)
+        );
+        let found = match client_close {
+            Some((e, kind)) if waited >= GIVE_UP_NS => {
+                let conf = if waited >= ctx.stall_after_ns {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                };
+                let mut v = verdict(VerdictKind::AppStall, Some(Stage::MidTransfer), conf);
+                v.explanation = format!("{what}; the client gave up ({kind}, frame {})", e.frame);
+                push_response_evidence(c, &mut v);
+                v.evidence
+                    .push(ev(e, "client", format!("{kind}: the client gives up")));
+                Some(v)
+            }
+            Some(_) => None,
+            None if waited >= ctx.stall_after_ns => {
+                let mut v = verdict(
+                    VerdictKind::AppStall,
+                    Some(Stage::MidTransfer),
+                    Confidence::Medium,
+                );
+                v.explanation = format!("{what}; still waiting when the capture ended");
+                push_response_evidence(c, &mut v);
+                Some(v)
+            }
+            None => {
+                let mut v = verdict(
+                    VerdictKind::Incomplete,
+                    Some(Stage::MidTransfer),
+                    Confidence::Medium,
+                );
+                v.explanation = format!(
+                    "{what} when the capture ended, before the stall threshold ({}): the rest may still have come",
+                    human_ns(ctx.stall_after_ns)
+                );
+                push_response_evidence(c, &mut v);
+                Some(v)
+            }
+        };
+        if let Some(v) = found {
+            return v;
+        }
     }
 
     // E/F. A request left waiting: the client gave up, or the capture ended.
@@ -648,6 +719,26 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
     }
 
     ok()
+}
+
+fn push_response_evidence(c: &Connection, v: &mut Verdict) {
+    if let Some(p) = c.c2s().first_payload {
+        v.evidence.push(ev(p, "client", "request"));
+    }
+    if let (Some(p), Some(h)) = (c.s2c().first_payload, c.http_response) {
+        v.evidence.push(ev(
+            p,
+            "server",
+            format!(
+                "HTTP {} response, {} bytes announced",
+                h.status,
+                u64::from(h.header_len) + h.content_length.unwrap_or(0)
+            ),
+        ));
+    }
+    if let Some(p) = c.s2c().last_new_payload {
+        v.evidence.push(ev(p, "server", "last response data"));
+    }
 }
 
 fn push_wait_evidence(c: &Connection, v: &mut Verdict, stage: Stage) {

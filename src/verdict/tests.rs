@@ -616,3 +616,109 @@ fn random_segments_never_panic() {
         }
     }
 }
+
+static RESP: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\nbody...";
+const RESP_HEAD: u32 = 67;
+
+fn http_exchange(s: &mut Sim, first_segment: u32) {
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.seg(
+        false,
+        31.0,
+        P | A,
+        SISN + 1,
+        CISN + 81,
+        first_segment,
+        65160,
+        RESP,
+    );
+    s.c(32.0, A, CISN + 81, SISN + 1 + first_segment, 0);
+}
+
+#[test]
+fn http_response_head_is_parsed() {
+    let h = crate::flows::HttpResponseHead::parse(RESP).unwrap();
+    assert_eq!(h.status, 200);
+    assert_eq!(h.header_len, RESP_HEAD);
+    assert_eq!(h.content_length, Some(5000));
+    assert!(!h.chunked);
+    assert!(crate::flows::HttpResponseHead::parse(b"HTTP/1.1 200 OK\r\nContent-Le").is_none());
+    assert!(crate::flows::HttpResponseHead::parse(b"\x16\x03\x01").is_none());
+}
+
+#[test]
+fn response_that_stops_short_then_client_gives_up_is_a_mid_transfer_stall() {
+    let mut s = Sim::new();
+    http_exchange(&mut s, 1448);
+    s.c(8032.0, F | A, CISN + 81, SISN + 1449, 0);
+    let (c, v) = s.one(8040.0);
+    assert_eq!(
+        c.http_response_short(),
+        Some((1448, u64::from(RESP_HEAD) + 5000))
+    );
+    assert_eq!(v.kind, VerdictKind::AppStall);
+    assert_eq!(v.stage, Some(Stage::MidTransfer));
+    assert!(
+        v.explanation.contains("1448 of the 5067 bytes"),
+        "{}",
+        v.explanation
+    );
+}
+
+#[test]
+fn response_that_stops_short_at_capture_end() {
+    let mut s = Sim::new();
+    http_exchange(&mut s, 1448);
+    let (_, v) = s.one(7000.0);
+    assert_eq!(
+        (v.kind, v.stage),
+        (VerdictKind::AppStall, Some(Stage::MidTransfer))
+    );
+    let (_, v) = s.one(1000.0);
+    assert_eq!(
+        (v.kind, v.stage),
+        (VerdictKind::Incomplete, Some(Stage::MidTransfer))
+    );
+}
+
+#[test]
+fn complete_response_then_idle_is_ok() {
+    let mut s = Sim::new();
+    http_exchange(&mut s, RESP_HEAD + 5000);
+    let (_, v) = s.one(60_000.0);
+    assert_eq!(v.kind, VerdictKind::Ok);
+}
+
+#[test]
+fn server_fin_before_the_announced_length_is_reported() {
+    let mut s = Sim::new();
+    http_exchange(&mut s, 1448);
+    s.s(40.0, F | A, SISN + 1449, CISN + 81, 0);
+    let (_, v) = s.one(50.0);
+    assert_eq!(v.kind, VerdictKind::MidstreamReset);
+    assert_eq!(v.stage, Some(Stage::MidTransfer));
+    assert!(v.explanation.contains("FIN"), "{}", v.explanation);
+}
+
+#[test]
+fn head_responses_announce_a_length_without_a_body() {
+    static HEAD: [u8; 5] = *b"HEAD ";
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &HEAD);
+    s.seg(
+        false,
+        31.0,
+        P | A,
+        SISN + 1,
+        CISN + 81,
+        RESP_HEAD,
+        65160,
+        RESP,
+    );
+    s.c(8032.0, F | A, CISN + 81, SISN + 1 + RESP_HEAD, 0);
+    let (_, v) = s.one(8040.0);
+    assert_eq!(v.kind, VerdictKind::Ok);
+}
