@@ -377,6 +377,25 @@ fn public_captures() {
     );
     assert_eq!(conn(&d, 0)["client_inferred"], true);
     assert_eq!(conn(&d, 0)["client_port"], 38760);
+    // The same SYN refused three times (the client retries after RST/ACK).
+    let d = check(
+        "public/nowebaccess2.pcapng",
+        &[bad(0, "service_down", "syn", &[3, 4, 5, 7])],
+    );
+    assert_eq!(conn(&d, 0)["syn_count"], 3);
+    assert!(
+        conn(&d, 0)["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("each answered by RST/ACK")
+    );
+    // Mid-stream: 648 bytes retransmitted five times over 9.2 s, nothing back.
+    let d = check(
+        "public/tcp_retransmissions.pcapng",
+        &[bad(0, "firewall_drop", "established", &[1, 2, 3, 4, 5, 6])],
+    );
+    assert_eq!(conn(&d, 0)["client_port"], 1048);
+    assert_eq!(conn(&d, 0)["retransmissions_c2s"], 5);
     // BSD loopback (NULL) link type: refused on ::1, ok on 127.0.0.1.
     let d = check(
         "public/irc-353.pcap",

@@ -111,6 +111,8 @@ pub struct DirState {
     pub last_packet: Option<Event>,
     /// The first RST this side sent.
     pub rst: Option<RstInfo>,
+    /// RSTs this side sent.
+    pub rsts: u32,
 }
 
 const MAX_EVIDENCE_RETRANS: usize = 16;
@@ -501,6 +503,7 @@ impl Connection {
         if f.rst() {
             self.rst_count = self.rst_count.saturating_add(1);
             let fwd = &mut self.dirs[dir.index()];
+            fwd.rsts = fwd.rsts.saturating_add(1);
             if fwd.rst.is_none() {
                 let info = RstInfo {
                     dir,

@@ -220,12 +220,29 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
         };
         let mut v = verdict(VerdictKind::ServiceDown, Some(Stage::Syn), conf);
         v.reset_by = Some(ResetBy::Server);
-        let answered = c.last_syn.unwrap_or(first_syn);
+        // The SYN this RST answered: the latest one sent before it.
+        let answered = syns
+            .iter()
+            .copied()
+            .rfind(|e| e.ts <= rst.at.ts)
+            .unwrap_or(first_syn);
+        let kind = if rst.flags.ack() { "RST/ACK" } else { "RST" };
+        let answer = if c.s2c().rsts > 1 {
+            format!(
+                "each answered by {kind} ({} RSTs; the first after {}, frame {})",
+                c.s2c().rsts,
+                human_ns(since(answered.ts, rst.at.ts)),
+                rst.at.frame
+            )
+        } else {
+            format!(
+                "answered by {kind} after {} (frame {})",
+                human_ns(since(answered.ts, rst.at.ts)),
+                rst.at.frame
+            )
+        };
         v.explanation = format!(
-            "{tries} to {server} answered by {} after {} (frame {}): nothing listens on port {} (connection refused)",
-            if rst.flags.ack() { "RST/ACK" } else { "RST" },
-            human_ns(since(answered.ts, rst.at.ts)),
-            rst.at.frame,
+            "{tries} to {server} {answer}: nothing listens on port {} (connection refused)",
             c.server.1
         );
         for s in &syns {
@@ -493,16 +510,23 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
             let mut v = verdict(VerdictKind::FirewallDrop, Some(Stage::Established), conf);
             let who = dir.sender();
             let peer_name = dir.reverse().sender();
+            let when = if c.handshake_ack.is_some() {
+                "after the handshake, "
+            } else {
+                ""
+            };
+            let silence = if peer.packets == 0 {
+                format!("; nothing at all came from the {peer_name}")
+            } else if peer_silent {
+                format!("; the {peer_name} sent nothing more")
+            } else {
+                String::new()
+            };
             v.explanation = format!(
-                "after the handshake, the {who}'s data (frame {}) was retransmitted {} times over {} and never acknowledged{}: the path went silent (firewall state-table timeout or MTU black hole)",
+                "{when}the {who}'s data (frame {}) was retransmitted {} times over {} and never acknowledged{silence}: the path went silent (firewall state-table timeout or MTU black hole)",
                 since_ev.frame,
                 st.retrans_while_unacked,
                 human_ns(span),
-                if peer_silent {
-                    format!("; the {peer_name} sent nothing more")
-                } else {
-                    String::new()
-                }
             );
             if let Some(h) = c.handshake_ack {
                 v.evidence
@@ -651,19 +675,8 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
                 push_response_evidence(c, &mut v);
                 Some(v)
             }
-            None => {
-                let mut v = verdict(
-                    VerdictKind::Incomplete,
-                    Some(Stage::MidTransfer),
-                    Confidence::Medium,
-                );
-                v.explanation = format!(
-                    "{what} when the capture ended, before the stall threshold ({}): the rest may still have come",
-                    human_ns(ctx.stall_after_ns)
-                );
-                push_response_evidence(c, &mut v);
-                Some(v)
-            }
+            // Data was still flowing when the capture ended: still active.
+            None => None,
         };
         if let Some(v) = found {
             return v;

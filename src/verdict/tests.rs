@@ -676,11 +676,9 @@ fn response_that_stops_short_at_capture_end() {
         (v.kind, v.stage),
         (VerdictKind::AppStall, Some(Stage::MidTransfer))
     );
+    // Data flowed until just before the end: still active, so ok.
     let (_, v) = s.one(1000.0);
-    assert_eq!(
-        (v.kind, v.stage),
-        (VerdictKind::Incomplete, Some(Stage::MidTransfer))
-    );
+    assert_eq!(v.kind, VerdictKind::Ok);
 }
 
 #[test]
