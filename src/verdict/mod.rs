@@ -16,6 +16,8 @@
 //! | `firewall_drop` | `established` | data retransmitted ≥ 3 times over ≥ 1 s, peer silent |
 //! | `app_stall` | `zero_window` | a receiver's window stayed at zero while data waited |
 //! | `midstream_reset` | phase | server FIN before answering a request |
+//! | `midstream_reset` | `mid_transfer` | server FIN before the HTTP Content-Length was delivered |
+//! | `app_stall` | `mid_transfer` | HTTP response short of its Content-Length, then silence |
 //! | `app_stall` | phase | request outstanding, client gave up after ≥ 1 s of silence |
 //! | `app_stall` | phase | request outstanding, capture ended ≥ `stall_after` later |
 //! | `incomplete` | phase | request outstanding, capture ended sooner |
