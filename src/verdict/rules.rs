@@ -2,7 +2,7 @@
 
 use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind};
 use crate::decode::IcmpErrorKind;
-use crate::flows::{Connection, Dir, Event, RetransKind};
+use crate::flows::{Connection, Dir, Event, RetransKind, SeqNum};
 use crate::time::Ts;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -164,7 +164,11 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
             ),
             IcmpErrorKind::HostUnreachable | IcmpErrorKind::NetUnreachable => (
                 Some(VerdictKind::ServiceDown),
-                "the host is gone or unroutable".to_string(),
+                if icmp.sender == c.server.0 {
+                    "the host is gone or unroutable".to_string()
+                } else {
+                    "the host is gone or unroutable (a router said so; a firewall REJECT rule can send this too)".to_string()
+                },
             ),
             IcmpErrorKind::ProtocolUnreachable | IcmpErrorKind::OtherUnreachable => (
                 Some(VerdictKind::FirewallDrop),
@@ -556,6 +560,58 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
         }
     }
 
+    // B'. One side keeps re-sending data the other side has already
+    // acknowledged: the acknowledgements are lost on the way back, so the
+    // path towards the re-sender is dropping packets.
+    for dir in [Dir::ServerToClient, Dir::ClientToServer] {
+        let st = &c.dirs[dir.index()];
+        let after = st.last_new_payload.map(|e| e.ts).unwrap_or(Ts(i64::MIN));
+        let spurious: Vec<Event> = st
+            .retrans_frames
+            .iter()
+            .filter(|(e, k)| *k == RetransKind::Spurious && e.ts >= after)
+            .map(|(e, _)| *e)
+            .collect();
+        let (Some(first), Some(last)) = (spurious.first(), spurious.last()) else {
+            continue;
+        };
+        if spurious.len() as u32 >= BLACKHOLE_RETRANS
+            && since(first.ts, last.ts) >= BLACKHOLE_SPAN_NS
+        {
+            let who = dir.sender();
+            let peer = dir.reverse().sender();
+            let mut v = verdict(
+                VerdictKind::FirewallDrop,
+                Some(Stage::Established),
+                Confidence::Medium,
+            );
+            v.explanation = format!(
+                "the {who} re-sent data the {peer} had already acknowledged {} times over {} (frames {}) and sent nothing new: the {peer}'s ACKs are not reaching it, so the path from {peer} to {who} is dropping packets",
+                spurious.len(),
+                human_ns(since(first.ts, last.ts)),
+                frames(&spurious)
+            );
+            if let Some(a) = c.dirs[dir.reverse().index()].ack_advanced {
+                v.evidence.push(ev(
+                    a,
+                    peer,
+                    "last ACK of new data (never seen by the other side)",
+                ));
+            }
+            for (i, r) in spurious.iter().enumerate() {
+                v.evidence.push(ev(
+                    *r,
+                    who,
+                    format!("re-sent data already acknowledged ({})", i + 1),
+                ));
+            }
+            if let Some((e, kind)) = client_close {
+                v.evidence.push(ev(e, "client", kind));
+            }
+            return v;
+        }
+    }
+
     // C. A receiver closed its window and never reopened it.
     let end_ts = client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
     for dir in [Dir::ClientToServer, Dir::ServerToClient] {
@@ -580,7 +636,7 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
             let peer_name = dir.reverse().sender();
             let end = match client_close {
                 Some((e, kind)) => format!("the client gave up ({kind}, frame {})", e.frame),
-                None => "still closed at the end of the capture".to_string(),
+                None => "the window was still zero when the capture ended".to_string(),
             };
             v.explanation = format!(
                 "the {who} advertised a zero window at frame {} and never reopened it for {} while the {peer_name} had data to send ({} probes): the receiving application stopped reading; {end}",
@@ -641,8 +697,8 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
 
     // The response started, then stopped short of its announced length.
     if let Some((got, want)) = c.http_response_short()
-        && server_fin.is_none()
-        && c.rst.is_none_or(|r| r.dir == Dir::ClientToServer)
+        && !before(server_fin, client_close.map(|x| x.0))
+        && c.s2c().rst.is_none()
     {
         let t_end = client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
         let waited = last_progress(c).map(|p| since(p.ts, t_end)).unwrap_or(0);
@@ -800,10 +856,10 @@ fn warnings(c: &Connection, v: &Verdict) -> Vec<String> {
     let data_rc = rc.saturating_sub(syn_retries);
     if v.kind == VerdictKind::Ok && (data_rc > 0 || rs > 0) {
         let pk = c.c2s().packets + c.s2c().packets;
-        let heavy = u64::from(data_rc)
-            .saturating_add(u64::from(rs))
-            .saturating_mul(10)
-            >= pk.max(1);
+        // Spurious retransmissions are not loss on the way out.
+        let real = data_rc.saturating_sub(c.c2s().spurious_retransmissions)
+            + rs.saturating_sub(c.s2c().spurious_retransmissions);
+        let heavy = u64::from(real).saturating_mul(10) >= pk.max(1);
         w.push(format!(
             "{}{} retransmissions client→server, {} server→client",
             if heavy { "heavy loss: " } else { "" },
@@ -838,11 +894,37 @@ fn warnings(c: &Connection, v: &Verdict) -> Vec<String> {
     if v.kind == VerdictKind::Ok
         && let Some(rst) = c.rst
     {
-        w.push(format!(
-            "closed with an RST from the {} (frame {})",
-            rst.dir.sender(),
-            rst.at.frame
-        ));
+        // Unfinished: the response is short of its announced length, or the
+        // server had sent data beyond what the RST acknowledges.
+        let short = c.http_response_short();
+        let in_flight = rst.flags.ack()
+            && c.s2c().next_seq.is_some_and(|n| {
+                let fin = u32::from(c.s2c().fin.is_some());
+                SeqNum(rst.ack) < n.plus(0u32.wrapping_sub(fin))
+            });
+        let aborted = rst.dir == Dir::ClientToServer
+            && c.s2c().fin.is_none_or(|f| f.ts > rst.at.ts)
+            && c.s2c().first_payload.is_some()
+            && (short.is_some() || in_flight);
+        if aborted {
+            let got = match short {
+                Some((got, want)) => format!("{got} of the {want} bytes the response announced"),
+                None => format!(
+                    "{} bytes received, more in flight",
+                    c.server_bytes_in_sequence().unwrap_or(c.s2c().bytes)
+                ),
+            };
+            w.push(format!(
+                "the client aborted the transfer with an RST (frame {}) while the server was still sending ({got}): its own timeout or a cancel",
+                rst.at.frame
+            ));
+        } else {
+            w.push(format!(
+                "closed with an RST from the {} (frame {})",
+                rst.dir.sender(),
+                rst.at.frame
+            ));
+        }
     }
     if let Some(icmp) = c.icmp
         && v.blocked_by.is_none()
