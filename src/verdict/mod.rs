@@ -14,6 +14,7 @@
 //! | `incomplete` | `syn` | SYN unanswered, capture ended within 1 s |
 //! | `midstream_reset` | phase | RST from the server before a normal close |
 //! | `firewall_drop` | `established` | data retransmitted ≥ 3 times over ≥ 1 s, peer silent |
+//! | `firewall_drop` | `established` | data the peer already ACKed re-sent ≥ 3 times over ≥ 1 s |
 //! | `app_stall` | `zero_window` | a receiver's window stayed at zero while data waited |
 //! | `midstream_reset` | phase | server FIN before answering a request |
 //! | `midstream_reset` | `mid_transfer` | server FIN before the HTTP Content-Length was delivered |
