@@ -1,10 +1,15 @@
-//! The pipeline for saved captures: source → decode → flows → verdict →
-//! report model.
+//! The pipeline: source → decode → flows → verdict → report model.
+//!
+//! [`Engine`] takes frames one at a time. For a saved capture, every
+//! connection is classified at the end ([`analyze`]). For a live capture,
+//! [`Engine::take_final`] hands out each connection as soon as its verdict
+//! can no longer change ([`verdict::is_final`]), so it can be printed at
+//! once and its state dropped.
 
 use crate::decode::{self, Decoded, OtherKind, link};
 use crate::flows::{Event, FlowTable};
-use crate::report::{CaptureInfo, Report, Summary, connection_report};
-use crate::source::{PacketSource, SourceError};
+use crate::report::{CaptureInfo, ConnectionReport, Report, Summary, connection_report};
+use crate::source::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
 use crate::verdict::{self, Context, VerdictKind};
 use std::collections::BTreeSet;
@@ -12,15 +17,183 @@ use std::collections::BTreeSet;
 /// Analysis settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// Silence after which a request left waiting at the end of the capture
-    /// is a stall.
+    /// Silence after which a request left waiting is a stall.
     pub stall_after_ns: i64,
+    /// Open connections kept at most; beyond it the least recently active
+    /// are evicted and counted.
+    pub max_connections: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
+            max_connections: 1_000_000,
+        }
+    }
+}
+
+/// The analysis state for one capture.
+#[derive(Debug)]
+pub struct Engine {
+    opts: Options,
+    table: FlowTable,
+    summary: Summary,
+    link_types: BTreeSet<u32>,
+    first_ts: Option<Ts>,
+    max_ts: Option<Ts>,
+    /// Connections already reported by `take_final`, for the summary.
+    streamed: Vec<VerdictKind>,
+}
+
+impl Engine {
+    pub fn new(opts: Options) -> Engine {
+        let mut summary = Summary::default();
+        for k in VerdictKind::ALL {
+            summary.verdicts.insert(k.as_str(), 0);
+        }
+        Engine {
+            opts,
+            table: FlowTable::with_capacity_limit(opts.max_connections),
+            summary,
+            link_types: BTreeSet::new(),
+            first_ts: None,
+            max_ts: None,
+            streamed: Vec::new(),
+        }
+    }
+
+    /// The latest capture time seen.
+    pub fn now(&self) -> Option<Ts> {
+        self.max_ts
+    }
+
+    /// Open connections.
+    pub fn open_connections(&self) -> usize {
+        self.table.open_connections()
+    }
+
+    /// Packets read so far.
+    pub fn packets(&self) -> u64 {
+        self.summary.packets
+    }
+
+    /// Feeds one frame.
+    pub fn push(&mut self, frame: &Frame<'_>) {
+        self.summary.packets += 1;
+        self.first_ts.get_or_insert(frame.ts);
+        self.max_ts = Some(self.max_ts.map_or(frame.ts, |m| m.max(frame.ts)));
+        self.link_types.insert(frame.linktype);
+        let at = Event {
+            frame: frame.number,
+            ts: frame.ts,
+        };
+        match decode::decode_frame(frame) {
+            Ok(Decoded::Tcp(seg)) => {
+                if seg.options_truncated {
+                    self.summary.tcp_options_truncated += 1;
+                }
+                self.table.on_tcp(&seg, at);
+            }
+            Ok(Decoded::IcmpError(err)) => self.table.on_icmp(&err, at),
+            Ok(Decoded::Other(kind)) => {
+                let k = match kind {
+                    OtherKind::NonIp => "non-IP",
+                    OtherKind::Udp => "UDP",
+                    OtherKind::Icmp => "ICMP",
+                    OtherKind::OtherIpProto => "other IP protocol",
+                };
+                *self.summary.other_packets.entry(k).or_insert(0) += 1;
+            }
+            Err(e) => {
+                let key = match e {
+                    decode::DecodeError::UnsupportedLinkType(l) => format!("{} {l}", e.reason()),
+                    _ => e.reason().to_string(),
+                };
+                *self.summary.not_decoded.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+
+    fn context(&self, now: Ts) -> Context {
+        Context {
+            capture_end: now,
+            stall_after_ns: self.opts.stall_after_ns,
+        }
+    }
+
+    fn count(&mut self, kind: VerdictKind) {
+        *self.summary.verdicts.entry(kind.as_str()).or_insert(0) += 1;
+        self.summary.connections += 1;
+        if kind.is_failure() {
+            self.summary.failed += 1;
+        }
+    }
+
+    /// Connections whose verdict is final at capture time `now` (which may
+    /// run ahead of the last packet on a quiet live link), classified and
+    /// removed from the table. Counted in the summary.
+    pub fn take_final(&mut self, now: Ts) -> Vec<ConnectionReport> {
+        let ctx = self.context(now);
+        let conns = self.table.take_final(now, |c| verdict::is_final(c, &ctx));
+        let start = self.first_ts.unwrap_or_default();
+        let mut out = Vec::with_capacity(conns.len());
+        for c in conns {
+            // A connection handed out because its ports were reused ended
+            // at its last packet.
+            let v = verdict::classify(&c, &ctx);
+            self.count(v.kind);
+            self.streamed.push(v.kind);
+            out.push(connection_report(&c, &v, start, now));
+        }
+        out
+    }
+
+    /// Classifies every connection still open at `end` (the capture's end)
+    /// and returns the report: those connections, plus the summary of all.
+    pub fn finish(
+        mut self,
+        end: Option<Ts>,
+        name: &str,
+        format: String,
+        warnings: Vec<String>,
+    ) -> Report {
+        let start = self.first_ts.unwrap_or_default();
+        let end = end.or(self.max_ts).unwrap_or_default();
+        let ctx = self.context(end);
+        let stats = self.table.stats.clone();
+        let conns = std::mem::take(&mut self.table).into_connections();
+        let mut reports = Vec::with_capacity(conns.len());
+        for c in &conns {
+            let v = verdict::classify(c, &ctx);
+            self.count(v.kind);
+            reports.push(connection_report(c, &v, start, end));
+        }
+        let mut summary = self.summary;
+        summary.tcp_packets = stats.tcp_packets;
+        summary.icmp_errors = stats.icmp_errors;
+        summary.icmp_unmatched = stats.icmp_unmatched;
+        summary.after_verdict_packets = stats.after_verdict_packets;
+        summary.evicted = stats.evicted;
+        Report {
+            capture: CaptureInfo {
+                file: name.to_string(),
+                format,
+                link_types: self
+                    .link_types
+                    .iter()
+                    .map(|l| match link::name(*l) {
+                        "unknown" => format!("LINKTYPE {l}"),
+                        n => n.to_string(),
+                    })
+                    .collect(),
+                first_packet_time: self.first_ts.map(|t| t.rfc3339()),
+                last_packet_time: self.max_ts.map(|t| t.rfc3339()),
+                span_ms: self.max_ts.unwrap_or_default().ms_since(start),
+                warnings,
+            },
+            connections: reports,
+            summary,
         }
     }
 }
@@ -34,108 +207,23 @@ pub fn analyze(
     name: &str,
     opts: &Options,
 ) -> Result<Report, SourceError> {
-    let mut table = FlowTable::new();
-    let mut summary = Summary::default();
-    let mut link_types = BTreeSet::new();
-    let mut first_ts: Option<Ts> = None;
-    let mut last_ts: Option<Ts> = None;
-    let mut max_ts: Option<Ts> = None;
-    let mut extra_warnings = Vec::new();
-
+    let mut engine = Engine::new(*opts);
+    let mut extra = Vec::new();
     loop {
-        let frame = match src.next_frame() {
-            Ok(Some(f)) => f,
+        match src.next_frame() {
+            Ok(Some(f)) => engine.push(&f),
             Ok(None) => break,
-            Err(e) if summary.packets > 0 => {
-                extra_warnings.push(format!(
+            Err(e) if engine.packets() > 0 => {
+                extra.push(format!(
                     "stopped reading after frame {}: {e}",
-                    summary.packets
+                    engine.packets()
                 ));
                 break;
             }
             Err(e) => return Err(e),
-        };
-        summary.packets += 1;
-        first_ts.get_or_insert(frame.ts);
-        last_ts = Some(frame.ts);
-        max_ts = Some(max_ts.map_or(frame.ts, |m| m.max(frame.ts)));
-        link_types.insert(frame.linktype);
-        let at = Event {
-            frame: frame.number,
-            ts: frame.ts,
-        };
-        match decode::decode_frame(&frame) {
-            Ok(Decoded::Tcp(seg)) => {
-                if seg.options_truncated {
-                    summary.tcp_options_truncated += 1;
-                }
-                table.on_tcp(&seg, at);
-            }
-            Ok(Decoded::IcmpError(err)) => table.on_icmp(&err, at),
-            Ok(Decoded::Other(kind)) => {
-                let k = match kind {
-                    OtherKind::NonIp => "non-IP",
-                    OtherKind::Udp => "UDP",
-                    OtherKind::Icmp => "ICMP",
-                    OtherKind::OtherIpProto => "other IP protocol",
-                };
-                *summary.other_packets.entry(k).or_insert(0) += 1;
-            }
-            Err(e) => {
-                let key = match e {
-                    decode::DecodeError::UnsupportedLinkType(l) => format!("{} {l}", e.reason()),
-                    _ => e.reason().to_string(),
-                };
-                *summary.not_decoded.entry(key).or_insert(0) += 1;
-            }
         }
     }
-
-    let start = first_ts.unwrap_or_default();
-    let end = max_ts.unwrap_or_default();
-    let ctx = Context {
-        capture_end: end,
-        stall_after_ns: opts.stall_after_ns,
-    };
-    let stats = table.stats.clone();
-    let conns = table.into_connections();
-    let mut reports = Vec::with_capacity(conns.len());
-    for k in VerdictKind::ALL {
-        summary.verdicts.insert(k.as_str(), 0);
-    }
-    for c in &conns {
-        let v = verdict::classify(c, &ctx);
-        *summary.verdicts.entry(v.kind.as_str()).or_insert(0) += 1;
-        if v.kind.is_failure() {
-            summary.failed += 1;
-        }
-        reports.push(connection_report(c, &v, start, end));
-    }
-    summary.connections = conns.len() as u64;
-    summary.tcp_packets = stats.tcp_packets;
-    summary.icmp_errors = stats.icmp_errors;
-    summary.icmp_unmatched = stats.icmp_unmatched;
-
     let mut warnings: Vec<String> = src.warnings().to_vec();
-    warnings.extend(extra_warnings);
-    let _ = last_ts;
-    Ok(Report {
-        capture: CaptureInfo {
-            file: name.to_string(),
-            format: src.format(),
-            link_types: link_types
-                .iter()
-                .map(|l| match link::name(*l) {
-                    "unknown" => format!("LINKTYPE {l}"),
-                    n => n.to_string(),
-                })
-                .collect(),
-            first_packet_time: first_ts.map(|t| t.rfc3339()),
-            last_packet_time: max_ts.map(|t| t.rfc3339()),
-            span_ms: end.ms_since(start),
-            warnings,
-        },
-        connections: reports,
-        summary,
-    })
+    warnings.extend(extra);
+    Ok(engine.finish(None, name, src.format(), warnings))
 }

@@ -106,6 +106,7 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     let opts = Options {
         stall_after_ns: args.stall_after,
+        ..Options::default()
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -164,6 +164,8 @@ pub struct Connection {
     pub syn_count: u32,
     pub first_syn: Option<Event>,
     pub last_syn: Option<Event>,
+    /// The SYN before `last_syn` (for the client's retry gap).
+    pub prev_syn: Option<Event>,
     pub synack_count: u32,
     pub synack: Option<Event>,
     /// The SYN the first SYN/ACK answered (the most recent SYN before it).
@@ -257,6 +259,7 @@ impl Connection {
             syn_count: 0,
             first_syn: None,
             last_syn: None,
+            prev_syn: None,
             synack_count: 0,
             synack: None,
             answered_syn: None,
@@ -325,6 +328,7 @@ impl Connection {
         if f.syn() && !f.ack() {
             self.syn_count = self.syn_count.saturating_add(1);
             self.first_syn.get_or_insert(at);
+            self.prev_syn = self.last_syn;
             self.last_syn = Some(at);
         }
         if f.syn() && f.ack() {

@@ -22,6 +22,7 @@ pub use conn::{
 pub use seq::SeqNum;
 
 use crate::decode::{IcmpError, TcpSegment};
+use crate::time::Ts;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
@@ -44,14 +45,43 @@ pub struct TableStats {
     pub icmp_errors: u64,
     /// ICMP errors quoting a 4-tuple with no connection in the capture.
     pub icmp_unmatched: u64,
+    /// Packets of a connection that arrived after its verdict was final
+    /// (streaming mode only): counted, not re-analysed.
+    pub after_verdict_packets: u64,
+    /// Connections dropped because the table was full (`--max-connections`).
+    pub evicted: u64,
 }
 
+/// What is left of a connection once its verdict was reported, so that
+/// its late packets are not mistaken for a new connection.
+#[derive(Debug, Clone, Copy)]
+struct Tombstone {
+    client: Endpoint,
+    client_isn: Option<SeqNum>,
+    last: Ts,
+}
+
+/// How long a tombstone absorbs late packets, in capture time.
+const TOMBSTONE_NS: i64 = 60_000_000_000;
+
 /// The connection table.
-#[derive(Debug, Default)]
+///
+/// Connections live in `active` until their 4-tuple is reused (then the old
+/// one moves to `done`) or until [`FlowTable::take_final`] hands them out.
+#[derive(Debug)]
 pub struct FlowTable {
-    active: FxHashMap<FlowKey, usize>,
-    conns: Vec<Connection>,
+    active: FxHashMap<FlowKey, Connection>,
+    done: Vec<Connection>,
+    reported: FxHashMap<FlowKey, Tombstone>,
+    next_id: u64,
+    max_connections: usize,
     pub stats: TableStats,
+}
+
+impl Default for FlowTable {
+    fn default() -> Self {
+        FlowTable::with_capacity_limit(usize::MAX)
+    }
 }
 
 impl FlowTable {
@@ -59,37 +89,94 @@ impl FlowTable {
         FlowTable::default()
     }
 
-    /// Feeds one TCP segment seen in `frame` at `ts`.
+    /// A table that holds at most `max` open connections; when it is full,
+    /// the least recently active tenth is evicted (and counted).
+    pub fn with_capacity_limit(max: usize) -> FlowTable {
+        FlowTable {
+            active: FxHashMap::default(),
+            done: Vec::new(),
+            reported: FxHashMap::default(),
+            next_id: 0,
+            max_connections: max.max(1),
+            stats: TableStats::default(),
+        }
+    }
+
+    /// Open connections.
+    pub fn open_connections(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Feeds one TCP segment.
     pub fn on_tcp(&mut self, seg: &TcpSegment<'_>, at: Event) {
         self.stats.tcp_packets += 1;
         let src = (seg.ip.src, seg.src_port);
         let dst = (seg.ip.dst, seg.dst_port);
         let key = FlowKey::new(src, dst);
         let f = seg.flags;
-        let idx = match self.active.get(&key) {
-            Some(&i) if !starts_new_connection(&self.conns[i], seg, src) => i,
-            existing => {
-                let reused = existing.is_some();
-                let (client, server, inferred) = if f.syn() && !f.ack() {
-                    (src, dst, false)
-                } else if f.syn() && f.ack() {
-                    (dst, src, false)
-                } else if is_server_port(src.1, dst.1) {
-                    (dst, src, true)
-                } else {
-                    (src, dst, true)
-                };
-                let id = self.conns.len() as u64;
-                let mut c = Connection::new(id, client, server, inferred, at);
-                c.reused_ports = reused;
-                self.conns.push(c);
-                self.active.insert(key, self.conns.len() - 1);
-                self.conns.len() - 1
+
+        let mut reused = false;
+        if let Some(c) = self.active.get_mut(&key) {
+            if !starts_new_connection(c, seg, src) {
+                let dir = c.dir_of(src);
+                c.on_segment(dir, seg, at);
+                return;
             }
+            reused = true;
+            if let Some(old) = self.active.remove(&key) {
+                self.done.push(old);
+            }
+        } else if let Some(t) = self.reported.get_mut(&key) {
+            // A late packet of a connection already reported, unless it is
+            // a SYN with a new ISN (a new attempt on the same ports).
+            let new_attempt =
+                f.syn() && !f.ack() && !(src == t.client && t.client_isn == Some(SeqNum(seg.seq)));
+            if !new_attempt {
+                t.last = at.ts;
+                self.stats.after_verdict_packets += 1;
+                return;
+            }
+            self.reported.remove(&key);
+            reused = true;
+        }
+
+        if self.active.len() >= self.max_connections {
+            self.evict_oldest();
+        }
+        let (client, server, inferred) = if f.syn() && !f.ack() {
+            (src, dst, false)
+        } else if f.syn() && f.ack() {
+            (dst, src, false)
+        } else if is_server_port(src.1, dst.1) {
+            (dst, src, true)
+        } else {
+            (src, dst, true)
         };
-        let c = &mut self.conns[idx];
+        let mut c = Connection::new(self.next_id, client, server, inferred, at);
+        self.next_id += 1;
+        c.reused_ports = reused;
         let dir = c.dir_of(src);
         c.on_segment(dir, seg, at);
+        self.active.insert(key, c);
+    }
+
+    /// Drops the least recently active tenth of the open connections.
+    fn evict_oldest(&mut self) {
+        let mut lasts: Vec<Ts> = self.active.values().map(|c| c.last.ts).collect();
+        let n = (lasts.len() / 10).max(1);
+        let (_, cut, _) = lasts.select_nth_unstable(n - 1);
+        let cut = *cut;
+        let before = self.active.len();
+        let mut left = n;
+        self.active.retain(|_, c| {
+            if left > 0 && c.last.ts <= cut {
+                left -= 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.stats.evicted += (before - self.active.len()) as u64;
     }
 
     /// Feeds an ICMP error; it is attached to the connection it quotes.
@@ -97,20 +184,60 @@ impl FlowTable {
         self.stats.icmp_errors += 1;
         let q = err.quoted;
         let key = FlowKey::new((q.src, q.src_port), (q.dst, q.dst_port));
-        match self.active.get(&key) {
-            Some(&i) => self.conns[i].on_icmp(err, at),
+        match self.active.get_mut(&key) {
+            Some(c) => c.on_icmp(err, at),
+            None if self.reported.contains_key(&key) => self.stats.after_verdict_packets += 1,
             None => self.stats.icmp_unmatched += 1,
         }
     }
 
-    /// All connections, in order of their first packet.
-    pub fn connections(&self) -> &[Connection] {
-        &self.conns
+    /// Removes and returns the connections whose verdict is final at `now`
+    /// (per `is_final`), and those whose 4-tuple was reused; remembers them
+    /// so that their late packets are absorbed. Ordered by id.
+    pub fn take_final(
+        &mut self,
+        now: Ts,
+        is_final: impl Fn(&Connection) -> bool,
+    ) -> Vec<Connection> {
+        let mut out = std::mem::take(&mut self.done);
+        let keys: Vec<FlowKey> = self
+            .active
+            .iter()
+            .filter(|(_, c)| is_final(c))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            if let Some(c) = self.active.remove(&k) {
+                self.reported.insert(
+                    k,
+                    Tombstone {
+                        client: c.client,
+                        client_isn: c.c2s().isn,
+                        last: c.last.ts,
+                    },
+                );
+                out.push(c);
+            }
+        }
+        self.reported
+            .retain(|_, t| now.nanos_since(t.last) < TOMBSTONE_NS);
+        out.sort_by_key(|c| c.id);
+        out
     }
 
-    /// Ends tracking and hands over the connections.
+    /// All connections, in order of their first packet.
+    pub fn connections(&self) -> Vec<&Connection> {
+        let mut v: Vec<&Connection> = self.done.iter().chain(self.active.values()).collect();
+        v.sort_by_key(|c| c.id);
+        v
+    }
+
+    /// Ends tracking and hands over the connections still held, by id.
     pub fn into_connections(self) -> Vec<Connection> {
-        self.conns
+        let mut v = self.done;
+        v.extend(self.active.into_values());
+        v.sort_by_key(|c| c.id);
+        v
     }
 }
 

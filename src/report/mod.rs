@@ -163,6 +163,10 @@ pub struct Summary {
     pub not_decoded: BTreeMap<String, u64>,
     /// TCP packets whose options were cut by the snaplen (decoded anyway).
     pub tcp_options_truncated: u64,
+    /// Live mode: packets of connections already reported (counted only).
+    pub after_verdict_packets: u64,
+    /// Connections dropped because the table was full (`--max-connections`).
+    pub evicted: u64,
 }
 
 fn ms(ns: i64) -> f64 {

@@ -187,6 +187,13 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             .collect();
         writeln!(out, "  other        {}", o.join(", "))?;
     }
+    if s.evicted > 0 {
+        writeln!(
+            out,
+            "  evicted      {} connections (the table was full: --max-connections)",
+            s.evicted
+        )?;
+    }
     if !s.not_decoded.is_empty() {
         let o: Vec<String> = s
             .not_decoded

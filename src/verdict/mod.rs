@@ -167,3 +167,37 @@ impl Context {
 
 #[cfg(test)]
 mod tests;
+
+/// Quiet time after a close (RST or both FINs) before a connection's
+/// verdict is final: a refused SYN may still be retried, a FIN re-sent.
+pub const CLOSE_GRACE_NS: i64 = 1_000_000_000;
+
+/// Whether a connection's verdict can no longer change at capture time
+/// `ctx.capture_end`, for streaming (live) reports:
+/// - closed (RST, or FIN both ways) and quiet for [`CLOSE_GRACE_NS`];
+/// - SYNs unanswered, and the client has stopped retrying: no SYN for
+///   `stall_after` and for twice its last retry gap plus a second (the
+///   next retry of an exponential backoff would have come by then);
+/// - established with a request outstanding, a zero window or data
+///   unacknowledged, and silent for `stall_after` (the stall deadline).
+pub fn is_final(c: &crate::flows::Connection, ctx: &Context) -> bool {
+    let now = ctx.capture_end;
+    let quiet = now.nanos_since(c.last.ts);
+    if c.is_closed() {
+        return quiet >= CLOSE_GRACE_NS;
+    }
+    if c.synack.is_none() && c.s2c().packets == 0 {
+        if let Some(last) = c.last_syn {
+            let gap = c.prev_syn.map_or(0, |p| last.ts.nanos_since(p.ts));
+            let wait = ctx
+                .stall_after_ns
+                .max(gap.saturating_mul(2) + 1_000_000_000);
+            return now.nanos_since(last.ts) >= wait;
+        }
+    }
+    if quiet >= ctx.stall_after_ns {
+        let v = classify(c, ctx);
+        return v.kind != VerdictKind::Ok && v.kind != VerdictKind::Incomplete;
+    }
+    false
+}

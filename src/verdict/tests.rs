@@ -142,7 +142,7 @@ impl Sim {
         };
         self.table
             .connections()
-            .iter()
+            .into_iter()
             .map(|c| (c.clone(), classify(c, &ctx)))
             .collect()
     }

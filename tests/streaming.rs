@@ -1,0 +1,109 @@
+//! The streaming engine (used by live capture) gives the same verdicts as
+//! the whole-file analysis on every shipped capture, when each connection
+//! is reported as soon as its verdict is final.
+
+use std::path::Path;
+use tcptriage::analyze::{Engine, Options, analyze};
+use tcptriage::source::open_path;
+
+fn captures() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut v = Vec::new();
+    for dir in [root.clone(), root.join("public")] {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            ) {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn streamed_verdicts_match_the_whole_file_analysis() {
+    let opts = Options::default();
+    let mut early_total = 0;
+    for file in captures() {
+        let name = file.display().to_string();
+        let whole = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
+        let mut src = open_path(&file).unwrap();
+        let mut engine = Engine::new(opts);
+        let mut streamed = Vec::new();
+        while let Some(f) = src.next_frame().unwrap() {
+            let now = f.ts;
+            engine.push(&f);
+            streamed.extend(engine.take_final(now));
+        }
+        let early = streamed.len();
+        early_total += early;
+        let rest = engine.finish(None, &name, src.format(), vec![]);
+        streamed.extend(rest.connections.iter().cloned());
+        streamed.sort_by_key(|c| c.id);
+        let got: Vec<_> = streamed
+            .iter()
+            .map(|c| (c.id, c.verdict, c.stage))
+            .collect();
+        let want: Vec<_> = whole
+            .connections
+            .iter()
+            .map(|c| (c.id, c.verdict, c.stage))
+            .collect();
+        assert_eq!(got, want, "{name} ({early} reported before the end)");
+        assert_eq!(
+            rest.summary.connections, whole.summary.connections,
+            "{name}"
+        );
+        assert_eq!(rest.summary.verdicts, whole.summary.verdicts, "{name}");
+    }
+    // Captures with several connections report the early ones before the end.
+    assert!(
+        early_total >= 5,
+        "only {early_total} verdicts were final before the end"
+    );
+}
+
+#[test]
+fn a_quiet_link_still_reports_every_failure() {
+    // As on a live link where nothing more arrives: the clock ticks on.
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
+    let mut src = open_path(&file).unwrap();
+    let mut engine = Engine::new(Options::default());
+    let mut reported = Vec::new();
+    let mut last = None;
+    while let Some(f) = src.next_frame().unwrap() {
+        last = Some(f.ts);
+        engine.push(&f);
+        reported.extend(engine.take_final(f.ts));
+    }
+    let end = last.unwrap();
+    for s in 1..=10 {
+        reported.extend(engine.take_final(end.plus_ms(1000 * s)));
+    }
+    let got: Vec<_> = reported
+        .iter()
+        .map(|c| (c.id, c.verdict.as_str()))
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            (0, "ok"),
+            (1, "firewall_drop"),
+            (2, "service_down"),
+            (3, "app_stall"),
+            (4, "midstream_reset")
+        ]
+    );
+    // The refused SYN and the reset are final before the capture ends.
+    assert!(got.iter().position(|c| c.0 == 2) < got.iter().position(|c| c.0 == 1));
+    let rest = engine.finish(None, "x", String::new(), vec![]);
+    assert!(rest.connections.is_empty());
+    assert_eq!(rest.summary.connections, 5);
+    assert_eq!(rest.summary.failed, 4);
+}
