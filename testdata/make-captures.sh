@@ -15,7 +15,7 @@
 # The kernel here has no sch_netem, so the 5 ms/direction delay (and the loss of loss_ok) is
 # done by gen/wire.py, a userspace AF_PACKET frame forwarder in tt-wire; offloads are turned off
 # (gen/nooffload.py) so frames are MTU-sized with valid checksums.
-# tcpdump runs in tt-client on c0 (-U -w), one file per scenario. No route leaves 10.77.0.0/16 /
+# tcpdump runs in tt-client on c0 (-U --immediate-mode -w), one file per scenario. No route leaves 10.77.0.0/16 /
 # fd77::/64; URLs use IP literals; every client has a timeout; every helper is killed by PID.
 set -euo pipefail
 
@@ -28,7 +28,7 @@ C6=fd77::1:10; R6C=fd77::1:1; R6S=fd77::2:1; S6=fd77::2:20
 NSS=(tt-client tt-wire tt-router tt-server)
 FILTER='tcp or icmp or (icmp6 and ip6[40] < 128)'   # TCP + ICMP errors; no ARP/NDP/MLD noise
 CURL=(curl -q -sS -o /dev/null --noproxy '*')
-TMP=$(mktemp -d /tmp/tt-captures.XXXXXX)
+TMP=""           # work dir, created only after argument checks (so --list leaves nothing behind)
 PIDS=()          # every background process started by this script
 SRV_PIDS=()      # servers of the current scenario
 WIRE_PID=""
@@ -57,7 +57,7 @@ on_exit() {
   local p
   for p in "${PIDS[@]}"; do is_child "$p" && kill_pid "$p"; done
   cleanup_ns
-  rm -rf "$TMP"
+  [ -z "$TMP" ] || rm -rf "$TMP"
 }
 
 setup() {
@@ -132,7 +132,7 @@ cap_start() {  # cap_start FILE [extra tcpdump args...]   (iface c0 unless -i gi
   local iface=(-i c0); case " $* " in *" -i "*) iface=();; esac
   rm -f "$OUT/$f"
   : >"$TMP/tcpdump.log"
-  ip netns exec tt-client tcpdump "${iface[@]}" -U -n -Z root -w "$OUT/$f" "$@" "$FILTER" 2>"$TMP/tcpdump.log" &
+  ip netns exec tt-client tcpdump "${iface[@]}" -U --immediate-mode -n -Z root -w "$OUT/$f" "$@" "$FILTER" 2>"$TMP/tcpdump.log" &
   CAP_PID=$!; PIDS+=("$CAP_PID")
   for i in $(seq 1 50); do grep -q "listening on" "$TMP/tcpdump.log" && break; sleep 0.1; done
   sleep 0.3
@@ -284,10 +284,52 @@ sc_port_reuse() {
   cap_stop
 }
 
+sc_server_stalls_mid_body() {
+  # headers (Content-Length 200000) + 30 000 body bytes, then the server goes silent with the
+  # socket open; curl --max-time 8 gives up (FIN), then the server closes too
+  srv 8087 stall --body 30000 --hold 30; cap_start server_stalls_mid_body.pcap
+  log "curl rc=$(ccurl --max-time 8 http://$S4:8087/)"; cap_stop 1.5
+}
+sc_return_path_blackhole() {
+  # the server answers 1 s after the GET; before that the router starts dropping everything
+  # client->server of this flow, so the client's ACKs never arrive: the server re-sends data
+  # the client already ACKed (RTO backoff); curl --max-time 8 gives up (FIN, also dropped)
+  srv 8080 slow --wait 1 --body 40000; cap_start return_path_blackhole.pcap
+  ip netns exec tt-client "${CURL[@]}" --max-time 8 http://$S4:8080/ 2>>"$TMP/curl.log" &
+  local cp=$! i; PIDS+=("$cp")
+  for i in $(seq 1 40); do   # bounded: wait until the connection is established (GET sent)
+    [ -n "$(inns tt-client ss -Htn state established "dport = :8080")" ] && break; sleep 0.05
+  done
+  sleep 0.3
+  inns tt-router iptables -I FORWARD -p tcp -s $C4 -d $S4 --dport 8080 -j DROP
+  wait "$cp" || true
+  cap_stop 1.5
+}
+sc_client_abort_mid_transfer() {
+  # 2 MB download; the client reads ~16 kB, then closes with SO_LINGER 0 (RST/ACK) while the
+  # server's segments are still in flight (each later one is answered by a bare RST)
+  srv 8080 ok --body 2000000; cap_start client_abort_mid_transfer.pcap
+  inns tt-client "$PY" -u "$GEN/client.py" abort --host $S4 --port 8080 --read 16000 >&2 || true
+  cap_stop 1
+}
+sc_server_fin_no_answer() {
+  # server reads the GET, waits 1 s, closes (FIN) without a response byte; curl exit 52
+  srv 8088 closenoanswer --wait 1; cap_start server_fin_no_answer.pcap
+  log "curl rc=$(ccurl --max-time 8 http://$S4:8088/)"; cap_stop 1
+}
+sc_icmp_host_unreachable() {
+  srv 8081 ok
+  inns tt-router iptables -A FORWARD -p tcp -d $S4 --dport 8081 -j REJECT --reject-with icmp-host-unreachable
+  cap_start icmp_host_unreachable.pcap
+  log "curl rc=$(ccurl --connect-timeout 8 --max-time 10 http://$S4:8081/)"; cap_stop
+}
+
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
      receiver_stops_reading established_blackhole loss_ok any_sll2 snaplen96 mixed
-     ipv6_ok ipv6_closed_port ipv6_syn_drop ipv6_admin_prohibited all_failures port_reuse)
+     ipv6_ok ipv6_closed_port ipv6_syn_drop ipv6_admin_prohibited all_failures port_reuse
+     server_stalls_mid_body return_path_blackhole client_abort_mid_transfer server_fin_no_answer
+     icmp_host_unreachable)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
@@ -301,6 +343,7 @@ done
 
 trap on_exit EXIT
 trap 'exit 130' INT TERM
+TMP=$(mktemp -d /tmp/tt-captures.XXXXXX)
 for s in "${SEL[@]}"; do
   log "=== $s"
   setup               # fresh namespaces per scenario: no stale sockets/retransmissions leak over

@@ -186,14 +186,15 @@ pub fn is_final(c: &crate::flows::Connection, ctx: &Context) -> bool {
     if c.is_closed() {
         return quiet >= CLOSE_GRACE_NS;
     }
-    if c.synack.is_none() && c.s2c().packets == 0 {
-        if let Some(last) = c.last_syn {
-            let gap = c.prev_syn.map_or(0, |p| last.ts.nanos_since(p.ts));
-            let wait = ctx
-                .stall_after_ns
-                .max(gap.saturating_mul(2) + 1_000_000_000);
-            return now.nanos_since(last.ts) >= wait;
-        }
+    if c.synack.is_none()
+        && c.s2c().packets == 0
+        && let Some(last) = c.last_syn
+    {
+        let gap = c.prev_syn.map_or(0, |p| last.ts.nanos_since(p.ts));
+        let wait = ctx
+            .stall_after_ns
+            .max(gap.saturating_mul(2) + 1_000_000_000);
+        return now.nanos_since(last.ts) >= wait;
     }
     if quiet >= ctx.stall_after_ns {
         let v = classify(c, ctx);

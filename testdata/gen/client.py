@@ -5,6 +5,8 @@
             (close with unread data -> the kernel sends RST)
   blackhole connect, wait for --flag file (the script inserts the router DROP rule,
             then creates it), send a GET, wait --hold s for an answer, close
+  abort     connect, send a GET, read until --read bytes arrived (the server keeps sending),
+            then close with SO_LINGER {1,0} -> client RST while data is still in flight
   reuse     bind the fixed source port --sport (SO_REUSEADDR) for each of --ports in turn:
             connect, GET, read to EOF, close; 1 s pause between; before the last one wait
             for --flag (the script stops the server in between)
@@ -16,7 +18,7 @@ def req(host):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["noread", "blackhole", "reuse"])
+    ap.add_argument("mode", choices=["noread", "blackhole", "reuse", "abort"])
     ap.add_argument("--host", required=True)
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--ports", default="8080,8080,8082")
@@ -25,6 +27,7 @@ def main():
     ap.add_argument("--rcvbuf", type=int, default=4096)
     ap.add_argument("--hold", type=float, default=10)
     ap.add_argument("--flag", default="")
+    ap.add_argument("--read", type=int, default=16000)
     A = ap.parse_args()
     if A.mode == "noread":
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -53,6 +56,24 @@ def main():
             # give up like an application with a deadline: abortive close -> RST
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
+    elif A.mode == "abort":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect((A.host, A.port))
+        s.sendall(req(A.host))
+        n = 0
+        try:
+            while n < A.read:
+                d = s.recv(65536)
+                if not d:
+                    break
+                n += len(d)
+        except socket.timeout:
+            pass
+        # give up mid-transfer like a user pressing Ctrl-C: abortive close -> RST
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        print(f"abort: read {n} bytes, closed with RST", flush=True)
     elif A.mode == "reuse":
         ports = [int(x) for x in A.ports.split(",")]
         for i, p in enumerate(ports):

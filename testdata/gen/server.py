@@ -10,6 +10,9 @@ Modes (one per listening port):
             close with SO_LINGER {1,0} -> RST in the middle of the transfer
   bigwrite  small SO_SNDBUF; read the request then write up to 4 MB (blocks when the
             client stops reading -> zero window); gives up after --hold seconds
+  stall     send headers (Content-Length 200000) and --body bytes of the body, then send
+            nothing more but keep the socket open until the peer closes or --hold s pass
+  closenoanswer  read the request, wait --wait s, close (FIN) without sending a byte
 Listens on [::]:port dual-stack (IPv4 and IPv6). Bounded by --max-seconds.
 """
 import argparse, socket, struct, threading, time
@@ -72,6 +75,16 @@ def handle(c, a):
             except OSError:
                 pass
             c.close()
+        elif A.mode == "stall":
+            body = (b"0123456789abcdef" * (A.body // 16 + 1))[:A.body]
+            hdr = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                   b"Content-Length: 200000\r\nConnection: close\r\n\r\n")
+            c.sendall(hdr + body)
+            wait_peer_close(c, A.hold)
+            c.close()
+        elif A.mode == "closenoanswer":
+            time.sleep(A.wait)
+            c.close()
     except OSError:
         try:
             c.close()
@@ -82,7 +95,8 @@ def main():
     global A
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--mode", required=True, choices=["ok", "slow", "noanswer", "abort", "bigwrite"])
+    ap.add_argument("--mode", required=True, choices=["ok", "slow", "noanswer", "abort", "bigwrite", "stall",
+                                                          "closenoanswer"])
     ap.add_argument("--body", type=int, default=100000)
     ap.add_argument("--wait", type=float, default=2.0)
     ap.add_argument("--hold", type=float, default=30.0)
