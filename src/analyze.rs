@@ -191,6 +191,7 @@ impl Engine {
                 last_packet_time: self.max_ts.map(|t| t.rfc3339()),
                 span_ms: self.max_ts.unwrap_or_default().ms_since(start),
                 warnings,
+                live: None,
             },
             connections: reports,
             summary,

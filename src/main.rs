@@ -60,6 +60,11 @@ struct AnalyzeArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration_ns)]
     stall_after: i64,
 
+    /// Open connections kept at most; the least recently active are
+    /// evicted (and counted) beyond it.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+
     /// Exit with status 1 when any connection failed (for scripts and CI).
     #[arg(long)]
     fail_on_failure: bool,
@@ -106,7 +111,7 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     let opts = Options {
         stall_after_ns: args.stall_after,
-        ..Options::default()
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

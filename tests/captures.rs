@@ -300,6 +300,70 @@ fn link_type_and_format_variants() {
 }
 
 #[test]
+fn response_that_stops_short_of_its_length() {
+    // 200 OK with Content-Length 200000 at frame 6; 30102 bytes (102 of
+    // headers; tshark: sum of tcp.len) up to frame 44 (last
+    // at frame 44), 7.97 s of silence, the client's FIN at frame 46.
+    let d = check(
+        "server_stalls_mid_body.pcap",
+        &[bad(0, "app_stall", "mid_transfer", &[6, 44, 46])],
+    );
+    assert!(
+        conn(&d, 0)["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("30102 of the 200102 bytes")
+    );
+    // The server closes (FIN, frame 6) after the GET without a byte.
+    let d = check(
+        "server_fin_no_answer.pcap",
+        &[bad(0, "midstream_reset", "awaiting_response", &[4, 6])],
+    );
+    assert_eq!(conn(&d, 0)["reset_by"], "server");
+}
+
+#[test]
+fn lost_acks_are_a_return_path_black_hole() {
+    // The server re-sends the already ACKed first segment at frames 25, 27,
+    // 29, 31, 33 (tshark: spurious retransmissions); the client gives up.
+    let d = check(
+        "return_path_blackhole.pcap",
+        &[bad(
+            0,
+            "firewall_drop",
+            "established",
+            &[25, 27, 29, 31, 33],
+        )],
+    );
+    let c = conn(&d, 0);
+    assert_eq!(c["retransmissions_s2c"], 5);
+    assert_eq!(c["tcp"]["spurious_retransmissions_s2c"], 5);
+}
+
+#[test]
+fn client_abort_is_ok_with_a_warning() {
+    // The client resets at frame 30 while 2 MB are still coming.
+    let d = check("client_abort_mid_transfer.pcap", &[ok(0)]);
+    let w = conn(&d, 0)["warnings"][0].as_str().unwrap();
+    assert!(
+        w.contains("client aborted") && w.contains("frame 30"),
+        "{w}"
+    );
+}
+
+#[test]
+fn icmp_host_unreachable_is_service_down() {
+    let d = check(
+        "icmp_host_unreachable.pcap",
+        &[bad(0, "service_down", "syn", &[1, 2])],
+    );
+    assert_eq!(
+        conn(&d, 0)["blocked_by"],
+        "10.77.1.1 (ICMP type 3 code 1: host unreachable)"
+    );
+}
+
+#[test]
 fn all_four_failures_in_one_capture() {
     let d = check(
         "all_failures.pcap",
@@ -429,6 +493,10 @@ const TSHARK_IRTT_MS: &[(&str, u64, f64)] = &[
     ("snaplen96.pcap", 0, 12.114),
     ("tls_no_serverhello.pcap", 0, 10.431),
     ("mixed.pcapng", 0, 14.827587),
+    ("client_abort_mid_transfer.pcap", 0, 10.380),
+    ("return_path_blackhole.pcap", 0, 10.465),
+    ("server_fin_no_answer.pcap", 0, 10.446),
+    ("server_stalls_mid_body.pcap", 0, 10.626),
     ("public/irc-353.pcap", 1, 0.067),
     ("public/tcp_ipv4_rst.pcap", 0, 3.929),
 ];
@@ -458,9 +526,11 @@ fn every_shipped_capture_is_covered() {
         "accept_no_response_capture_ends.pcap",
         "all_failures.pcap",
         "any_sll2.pcap",
+        "client_abort_mid_transfer.pcap",
         "closed_port.pcap",
         "established_blackhole.pcap",
         "icmp_admin_prohibited.pcap",
+        "icmp_host_unreachable.pcap",
         "icmp_port_unreachable.pcap",
         "ipv6_admin_prohibited.pcap",
         "ipv6_closed_port.pcap",
@@ -471,7 +541,10 @@ fn every_shipped_capture_is_covered() {
         "ok_download.pcap",
         "port_reuse.pcap",
         "receiver_stops_reading.pcap",
+        "return_path_blackhole.pcap",
         "server_abort_mid_body.pcap",
+        "server_fin_no_answer.pcap",
+        "server_stalls_mid_body.pcap",
         "slow_ok.pcap",
         "snaplen96.pcap",
         "syn_drop.pcap",

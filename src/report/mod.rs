@@ -38,6 +38,25 @@ pub struct CaptureInfo {
     pub span_ms: f64,
     /// Problems with the file that did not stop the analysis.
     pub warnings: Vec<String>,
+    /// Live capture only: the interface, filter and libpcap's counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveInfo>,
+}
+
+/// How a live capture went.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveInfo {
+    pub interface: String,
+    pub filter: Option<String>,
+    /// Packets libpcap received, and dropped by the kernel (buffer full)
+    /// and by the interface, from `pcap_stats`.
+    pub received: Option<u64>,
+    pub dropped_kernel: Option<u64>,
+    pub dropped_interface: Option<u64>,
+    /// What ended the capture: `signal`, `duration`, `count` or `error`.
+    pub stopped_by: String,
+    /// Connections whose verdict was printed while capturing.
+    pub reported_live: u64,
 }
 
 /// Stage timings in milliseconds; `null` where the stage never happened.

@@ -187,6 +187,19 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             .collect();
         writeln!(out, "  other        {}", o.join(", "))?;
     }
+    if let Some(l) = &cap.live {
+        let n = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+        writeln!(
+            out,
+            "  live         {} filter {:?}: {} received, {} dropped by the kernel, {} dropped by the interface; stopped by {}",
+            sanitize(&l.interface),
+            l.filter.as_deref().unwrap_or(""),
+            n(l.received),
+            n(l.dropped_kernel),
+            n(l.dropped_interface),
+            l.stopped_by
+        )?;
+    }
     if s.evicted > 0 {
         writeln!(
             out,
