@@ -717,4 +717,102 @@ mod tests {
         assert!(src.format().starts_with("live capture on lo"));
         t.join().unwrap();
     }
+
+    /// Set in a child process (this test binary run again) to pick the
+    /// check it performs; see [`run_child`].
+    const CHILD_ENV: &str = "TCPTRIAGE_TEST_CHILD";
+
+    /// Runs the test `name` of this binary in a child process with `env`
+    /// set (env mutation is unsafe in this process), optionally through a
+    /// wrapper command; returns the child's combined output.
+    fn run_child(wrapper: &[&str], name: &str, env: &[(&str, &str)]) -> std::process::Output {
+        let exe = std::env::current_exe().unwrap();
+        let mut cmd = match wrapper.split_first() {
+            Some((prog, args)) => {
+                let mut c = std::process::Command::new(prog);
+                c.args(args).arg(&exe);
+                c
+            }
+            None => std::process::Command::new(&exe),
+        };
+        cmd.args(["--exact", name, "--nocapture", "--test-threads=1"]);
+        cmd.env(CHILD_ENV, name);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    fn in_child(name: &str) -> bool {
+        std::env::var(CHILD_ENV).ok().as_deref() == Some(name)
+    }
+
+    const CHILD_ENV_OVERRIDE: &str = "source::live_imp::tests::child_env_override";
+    const CHILD_PERMISSION: &str = "source::live_imp::tests::child_permission";
+
+    #[test]
+    fn child_env_override() {
+        if !in_child(CHILD_ENV_OVERRIDE) {
+            return;
+        }
+        let err = LiveSource::open(&lo(None)).unwrap_err();
+        assert!(matches!(err, LiveError::LibpcapMissing { .. }), "{err:?}");
+        assert!(err.to_string().contains("(tried libnope.so)"), "{err}");
+        let err = list_interfaces().unwrap_err();
+        assert!(matches!(err, LiveError::LibpcapMissing { .. }), "{err:?}");
+        println!("CHILD-OK");
+    }
+
+    #[test]
+    fn env_var_replaces_the_library_list() {
+        let out = run_child(&[], CHILD_ENV_OVERRIDE, &[(LIBPCAP_ENV, "libnope.so")]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains("CHILD-OK"), "{out:?}");
+    }
+
+    #[test]
+    fn child_permission() {
+        if !in_child(CHILD_PERMISSION) {
+            return;
+        }
+        let err = LiveSource::open(&lo(None)).unwrap_err();
+        assert!(
+            matches!(&err, LiveError::Permission { interface, .. } if interface == "lo"),
+            "{err:?}"
+        );
+        println!("CHILD-OK {err}");
+    }
+
+    /// Without root (uid 65534, no capabilities) opening `lo` is a
+    /// permission error that names CAP_NET_RAW.
+    #[test]
+    fn unprivileged_capture_is_a_permission_error() {
+        let has_setpriv = std::process::Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok();
+        if !is_root() || !libpcap_loadable() || !has_setpriv {
+            eprintln!("skipped: needs root (to drop it), libpcap and setpriv");
+            return;
+        }
+        let wrapper = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ];
+        let out = run_child(&wrapper, CHILD_PERMISSION, &[]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() && text.is_empty() {
+            // The test binary may not be readable by uid 65534.
+            eprintln!("skipped: could not run the test binary unprivileged: {out:?}");
+            return;
+        }
+        assert!(out.status.success() && text.contains("CHILD-OK"), "{out:?}");
+        assert!(text.contains("CAP_NET_RAW"), "{text}");
+        eprintln!(
+            "{}",
+            text.lines().find(|l| l.contains("CHILD-OK")).unwrap_or("")
+        );
+    }
 }
