@@ -1,4 +1,5 @@
-//! Packet sources: saved captures (pcap, pcapng) and, later, live interfaces.
+//! Packet sources: saved captures (pcap, pcapng) and live interfaces
+//! (libpcap loaded at run time; see [`LiveSource`]), plus a pcapng writer.
 //!
 //! Every source yields [`Frame`]s, numbered from 1 as Wireshark numbers them,
 //! behind the [`PacketSource`] trait so tests can feed frames from memory.
@@ -7,9 +8,24 @@ use crate::time::Ts;
 
 pub mod file;
 pub mod memory;
+pub mod writer;
+
+// Live capture: `live.rs` with the `live` feature, else a stub with the same
+// API whose entry points fail with "live capture not compiled in".
+#[cfg(feature = "live")]
+#[path = "live.rs"]
+mod live_imp;
+#[cfg(not(feature = "live"))]
+#[path = "live_disabled.rs"]
+mod live_imp;
 
 pub use file::open_path;
+pub use live_imp::{
+    Breaker, DEFAULT_LIBPCAP_NAMES, InterfaceInfo, LIBPCAP_ENV, LiveError, LiveNext, LiveOptions,
+    LiveSource, LiveStats, candidate_names, list_interfaces,
+};
 pub use memory::MemorySource;
+pub use writer::PcapngWriter;
 
 /// One captured frame, borrowed from the source's buffer.
 #[derive(Debug, Clone, Copy)]
