@@ -3,6 +3,8 @@
 //! to an exit code (0 ran, 1 failures found with --fail-on-failure, 2 bad
 //! usage or unreadable input).
 
+mod cli;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -38,6 +40,76 @@ EXIT STATUS:
     1  --fail-on-failure was given and a connection failed
     2  bad usage, or a capture could not be read")]
     Analyze(AnalyzeArgs),
+    /// Capture on an interface and print each connection's verdict as soon
+    /// as it is final (needs libpcap at run time and CAP_NET_RAW).
+    #[command(after_help = "EXAMPLES:
+    sudo tcptriage live -i any -f 'tcp port 443 or udp port 53'
+    sudo tcptriage live -i eth0 --duration 60s --format ndjson | jq .
+    sudo tcptriage live -i eth0 --write fetch.pcapng     # keep the packets for Wireshark
+
+Ctrl-C, SIGTERM, --duration and --count all stop the capture the same way:
+the report of what is still open and the summary are printed.
+
+EXIT STATUS:
+    0  the capture ran (whatever it found)
+    1  --fail-on-failure was given and a connection failed
+    2  bad usage, bad filter, no permission, or libpcap missing")]
+    Live(LiveArgs),
+    /// List the capture devices and their addresses.
+    Interfaces,
+}
+
+#[derive(Parser, Debug)]
+struct LiveArgs {
+    /// Interface to capture on (`any` for all; see `tcptriage interfaces`).
+    #[arg(short = 'i', long, value_name = "IFACE")]
+    interface: String,
+
+    /// BPF capture filter, as for tcpdump (e.g. 'tcp port 443 or icmp').
+    #[arg(short = 'f', long, value_name = "BPF")]
+    filter: Option<String>,
+
+    /// Stop after this long (e.g. 60s, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ns)]
+    duration: Option<i64>,
+
+    /// Stop after this many packets.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+
+    /// Bytes kept of each packet.
+    #[arg(long, value_name = "N", default_value_t = 262_144, value_parser = clap::value_parser!(u32).range(64..=262_144))]
+    snaplen: u32,
+
+    /// Do not put the interface in promiscuous mode.
+    #[arg(long)]
+    no_promisc: bool,
+
+    /// Output format: a line per verdict as it happens (table), a JSON
+    /// object per verdict (ndjson), or one document at the end (json).
+    #[arg(long, short = 'F', value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Also print ok connections.
+    #[arg(long)]
+    all: bool,
+
+    /// Save the packets seen to this pcapng file (readable by Wireshark).
+    #[arg(long, short = 'w', value_name = "FILE.pcapng")]
+    write: Option<PathBuf>,
+
+    /// Silence after which a request left waiting is reported as a stall.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration_ns)]
+    stall_after: i64,
+
+    /// Open connections kept at most; the least recently active are
+    /// evicted (and counted) beyond it.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+
+    /// Exit with status 1 when any connection failed.
+    #[arg(long)]
+    fail_on_failure: bool,
 }
 
 #[derive(Parser, Debug)]
@@ -181,10 +253,83 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     }
 }
 
+fn run_live(a: LiveArgs) -> ExitCode {
+    let cfg = cli::live::LiveConfig {
+        capture: source::LiveOptions {
+            interface: a.interface,
+            filter: a.filter,
+            snaplen: a.snaplen,
+            promisc: !a.no_promisc,
+            ..source::LiveOptions::default()
+        },
+        format: match a.format {
+            Format::Table => cli::live::LiveFormat::Table,
+            Format::Json => cli::live::LiveFormat::Json,
+            Format::Ndjson => cli::live::LiveFormat::Ndjson,
+        },
+        all: a.all,
+        duration: a
+            .duration
+            .map(|ns| std::time::Duration::from_nanos(ns as u64)),
+        count: a.count,
+        write: a.write,
+        analysis: Options {
+            stall_after_ns: a.stall_after,
+            max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
+        },
+        fail_on_failure: a.fail_on_failure,
+    };
+    ExitCode::from(cli::live::run(cfg))
+}
+
+fn run_interfaces() -> ExitCode {
+    match source::list_interfaces() {
+        Ok(list) => {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            for i in list {
+                let addrs: Vec<String> = i.addresses.iter().map(|a| a.to_string()).collect();
+                let mut flags = Vec::new();
+                if i.up {
+                    flags.push("up");
+                }
+                if i.running {
+                    flags.push("running");
+                }
+                if i.loopback {
+                    flags.push("loopback");
+                }
+                let line = format!(
+                    "{:<16} {:<22} {}{}",
+                    i.name,
+                    flags.join(","),
+                    addrs.join(" "),
+                    i.description
+                        .map(|d| format!("  ({d})"))
+                        .unwrap_or_default()
+                );
+                if let Err(e) = writeln!(out, "{}", report::sanitize(&line)) {
+                    if is_broken_pipe(&e) {
+                        break;
+                    }
+                    return ExitCode::from(2);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tcptriage: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => run_analyze(args),
+        Command::Live(args) => run_live(args),
+        Command::Interfaces => run_interfaces(),
     }
 }
 

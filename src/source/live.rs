@@ -15,6 +15,7 @@ use super::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The environment variable that replaces the list of library names tried.
 pub const LIBPCAP_ENV: &str = "TCPTRIAGE_LIBPCAP";
@@ -119,7 +120,7 @@ pub enum LiveNext<'a> {
 /// Interrupts a running capture from another thread (e.g. one waiting for
 /// Ctrl-C). Calling it after the source is dropped does nothing.
 #[derive(Clone)]
-pub struct Breaker(ffi::Breaker);
+pub struct Breaker(ffi::Breaker, Arc<AtomicBool>);
 
 impl std::fmt::Debug for Breaker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -131,6 +132,9 @@ impl Breaker {
     /// Makes the current (or next) [`LiveSource::next`] return
     /// [`LiveNext::Stopped`] (`pcap_breakloop`).
     pub fn stop(&self) {
+        // libpcap only checks its break flag inside a blocking wait, and
+        // our reads are non-blocking: keep our own flag too.
+        self.1.store(true, Ordering::SeqCst);
         self.0.breakloop();
     }
 }
@@ -145,6 +149,11 @@ enum Step {
 /// An open live capture. Owns the libpcap handle and the loaded library;
 /// dropping it closes the handle.
 pub struct LiveSource {
+    /// The selectable descriptor; reads are non-blocking, waits bounded.
+    fd: i32,
+    /// Set by [`Breaker::stop`]; reported once as [`LiveNext::Stopped`].
+    stop: Arc<AtomicBool>,
+    timeout_ms: i32,
     handle: ffi::Handle,
     interface: String,
     linktype: u32,
@@ -258,7 +267,11 @@ impl LiveSource {
         handle.set_snaplen(snaplen);
         handle.set_promisc(opts.promisc);
         handle.set_timeout(timeout);
-        handle.set_immediate_mode(true);
+        // Not immediate mode: on Linux (TPACKET_V3) it makes libpcap wait
+        // for a packet without the read timeout, and a quiet link must
+        // still wake us to advance capture time. The timeout (100 ms by
+        // default) bounds how late a packet is delivered instead.
+        handle.set_immediate_mode(false);
         let nanos = handle.set_nano_precision() == 0;
         let status = handle.activate();
         if status < 0 {
@@ -290,7 +303,13 @@ impl LiveSource {
             handle.set_filter(&c_filter).map_err(bad)?;
         }
         let linktype = dlt_to_linktype(handle.datalink());
+        let fd = handle
+            .set_nonblocking()
+            .map_err(|m| LiveError::Capture(format!("{iface}: {m}")))?;
         Ok(LiveSource {
+            fd,
+            stop: Arc::new(AtomicBool::new(false)),
+            timeout_ms: timeout,
             handle,
             interface: iface.clone(),
             linktype,
@@ -321,7 +340,26 @@ impl LiveSource {
     /// One `pcap_next_ex`; on a packet, counts it (read it with
     /// [`LiveSource::frame_from_last`]).
     fn step(&mut self) -> Result<Step, LiveError> {
-        match self.handle.next_ex() {
+        // Non-blocking reads; wait for the descriptor in slices of at most
+        // 100 ms so that a breakloop (which only sets a flag that the next
+        // read sees) is noticed promptly, up to the read timeout in all.
+        let started = std::time::Instant::now();
+        let limit = std::time::Duration::from_millis(self.timeout_ms.max(0) as u64);
+        let rc = loop {
+            if self.stop.swap(false, Ordering::SeqCst) {
+                return Ok(Step::Stopped);
+            }
+            let rc = self.handle.next_ex();
+            if !matches!(rc, ffi::NextEx::Timeout) {
+                break rc;
+            }
+            let left = limit.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Ok(Step::Timeout);
+            }
+            ffi::wait_readable(self.fd, left.as_millis().clamp(1, 100) as i32);
+        };
+        match rc {
             ffi::NextEx::Packet => {
                 self.count += 1;
                 Ok(Step::Packet)
@@ -381,7 +419,7 @@ impl LiveSource {
 
     /// A handle that stops the capture from another thread.
     pub fn breaker(&self) -> Breaker {
-        Breaker(self.handle.breaker())
+        Breaker(self.handle.breaker(), Arc::clone(&self.stop))
     }
 }
 

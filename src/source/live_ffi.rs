@@ -97,6 +97,8 @@ type Stats = unsafe extern "C" fn(*mut PcapT, *mut PcapStat) -> c_int;
 type BreakLoop = unsafe extern "C" fn(*mut PcapT);
 type GetErr = unsafe extern "C" fn(*mut PcapT) -> *mut c_char;
 type Close = unsafe extern "C" fn(*mut PcapT);
+type SetNonBlock = unsafe extern "C" fn(*mut PcapT, c_int, *mut c_char) -> c_int;
+type SelectableFd = unsafe extern "C" fn(*mut PcapT) -> c_int;
 
 /// A loaded libpcap and the functions we use from it.
 pub struct Pcap {
@@ -119,6 +121,8 @@ pub struct Pcap {
     breakloop: BreakLoop,
     geterr: GetErr,
     close: Close,
+    setnonblock: SetNonBlock,
+    get_selectable_fd: SelectableFd,
     /// Kept last so it is dropped (unloaded) after nothing can call in.
     _lib: libloading::Library,
 }
@@ -180,6 +184,8 @@ impl Pcap {
             breakloop: sym!("pcap_breakloop"),
             geterr: sym!("pcap_geterr"),
             close: sym!("pcap_close"),
+            setnonblock: sym!("pcap_setnonblock"),
+            get_selectable_fd: sym!("pcap_get_selectable_fd"),
             _lib: lib,
         }))
     }
@@ -424,6 +430,25 @@ impl Handle {
         result
     }
 
+    /// Puts the activated handle in non-blocking mode and returns the file
+    /// descriptor to wait on. libpcap's read timeout cannot bound a wait
+    /// (on Linux its timer only starts with the first packet), so reads
+    /// are non-blocking and [`wait_readable`] bounds the wait instead.
+    pub fn set_nonblocking(&mut self) -> Result<i32, String> {
+        let mut errbuf = [0 as c_char; ERRBUF_SIZE];
+        // SAFETY: `self.raw` is activated; `errbuf` has PCAP_ERRBUF_SIZE bytes.
+        let rc = unsafe { (self.pcap.setnonblock)(self.raw, 1, errbuf.as_mut_ptr()) };
+        if rc < 0 {
+            return Err(cstr_to_string(errbuf.as_ptr()));
+        }
+        // SAFETY: `self.raw` is activated.
+        let fd = unsafe { (self.pcap.get_selectable_fd)(self.raw) };
+        if fd < 0 {
+            return Err("this interface cannot be waited on".to_string());
+        }
+        Ok(fd)
+    }
+
     /// `pcap_next_ex`. On [`NextEx::Packet`], [`Handle::packet`] returns
     /// the packet until the next call that takes `&mut self`.
     pub fn next_ex(&mut self) -> NextEx {
@@ -528,4 +553,18 @@ impl Breaker {
 /// Makes a C string, or `None` when `s` contains a NUL byte.
 pub fn c_string(s: &str) -> Option<CString> {
     CString::new(s).ok()
+}
+
+/// Waits until `fd` is readable or `timeout_ms` passes; true if readable.
+/// An interrupted wait (a signal) counts as not readable.
+pub fn wait_readable(fd: i32, timeout_ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid pollfd that outlives the call; `fd` is the
+    // selectable descriptor of an open pcap_t.
+    let rc = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    rc > 0
 }

@@ -1,0 +1,261 @@
+//! `tcptriage live`: capture on an interface and print each connection's
+//! verdict the moment it is final.
+//!
+//! This driver is the one place that reads the wall clock: when no packet
+//! arrives, capture time is advanced by the time elapsed since the last
+//! packet, so that an unanswered SYN on a quiet link is still reported.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tcptriage::analyze::{Engine, Options};
+use tcptriage::report::{self, ConnectionReport, LiveInfo, Report, sanitize};
+use tcptriage::source::{LiveNext, LiveOptions, LiveSource, PcapngWriter};
+use tcptriage::time::Ts;
+use tcptriage::verdict::VerdictKind;
+
+/// Output format of the live command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveFormat {
+    Table,
+    Ndjson,
+    Json,
+}
+
+/// Validated settings for one live capture.
+pub struct LiveConfig {
+    pub capture: LiveOptions,
+    pub format: LiveFormat,
+    pub all: bool,
+    pub duration: Option<Duration>,
+    pub count: Option<u64>,
+    pub write: Option<std::path::PathBuf>,
+    pub analysis: Options,
+    pub fail_on_failure: bool,
+}
+
+/// One compact line for a verdict, as it happens.
+fn line(c: &ConnectionReport) -> String {
+    let ep = |ip: &str, port: u16| {
+        if ip.contains(':') {
+            format!("[{ip}]:{port}")
+        } else {
+            format!("{ip}:{port}")
+        }
+    };
+    let time = c.start_time.get(11..23).unwrap_or(&c.start_time);
+    let verdict = match c.stage {
+        Some(s) => format!("{}/{}", c.verdict.as_str(), s.as_str()),
+        None => c.verdict.as_str().to_string(),
+    };
+    let what = c
+        .explanation
+        .clone()
+        .unwrap_or_else(|| format!("{:.1} ms, {} B down", c.timings.duration_ms, c.bytes_s2c));
+    sanitize(&format!(
+        "{time}  #{:<5} {verdict:<34} {} → {}  {what}",
+        c.id,
+        ep(&c.client_ip, c.client_port),
+        ep(&c.server_ip, c.server_port)
+    ))
+}
+
+fn emit(out: &mut dyn Write, cfg: &LiveConfig, reports: &[ConnectionReport]) -> io::Result<()> {
+    for c in reports {
+        match cfg.format {
+            LiveFormat::Ndjson => {
+                serde_json::to_writer(&mut *out, c)?;
+                out.write_all(b"\n")?;
+            }
+            LiveFormat::Table if cfg.all || c.verdict != VerdictKind::Ok => {
+                writeln!(out, "{}", line(c))?;
+            }
+            _ => {}
+        }
+    }
+    if !reports.is_empty() {
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Runs a live capture; returns the exit code.
+pub fn run(cfg: LiveConfig) -> u8 {
+    let mut src = match LiveSource::open(&cfg.capture) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tcptriage: {e}");
+            return e.exit_code();
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let breaker = src.breaker();
+        // SIGINT, SIGTERM and SIGHUP all end the capture the same way: the
+        // flag ends the loop, and breakloop wakes a read in progress.
+        if let Err(e) = ctrlc::set_handler(move || {
+            stop.store(true, Ordering::SeqCst);
+            breaker.stop();
+        }) {
+            eprintln!("tcptriage: cannot install the signal handler: {e}");
+            return 2;
+        }
+    }
+    let mut writer = match &cfg.write {
+        Some(p) => match std::fs::File::create(p).and_then(|f| {
+            PcapngWriter::new(io::BufWriter::new(f), src.linktype(), cfg.capture.snaplen)
+        }) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!("tcptriage: {}: {e}", p.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
+    eprintln!(
+        "tcptriage: capturing on {}{}; Ctrl-C to stop",
+        cfg.capture.interface,
+        cfg.capture
+            .filter
+            .as_deref()
+            .map(|f| format!(" (filter: {f})"))
+            .unwrap_or_default()
+    );
+
+    let stdout = io::stdout();
+    let mut out = io::LineWriter::new(stdout.lock());
+    let mut engine = Engine::new(cfg.analysis);
+    let started = Instant::now();
+    let mut last_packet: Option<(Ts, Instant)> = None;
+    let mut kept_failures: Vec<ConnectionReport> = Vec::new();
+    let mut reported: u64 = 0;
+    let mut packets: u64 = 0;
+    let mut stopped_by = "signal";
+    let mut last_tick = Instant::now();
+    let mut pipe_closed = false;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if cfg.duration.is_some_and(|d| started.elapsed() >= d) {
+            stopped_by = "duration";
+            break;
+        }
+        if cfg.count.is_some_and(|n| packets >= n) {
+            stopped_by = "count";
+            break;
+        }
+        let got_packet = match src.next() {
+            Ok(LiveNext::Frame(f)) => {
+                packets += 1;
+                if let Some(w) = writer.as_mut()
+                    && let Err(e) = w.write(f.ts, f.orig_len, f.data)
+                {
+                    eprintln!("tcptriage: writing the capture: {e}");
+                    writer = None;
+                }
+                engine.push(&f);
+                last_packet = Some((engine.now().unwrap_or(f.ts), Instant::now()));
+                true
+            }
+            Ok(LiveNext::Timeout) => false,
+            Ok(LiveNext::Stopped) => break,
+            Err(e) => {
+                eprintln!("tcptriage: {e}");
+                stopped_by = "error";
+                break;
+            }
+        };
+        // Capture time: the newest packet, plus the quiet time since it.
+        let now = match last_packet {
+            Some((ts, at)) => ts.plus_ms(at.elapsed().as_millis() as u64),
+            None => continue,
+        };
+        if got_packet && last_tick.elapsed() < Duration::from_millis(50) {
+            continue;
+        }
+        last_tick = Instant::now();
+        let done = engine.take_final(now);
+        reported += done.len() as u64;
+        if cfg.format == LiveFormat::Json {
+            kept_failures.extend(
+                done.iter()
+                    .filter(|c| c.verdict != VerdictKind::Ok)
+                    .cloned(),
+            );
+        }
+        if !pipe_closed && let Err(e) = emit(&mut out, &cfg, &done) {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                pipe_closed = true;
+                stopped_by = "signal";
+                break;
+            }
+            eprintln!("tcptriage: writing: {e}");
+        }
+    }
+
+    let stats = src.stats();
+    let linktype = src.linktype();
+    // Close the capture before printing (a no-op without the `live` feature).
+    #[allow(clippy::drop_non_drop)]
+    drop(src);
+    if let Some(w) = writer
+        && let Err(e) = w.finish().and_then(|mut b| b.flush())
+    {
+        eprintln!("tcptriage: writing the capture: {e}");
+    }
+    let end = last_packet.map(|(ts, at)| ts.plus_ms(at.elapsed().as_millis() as u64));
+    let mut rep: Report = engine.finish(
+        end,
+        &format!("live:{}", cfg.capture.interface),
+        format!("live capture ({})", tcptriage::decode::link::name(linktype)),
+        vec![],
+    );
+    rep.capture.live = Some(LiveInfo {
+        interface: cfg.capture.interface.clone(),
+        filter: cfg.capture.filter.clone(),
+        received: stats.as_ref().map(|s| s.received),
+        dropped_kernel: stats.as_ref().map(|s| s.dropped_kernel),
+        dropped_interface: stats.as_ref().map(|s| s.dropped_interface),
+        stopped_by: stopped_by.to_string(),
+        reported_live: reported,
+    });
+    let failed = rep.summary.failed > 0;
+    if !pipe_closed {
+        let res = match cfg.format {
+            LiveFormat::Table => {
+                let _ = writeln!(out);
+                report::write_table(&mut out, &rep, cfg.all)
+            }
+            LiveFormat::Ndjson => report::write_ndjson(&mut out, &rep).and_then(|_| {
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({"summary": rep.summary, "capture": rep.capture}),
+                )?;
+                out.write_all(b"\n")
+            }),
+            LiveFormat::Json => {
+                let mut all = kept_failures;
+                all.extend(rep.connections.iter().cloned());
+                rep.connections = all;
+                report::write_json(&mut out, std::slice::from_ref(&rep))
+            }
+        };
+        if let Err(e) = res.and_then(|_| out.flush())
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
+            eprintln!("tcptriage: writing: {e}");
+            return 2;
+        }
+    }
+    if stopped_by == "error" {
+        2
+    } else if cfg.fail_on_failure && failed {
+        1
+    } else {
+        0
+    }
+}
