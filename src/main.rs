@@ -126,13 +126,21 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
             Ok(r) => r,
             Err(e) => {
                 let _ = out.flush();
-                eprintln!("tcptriage: {name}: {e}");
+                eprintln!(
+                    "tcptriage: {}: {}",
+                    report::sanitize(&name),
+                    report::sanitize(&e.to_string())
+                );
                 unreadable = true;
                 continue;
             }
         };
         for w in &rep.capture.warnings {
-            eprintln!("tcptriage: {name}: warning: {}", report::sanitize(w));
+            eprintln!(
+                "tcptriage: {}: warning: {}",
+                report::sanitize(&name),
+                report::sanitize(w)
+            );
         }
         failed |= rep.summary.failed > 0;
         let written = match args.format {
