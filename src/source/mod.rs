@@ -53,4 +53,8 @@ pub enum SourceError {
     Unsupported(String),
     #[error("corrupt capture at byte offset {offset}: {reason}")]
     Corrupt { offset: u64, reason: String },
+    /// Every packet is of a link type we do not decode, e.g.
+    /// `unsupported link type 127 (IEEE802_11_RADIO)`.
+    #[error("{0}")]
+    UnsupportedLinkType(String),
 }
