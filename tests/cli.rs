@@ -384,3 +384,26 @@ fn a_supported_link_type_among_unsupported_ones_is_analysed() {
     assert_eq!(v["summary"]["tcp_packets"], 1);
     assert_eq!(v["summary"]["not_decoded"]["unsupported link type 127"], 2);
 }
+
+#[test]
+fn error_lines_read_well() {
+    let out = run(&["analyze", "/nonexistent/x.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        s(&out.stderr),
+        "tcptriage: /nonexistent/x.pcap: cannot open: no such file\n"
+    );
+    let out = run(&["analyze", "--max-connections", "0", "x.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        s(&out.stderr).contains("'0' is not a number of connections (at least 1)"),
+        "{}",
+        s(&out.stderr)
+    );
+    // A file name with an escape sequence is printed harmless.
+    let out = run(&["analyze", "/nonexistent/\x1b[2Jx.pcap"]);
+    assert_eq!(
+        s(&out.stderr),
+        "tcptriage: /nonexistent/\\x1b[2Jx.pcap: cannot open: no such file\n"
+    );
+}
