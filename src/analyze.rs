@@ -44,6 +44,8 @@ pub struct Engine {
     max_ts: Option<Ts>,
     /// Connections already reported by `take_final`, for the summary.
     streamed: Vec<VerdictKind>,
+    /// Packets not decoded because of their link type.
+    unsupported_link_packets: u64,
 }
 
 impl Engine {
@@ -60,6 +62,7 @@ impl Engine {
             first_ts: None,
             max_ts: None,
             streamed: Vec::new(),
+            unsupported_link_packets: 0,
         }
     }
 
@@ -107,12 +110,37 @@ impl Engine {
             }
             Err(e) => {
                 let key = match e {
-                    decode::DecodeError::UnsupportedLinkType(l) => format!("{} {l}", e.reason()),
+                    decode::DecodeError::UnsupportedLinkType(l) => {
+                        self.unsupported_link_packets += 1;
+                        format!("{} {l}", e.reason())
+                    }
                     _ => e.reason().to_string(),
                 };
                 *self.summary.not_decoded.entry(key).or_insert(0) += 1;
             }
         }
+    }
+
+    /// When packets were read and every one of them is of a link type we
+    /// do not decode: the error that says so, naming the link types.
+    pub fn unsupported_link_types(&self) -> Option<SourceError> {
+        if self.summary.packets == 0 || self.unsupported_link_packets < self.summary.packets {
+            return None;
+        }
+        let types: Vec<String> = self
+            .link_types
+            .iter()
+            .filter(|l| !link::is_supported(**l))
+            .map(|&l| match link::name(l) {
+                "unknown" => l.to_string(),
+                n => format!("{l} ({n})"),
+            })
+            .collect();
+        let s = if types.len() == 1 { "" } else { "s" };
+        Some(SourceError::UnsupportedLinkType(format!(
+            "unsupported link type{s} {}",
+            types.join(", ")
+        )))
     }
 
     fn context(&self, now: Ts) -> Context {
@@ -201,8 +229,9 @@ impl Engine {
 
 /// Reads every frame of `src` and returns the report for it.
 ///
-/// Fails only when the source cannot be read at all; a capture cut short
-/// yields the report of what was read, with a warning.
+/// Fails when the source cannot be read at all, or when every packet in it
+/// is of a link type we do not decode ([`SourceError::UnsupportedLinkType`]);
+/// a capture cut short yields the report of what was read, with a warning.
 pub fn analyze(
     src: &mut dyn PacketSource,
     name: &str,
@@ -223,6 +252,9 @@ pub fn analyze(
             }
             Err(e) => return Err(e),
         }
+    }
+    if let Some(e) = engine.unsupported_link_types() {
+        return Err(e);
     }
     let mut warnings: Vec<String> = src.warnings().to_vec();
     warnings.extend(extra);

@@ -134,7 +134,7 @@ struct AnalyzeArgs {
 
     /// Open connections kept at most; the least recently active are
     /// evicted (and counted) beyond it.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = parse_max_connections)]
     max_connections: u64,
 
     /// Exit with status 1 when any connection failed (for scripts and CI).
@@ -176,6 +176,14 @@ fn parse_duration_ns(s: &str) -> Result<i64, String> {
     Ok((v * mult) as i64)
 }
 
+/// A number of connections, at least 1.
+fn parse_max_connections(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not a number of connections (at least 1)")),
+    }
+}
+
 fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
@@ -198,13 +206,21 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
             Ok(r) => r,
             Err(e) => {
                 let _ = out.flush();
-                eprintln!("tcptriage: {name}: {e}");
+                eprintln!(
+                    "tcptriage: {}: {}",
+                    report::sanitize(&name),
+                    report::sanitize(&e.to_string())
+                );
                 unreadable = true;
                 continue;
             }
         };
         for w in &rep.capture.warnings {
-            eprintln!("tcptriage: {name}: warning: {}", report::sanitize(w));
+            eprintln!(
+                "tcptriage: {}: warning: {}",
+                report::sanitize(&name),
+                report::sanitize(w)
+            );
         }
         failed |= rep.summary.failed > 0;
         let written = match args.format {
@@ -325,6 +341,23 @@ fn run_interfaces() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug: say so on one line instead of a backtrace hint.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "tcptriage: internal error{at}: {} (a bug; please report it with the capture)",
+            report::sanitize(&msg)
+        );
+    }));
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => run_analyze(args),

@@ -283,3 +283,127 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
     assert!(!s(&out.stderr).contains("panicked"), "{}", s(&out.stderr));
 }
+
+/// A little-endian microsecond pcap with the given link type and frames.
+fn pcap_with(linktype: u32, frames: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    v.extend_from_slice(&2u16.to_le_bytes());
+    v.extend_from_slice(&4u16.to_le_bytes());
+    v.extend_from_slice(&[0; 8]);
+    v.extend_from_slice(&65535u32.to_le_bytes());
+    v.extend_from_slice(&linktype.to_le_bytes());
+    for (i, f) in frames.iter().enumerate() {
+        v.extend_from_slice(&(1_700_000_000 + i as u32).to_le_bytes());
+        v.extend_from_slice(&0u32.to_le_bytes());
+        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        v.extend_from_slice(f);
+    }
+    v
+}
+
+fn run_stdin(args: &[&str], input: Vec<u8>) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn only_unsupported_link_types_exit_two_with_one_line() {
+    let frame: &[u8] = &[0x80, 0, 0, 0, 1, 2, 3, 4];
+    for (lt, msg) in [
+        (
+            127,
+            "tcptriage: -: unsupported link type 127 (IEEE802_11_RADIO)\n",
+        ),
+        (147, "tcptriage: -: unsupported link type 147 (USER0)\n"),
+        (4242, "tcptriage: -: unsupported link type 4242\n"),
+    ] {
+        let out = run_stdin(&["analyze", "-"], pcap_with(lt, &[frame, frame]));
+        assert_eq!(out.status.code(), Some(2), "{lt}");
+        assert_eq!(s(&out.stderr), msg);
+        assert!(out.stdout.is_empty());
+    }
+    // No packets at all: an empty report, not an error.
+    let out = run_stdin(&["analyze", "-"], pcap_with(127, &[]));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_supported_link_type_among_unsupported_ones_is_analysed() {
+    // pcapng: interface 0 is 802.11 (unsupported), interface 1 raw IP.
+    fn block(btype: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        while !body.len().is_multiple_of(4) {
+            body.push(0);
+        }
+        let len = (body.len() + 12) as u32;
+        let mut v = btype.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        v.extend_from_slice(&body);
+        v.extend_from_slice(&len.to_le_bytes());
+        v
+    }
+    fn epb(if_id: u32, data: &[u8]) -> Vec<u8> {
+        let mut b = if_id.to_le_bytes().to_vec();
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(data);
+        block(6, &b)
+    }
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&[0xff; 8]);
+    let mut f = block(0x0A0D_0D0A, &shb);
+    f.extend(block(1, &[127, 0, 0, 0, 0, 0, 0, 0]));
+    f.extend(block(1, &[101, 0, 0, 0, 0, 0, 0, 0]));
+    // A TCP SYN 10.0.0.1:40000 -> 10.0.0.2:80 on raw IP.
+    let mut syn = vec![
+        0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+    syn.extend_from_slice(&40000u16.to_be_bytes());
+    syn.extend_from_slice(&80u16.to_be_bytes());
+    syn.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    f.extend(epb(0, &[0x80, 0, 0, 0]));
+    f.extend(epb(1, &syn));
+    f.extend(epb(0, &[0x80, 0, 0, 0]));
+    let out = run_stdin(&["analyze", "-F", "json", "-"], f);
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["tcp_packets"], 1);
+    assert_eq!(v["summary"]["not_decoded"]["unsupported link type 127"], 2);
+}
+
+#[test]
+fn error_lines_read_well() {
+    let out = run(&["analyze", "/nonexistent/x.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        s(&out.stderr),
+        "tcptriage: /nonexistent/x.pcap: cannot open: no such file\n"
+    );
+    let out = run(&["analyze", "--max-connections", "0", "x.pcap"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        s(&out.stderr).contains("'0' is not a number of connections (at least 1)"),
+        "{}",
+        s(&out.stderr)
+    );
+    // A file name with an escape sequence is printed harmless.
+    let out = run(&["analyze", "/nonexistent/\x1b[2Jx.pcap"]);
+    assert_eq!(
+        s(&out.stderr),
+        "tcptriage: /nonexistent/\\x1b[2Jx.pcap: cannot open: no such file\n"
+    );
+}

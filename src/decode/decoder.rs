@@ -15,9 +15,7 @@ use super::{
     TcpOptions, TcpSegment,
 };
 use etherparse::err::Layer;
-use etherparse::{
-    EtherType, IpNumber, Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket,
-};
+use etherparse::{EtherType, IpNumber, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket};
 use std::net::IpAddr;
 
 const TCP: u8 = 6;
@@ -219,9 +217,7 @@ fn net_layer<'a>(
         Some(LaxNetSlice::Ipv6(v6)) => {
             let h = v6.header();
             let payload = v6.payload();
-            let later_fragment = v6.extensions().clone().into_iter().any(|e| {
-                matches!(e, Ipv6ExtensionSlice::Fragment(f) if f.fragment_offset().value() != 0)
-            });
+            let later_fragment = v6_later_fragment(h.next_header(), v6.extensions().slice());
             Ok(Some(NetLayer {
                 ip: IpInfo {
                     src: IpAddr::V6(h.source_addr()),
@@ -382,6 +378,44 @@ fn icmp_error(net: &NetLayer<'_>) -> Decoded<'static> {
     }
 }
 
+/// Whether the IPv6 extension headers `exts` (the first of type `first`)
+/// hold a fragment header with a non-zero offset (a non-first fragment).
+///
+/// Walked here with bounds checks on every step: etherparse's own iterator
+/// (`Ipv6ExtensionsSlice::into_iter`) trusts the chain and reads past the
+/// end of a chain cut short in lax parsing (found by fuzzing,
+/// tests/fuzz_regressions.rs).
+fn v6_later_fragment(first: IpNumber, exts: &[u8]) -> bool {
+    let mut next = first.0;
+    let mut rest = exts;
+    loop {
+        let len = match next {
+            // Hop-by-hop, routing, destination options, mobility, HIP, shim6.
+            0 | 43 | 60 | 135 | 139 | 140 => match rest.get(1) {
+                Some(&l) => (usize::from(l) + 1) * 8,
+                None => return false,
+            },
+            // Fragment: offset in the upper 13 bits of bytes 2-3.
+            44 => {
+                return rest
+                    .get(2..4)
+                    .is_some_and(|b| u16::from_be_bytes([b[0], b[1]]) >> 3 != 0);
+            }
+            // Authentication header: length in 4-byte units, minus 2.
+            51 => match rest.get(1) {
+                Some(&l) => (usize::from(l) + 2) * 4,
+                None => return false,
+            },
+            _ => return false,
+        };
+        let (Some(&nh), Some(tail)) = (rest.first(), rest.get(len..)) else {
+            return false;
+        };
+        next = nh;
+        rest = tail;
+    }
+}
+
 /// The TCP 4-tuple (and sequence number) of the packet an ICMP error quotes.
 fn quoted_tcp(quote: &[u8]) -> Option<QuotedTcp> {
     let pkt = from_ip(quote).ok()?;
@@ -397,9 +431,7 @@ fn quoted_tcp(quote: &[u8]) -> Option<QuotedTcp> {
         }
         LaxNetSlice::Ipv6(v6) => {
             let h = v6.header();
-            let later = v6.extensions().clone().into_iter().any(|e| {
-                matches!(e, Ipv6ExtensionSlice::Fragment(f) if f.fragment_offset().value() != 0)
-            });
+            let later = v6_later_fragment(h.next_header(), v6.extensions().slice());
             (
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),

@@ -306,12 +306,26 @@ pub fn connection_report(
     }
 }
 
-/// Replaces control characters (C0, DEL, C1) so that nothing taken from a
-/// packet can drive the terminal.
+/// Makes a string safe to print on a terminal: control characters (C0, DEL,
+/// C1) and the Unicode bidirectional overrides are shown as visible escapes
+/// (ESC becomes the four characters `\x1b`, CSI `\u{9b}`, RIGHT-TO-LEFT
+/// OVERRIDE `\u{202e}`), so that nothing taken from a packet or a file name
+/// can move the cursor, clear the screen or reorder the text, and the reader
+/// still sees what was there.
 pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if (c as u32) < 0x80 && c.is_control() {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else if c.is_control() || bidi {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -319,11 +333,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitize_strips_escape_sequences() {
-        assert_eq!(
-            sanitize("a\x1b[31mb\x07\u{9b}c"),
-            "a\u{FFFD}[31mb\u{FFFD}\u{FFFD}c"
-        );
+    fn sanitize_shows_escape_sequences() {
+        assert_eq!(sanitize("a\x1b[31mb\x07\u{9b}c"), r"a\x1b[31mb\x07\u{9b}c");
+        assert_eq!(sanitize("x\ny\r\tz\x7f\0"), r"x\x0ay\x0d\x09z\x7f\x00");
+        assert_eq!(sanitize("abc\u{202e}def"), r"abc\u{202e}def");
         assert_eq!(sanitize("proxy.golang.org"), "proxy.golang.org");
+        assert_eq!(
+            sanitize("10.0.0.1 → [fd77::1]:443 — é"),
+            "10.0.0.1 → [fd77::1]:443 — é"
+        );
+        assert!(
+            !sanitize("\x1b[2J\x1b]0;title\x07")
+                .chars()
+                .any(|c| c.is_control())
+        );
     }
 }

@@ -31,6 +31,10 @@ use std::path::Path;
 /// The largest record (pcap record or pcapng block) we accept; anything
 /// larger is treated as corruption.
 pub const MAX_RECORD: usize = 256 << 20;
+/// The largest packet a pcap record may hold when its snaplen does not
+/// allow more: Wireshark's `WTAP_MAX_PACKET_SIZE_STANDARD` (256 KiB). A
+/// record that claims more than this and than the file's snaplen is corrupt.
+pub const MAX_PACKET: usize = 256 << 10;
 /// Initial buffer size.
 const INITIAL_BUFFER: usize = 1 << 20;
 
@@ -68,6 +72,7 @@ enum Format {
         /// Record header length: 16, or 24 for the modified (Kuznetsov) format.
         rec_hdr: usize,
         linktype: u32,
+        snaplen: u32,
     },
     Pcapng {
         big_endian: bool,
@@ -140,6 +145,16 @@ fn pcapng_ts(units: u64, tsresol: u8, tsoffset: i64) -> Ts {
     };
     let ns = i64::try_from(ns).unwrap_or(i64::MAX);
     Ts(ns.saturating_add(tsoffset.saturating_mul(1_000_000_000)))
+}
+
+/// Whether an `if_tsresol` value is one a real clock could have: 10^-0 to
+/// 10^-18 or 2^-0 to 2^-63 seconds.
+fn usable_tsresol(tsresol: u8) -> bool {
+    if tsresol & 0x80 == 0 {
+        tsresol <= 18
+    } else {
+        tsresol & 0x7f <= 63
+    }
 }
 
 /// Describes the first bytes of something that is not a capture.
@@ -240,11 +255,13 @@ impl CaptureReader {
             }
             // Bits 26-31 carry the FCS length, 16-25 are reserved.
             let linktype = rd_u32(h, 20, be) & 0x03FF_FFFF;
+            let snaplen = rd_u32(h, 16, be);
             r.format = Format::Pcap {
                 big_endian: be,
                 nanos,
                 rec_hdr,
                 linktype,
+                snaplen,
             };
             r.consume(24);
             return Ok(r);
@@ -406,6 +423,7 @@ impl CaptureReader {
         nanos: bool,
         rec_hdr: usize,
         linktype: u32,
+        snaplen: u32,
     ) -> Result<Option<Frame<'_>>, SourceError> {
         if !self.fill(rec_hdr)? {
             return self.truncated();
@@ -415,8 +433,11 @@ impl CaptureReader {
         let frac = rd_u32(h, 4, be);
         let caplen = rd_u32(h, 8, be) as usize;
         let orig_len = rd_u32(h, 12, be);
-        if caplen > MAX_RECORD {
-            return self.corrupt(format!("record claims {caplen} captured bytes"));
+        if caplen > MAX_RECORD || (caplen > MAX_PACKET && caplen > snaplen as usize) {
+            return self.corrupt(format!(
+                "record claims {caplen} captured bytes, more than the snaplen ({snaplen}) \
+                 and the {MAX_PACKET}-byte maximum"
+            ));
         }
         if !self.fill(rec_hdr + caplen)? {
             return self.truncated();
@@ -447,7 +468,8 @@ impl CaptureReader {
                     nanos,
                     rec_hdr,
                     linktype,
-                } => return self.next_pcap(big_endian, nanos, rec_hdr, linktype),
+                    snaplen,
+                } => return self.next_pcap(big_endian, nanos, rec_hdr, linktype, snaplen),
                 Format::Pcapng { big_endian } => big_endian,
             };
             if !self.fill(8)? {
@@ -522,10 +544,21 @@ impl CaptureReader {
                                     }
                                 })
                                 .unwrap_or(0);
+                            let mut tsresol = idb.if_tsresol;
+                            if !usable_tsresol(tsresol) {
+                                self.warnings.push(format!(
+                                    "interface {} (byte offset {}) has an unusable timestamp \
+                                     resolution (if_tsresol {tsresol:#04x}); its timestamps \
+                                     are read as microseconds",
+                                    self.interfaces.len(),
+                                    self.offset
+                                ));
+                                tsresol = 6;
+                            }
                             Interface {
                                 linktype: idb.linktype.0 as u32 & 0xFFFF,
                                 snaplen: idb.snaplen,
-                                tsresol: idb.if_tsresol,
+                                tsresol,
                                 tsoffset,
                             }
                         }
@@ -996,6 +1029,8 @@ mod tests {
     fn large_records_grow_the_buffer() {
         let big = vec![0x42u8; 3 * INITIAL_BUFFER + 5];
         let mut f = pcap_header(false, true, 1);
+        // Records larger than 256 KiB need a snaplen that allows them.
+        f[16..20].copy_from_slice(&(big.len() as u32).to_le_bytes());
         f.extend(pcap_record(false, 1, 1, big.len() as u32, &big));
         f.extend(pcap_record(false, 1, 2, 1, &[1]));
         let mut src = open(f).unwrap();

@@ -61,7 +61,7 @@ pub trait PacketSource {
 /// Why a source could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot open: {0}")]
+    #[error("cannot open: {}", io_reason(.0))]
     Io(#[from] std::io::Error),
     #[error("not a pcap or pcapng capture ({0})")]
     NotACapture(String),
@@ -69,4 +69,24 @@ pub enum SourceError {
     Unsupported(String),
     #[error("corrupt capture at byte offset {offset}: {reason}")]
     Corrupt { offset: u64, reason: String },
+    /// Every packet is of a link type we do not decode, e.g.
+    /// `unsupported link type 127 (IEEE802_11_RADIO)`.
+    #[error("{0}")]
+    UnsupportedLinkType(String),
+}
+
+/// An I/O error in words, without Rust's `(os error N)` suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets one after the other, one libFuzzer job each.
+#
+#   fuzz/run.sh                      # every target, 10 minutes each
+#   FUZZ_TIME=60 fuzz/run.sh decode_packet http_head
+#   SANITIZER=none fuzz/run.sh       # if AddressSanitizer does not link
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz`). Only a stable toolchain is
+# needed: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its nightly-only flags.
+# Seed corpora are built from testdata/ and /work/shared/captures/public/
+# (when present) by `cargo run --example fuzz_seeds`; corpora, crash
+# artifacts and logs stay out of git (fuzz/.gitignore).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+cd "$here"
+
+FUZZ_TIME="${FUZZ_TIME:-600}"
+SANITIZER="${SANITIZER:-address}"
+RSS_LIMIT_MB="${RSS_LIMIT_MB:-2048}"
+PUBLIC="${PUBLIC_CAPTURES:-/work/shared/captures/public}"
+export RUSTC_BOOTSTRAP=1
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(read_capture decode_packet analyze_frames http_head)
+fi
+
+if [ ! -d corpus/read_capture ] || [ -z "$(ls -A corpus/read_capture 2>/dev/null)" ]; then
+    inputs=("$root/testdata")
+    [ -d "$PUBLIC" ] && inputs+=("$PUBLIC")
+    (cd "$root" && cargo run --quiet --release --example fuzz_seeds -- "$here/corpus" "${inputs[@]}")
+fi
+mkdir -p corpus/http_head logs
+if [ -z "$(ls -A corpus/http_head)" ]; then
+    printf 'HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nhello world\n' > corpus/http_head/ok
+    printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' > corpus/http_head/chunked
+    printf 'HTTP/1.0 404 Not Found\r\nServer: x\r\ncontent-length:  0 \r\n\r\n' > corpus/http_head/404
+    printf 'HTTP/1.1 301 Moved\r\nLocation: \x1b[2J/x\r\nContent-Length: 99999999999999999999\r\n\r\n' > corpus/http_head/weird
+fi
+
+for t in "${targets[@]}"; do
+    echo "== $t: ${FUZZ_TIME}s, sanitizer $SANITIZER, log fuzz/logs/$t.log"
+    start=$(date +%s)
+    status=0
+    cargo fuzz run --release --sanitizer "$SANITIZER" "$t" "corpus/$t" -- \
+        -max_total_time="$FUZZ_TIME" -rss_limit_mb="$RSS_LIMIT_MB" -timeout=10 \
+        -print_final_stats=1 >"logs/$t.log" 2>&1 || status=$?
+    end=$(date +%s)
+    # The last status line: "#RUNS DONE cov: N ft: N corp: N/size ...".
+    last=$(grep -E '^#[0-9]+' "logs/$t.log" | tail -1 || true)
+    echo "   exit $status after $((end - start))s: $last"
+    grep -E '^stat::' "logs/$t.log" || true
+    if [ "$status" -ne 0 ]; then
+        grep -E 'SUMMARY|panicked|Test unit written' "logs/$t.log" || true
+    fi
+done
