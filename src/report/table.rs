@@ -37,9 +37,19 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
         .iter()
         .filter(|c| all || c.verdict != VerdictKind::Ok)
         .collect();
+    if let Some(l) = &cap.live {
+        writeln!(
+            out,
+            "\n{} connection(s) reported while capturing; {} still open at the end:",
+            l.reported_live,
+            report.connections.len()
+        )?;
+    }
     if rows.is_empty() {
         if report.connections.is_empty() {
-            writeln!(out, "\nNo TCP connections in this capture.")?;
+            if cap.live.is_none() {
+                writeln!(out, "\nNo TCP connections in this capture.")?;
+            }
         } else {
             writeln!(
                 out,
