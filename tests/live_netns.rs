@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,17 +70,12 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.starts_with(b"0"))
 }
 
+/// libpcap loads: `tcptriage interfaces` works only then.
 fn libpcap_present() -> bool {
-    [
-        "/usr/lib/x86_64-linux-gnu/libpcap.so.0.8",
-        "/usr/lib/aarch64-linux-gnu/libpcap.so.0.8",
-    ]
-    .iter()
-    .any(|p| Path::new(p).exists())
-        || Command::new("sh")
-            .args(["-c", "ldconfig -p | grep -q libpcap"])
-            .status()
-            .is_ok_and(|s| s.success())
+    Command::new(env!("CARGO_BIN_EXE_tcptriage"))
+        .arg("interfaces")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn skip_reason() -> Option<&'static str> {
@@ -386,7 +381,11 @@ fn live_streams_every_verdict_and_summarises() {
             (9004, "firewall_drop".to_string())
         ]
     );
-    if have("tshark") {
+    if Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         let t = Command::new("tshark")
             .arg("-r")
             .arg(&pcap)

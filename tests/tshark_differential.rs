@@ -116,7 +116,10 @@ fn ours(c: &Value, dir: &str, flag: &str) -> u64 {
 }
 
 fn tshark_present() -> bool {
-    Command::new("tshark").arg("--version").output().is_ok()
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn analyze(file: &Path) -> Value {

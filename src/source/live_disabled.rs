@@ -2,93 +2,11 @@
 //! public API, where every entry point fails with "live capture not compiled
 //! in".
 
+pub use super::live_types::*;
 use super::{Frame, PacketSource, SourceError};
-use std::net::IpAddr;
-
-/// The environment variable that replaces the list of library names tried
-/// (unused in this build).
-pub const LIBPCAP_ENV: &str = "TCPTRIAGE_LIBPCAP";
-
-/// The library names a `live` build tries.
-pub const DEFAULT_LIBPCAP_NAMES: [&str; 3] = ["libpcap.so.1", "libpcap.so.0.8", "libpcap.so"];
 
 const NOT_COMPILED: &str =
     "live capture not compiled in: this tcptriage was built without the `live` feature";
-
-/// How to open a live capture.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveOptions {
-    pub interface: String,
-    pub filter: Option<String>,
-    pub snaplen: u32,
-    pub promisc: bool,
-    pub timeout_ms: u32,
-}
-
-impl Default for LiveOptions {
-    fn default() -> Self {
-        LiveOptions {
-            interface: String::new(),
-            filter: None,
-            snaplen: 262_144,
-            promisc: true,
-            timeout_ms: 100,
-        }
-    }
-}
-
-/// Why live capture failed. In this build, always [`LiveError::Capture`].
-#[derive(Debug, thiserror::Error)]
-pub enum LiveError {
-    #[error(
-        "live capture needs libpcap at run time, which was not found (tried {tried}): install it with `apt-get install libpcap0.8`"
-    )]
-    LibpcapMissing { tried: String },
-    #[error(
-        "no permission to capture on {interface}: {message}; live capture needs CAP_NET_RAW: run as root, or grant it with `sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcptriage)`"
-    )]
-    Permission { interface: String, message: String },
-    #[error("no such capture interface {interface}: {message}")]
-    NoSuchDevice { interface: String, message: String },
-    #[error("invalid capture filter `{filter}`: {message}")]
-    BadFilter { filter: String, message: String },
-    #[error("{0}")]
-    Capture(String),
-}
-
-impl LiveError {
-    /// The process exit code for this error: 2.
-    pub fn exit_code(&self) -> u8 {
-        2
-    }
-}
-
-/// Kernel counters for a capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LiveStats {
-    pub received: u64,
-    pub dropped_kernel: u64,
-    pub dropped_interface: u64,
-}
-
-/// A capture interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InterfaceInfo {
-    pub name: String,
-    pub description: Option<String>,
-    pub addresses: Vec<IpAddr>,
-    pub up: bool,
-    pub running: bool,
-    pub loopback: bool,
-}
-
-/// What one [`LiveSource::next`] call yielded.
-#[derive(Debug)]
-pub enum LiveNext<'a> {
-    Frame(Frame<'a>),
-    Timeout,
-    Stopped,
-}
 
 /// Stops a capture (does nothing in this build).
 #[derive(Debug, Clone)]

@@ -18,6 +18,7 @@ mod live_imp;
 #[cfg(not(feature = "live"))]
 #[path = "live_disabled.rs"]
 mod live_imp;
+mod live_types;
 
 pub use file::open_path;
 pub use live_imp::{
