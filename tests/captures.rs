@@ -301,9 +301,9 @@ fn link_type_and_format_variants() {
 
 #[test]
 fn response_that_stops_short_of_its_length() {
-    // 200 OK with Content-Length 200000 at frame 6; 30102 bytes (102 of
-    // headers; tshark: sum of tcp.len) up to frame 44 (last
-    // at frame 44), 7.97 s of silence, the client's FIN at frame 46.
+    // 200 OK with Content-Length 200000 at frame 6; 30102 bytes in all (102
+    // of headers; tshark: sum of tcp.len), the last at frame 44; 7.97 s of
+    // silence, then the client's FIN at frame 46.
     let d = check(
         "server_stalls_mid_body.pcap",
         &[bad(0, "app_stall", "mid_transfer", &[6, 44, 46])],
