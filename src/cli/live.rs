@@ -148,7 +148,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
             stopped_by = "count";
             break;
         }
-        let got_packet = match src.next() {
+        match src.next() {
             Ok(LiveNext::Frame(f)) => {
                 packets += 1;
                 if let Some(w) = writer.as_mut()
@@ -159,9 +159,8 @@ pub fn run(cfg: LiveConfig) -> u8 {
                 }
                 engine.push(&f);
                 last_packet = Some((engine.now().unwrap_or(f.ts), Instant::now()));
-                true
             }
-            Ok(LiveNext::Timeout) => false,
+            Ok(LiveNext::Timeout) => {}
             Ok(LiveNext::Stopped) => break,
             Err(e) => {
                 eprintln!("tcptriage: {e}");
@@ -174,7 +173,10 @@ pub fn run(cfg: LiveConfig) -> u8 {
             Some((ts, at)) => ts.plus_ms(at.elapsed().as_millis() as u64),
             None => continue,
         };
-        if got_packet && last_tick.elapsed() < Duration::from_millis(50) {
+        // Look for final verdicts five times a second: each look walks the
+        // open connections, and a verdict is still printed well within a
+        // second of becoming final.
+        if last_tick.elapsed() < Duration::from_millis(200) {
             continue;
         }
         last_tick = Instant::now();
