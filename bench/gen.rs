@@ -325,6 +325,9 @@ struct Writer<W: Write> {
     w: W,
     fmt: Format,
     bytes: u64,
+    /// size the same packets take as pcap: the stop condition uses it, so that
+    /// the pcap and the pcapng of a size and seed hold the same packets
+    pcap_bytes: u64,
 }
 impl<W: Write> Writer<W> {
     fn new(mut w: W, fmt: Format) -> std::io::Result<Self> {
@@ -358,10 +361,11 @@ impl<W: Write> Writer<W> {
             }
         }
         w.write_all(&hdr)?;
-        Ok(Writer { w, fmt, bytes: hdr.len() as u64 })
+        Ok(Writer { w, fmt, bytes: hdr.len() as u64, pcap_bytes: 24 })
     }
     fn packet(&mut self, ts_us: u64, data: &[u8]) -> std::io::Result<()> {
         let len = data.len() as u32;
+        self.pcap_bytes += 16 + len as u64;
         match self.fmt {
             Format::Pcap => {
                 let mut h = [0u8; 16];
@@ -485,7 +489,7 @@ fn main() -> std::io::Result<()> {
     let mut tuple_seen: std::collections::HashSet<(usize, u16, usize, u16)> = Default::default();
 
     loop {
-        let done = pkts >= min_pkts && w.bytes >= min_bytes && conns >= min_conns;
+        let done = pkts >= min_pkts && w.pcap_bytes >= min_bytes && conns >= min_conns;
         // next connection start
         let gap = (-(1.0 - rng.f64()).ln() / rate_per_s * 1e6) as u64;
         let next_start = if done { u64::MAX } else { now + gap.max(1) };

@@ -116,6 +116,8 @@ for a, b in [("tcptriage-json-ng", "tcptriage-json"), ("tcptriage-table-ng", "tc
 print(f"- tcptriage-json / tcpdump (pcap): wall {med('tcptriage-json','wall_s')/med('tcpdump','wall_s'):.2f}, CPU {cpu('tcptriage-json')/cpu('tcpdump'):.2f}")
 print(f"- tcptriage-json / tshark-conv: wall {med('tcptriage-json','wall_s')/tshark:.3f}, CPU {cpu('tcptriage-json')/cpu('tshark-conv'):.3f}")
 truth = json.load(open(pcap + ".truth.json"))["verdicts"]
+truth_ng = json.load(open(pcap + "ng.truth.json"))["verdicts"]
+assert truth == truth_ng, "pcap and pcapng were generated with different content"
 print("\n| verdict | generator (ground truth) | tcptriage pcap | tcptriage pcapng |")
 print("|---|---|---|---|")
 got = json.load(open(json_pcap))["summary"]["verdicts"]
