@@ -22,6 +22,9 @@ pub struct Options {
     /// Open connections kept at most; beyond it the least recently active
     /// are evicted and counted.
     pub max_connections: usize,
+    /// How often, in packets, a whole-file analysis that drops `ok`
+    /// connections hands out the closed ones ([`analyze_with`]).
+    pub sweep_every: u64,
 }
 
 impl Default for Options {
@@ -29,6 +32,7 @@ impl Default for Options {
         Options {
             stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
             max_connections: 1_000_000,
+            sweep_every: 8192,
         }
     }
 }
@@ -177,6 +181,25 @@ impl Engine {
         out
     }
 
+    /// Connections closed (RST, or FIN both ways) and quiet for
+    /// [`verdict::CLOSE_GRACE_NS`] at `now`, classified and removed: their
+    /// verdict no longer depends on what comes later. Counted in the summary.
+    pub fn take_closed(&mut self, now: Ts) -> Vec<ConnectionReport> {
+        let ctx = self.context(now);
+        let conns = self.table.take_final(now, |c| {
+            c.is_closed() && now.nanos_since(c.last.ts) >= verdict::CLOSE_GRACE_NS
+        });
+        let start = self.first_ts.unwrap_or_default();
+        let mut out = Vec::with_capacity(conns.len());
+        for c in conns {
+            let v = verdict::classify(&c, &ctx);
+            self.count(v.kind);
+            self.streamed.push(v.kind);
+            out.push(connection_report(&c, &v, start, now));
+        }
+        out
+    }
+
     /// Classifies every connection still open at `end` (the capture's end)
     /// and returns the report: those connections, plus the summary of all.
     pub fn finish(
@@ -227,7 +250,8 @@ impl Engine {
     }
 }
 
-/// Reads every frame of `src` and returns the report for it.
+/// Reads every frame of `src` and returns the report for it, with every
+/// connection.
 ///
 /// Fails when the source cannot be read at all, or when every packet in it
 /// is of a link type we do not decode ([`SourceError::UnsupportedLinkType`]);
@@ -237,11 +261,36 @@ pub fn analyze(
     name: &str,
     opts: &Options,
 ) -> Result<Report, SourceError> {
+    analyze_with(src, name, opts, true)
+}
+
+/// [`analyze`]; with `keep_ok` false, connections that closed are classified
+/// as the file is read and the `ok` ones only counted, so memory follows the
+/// connections open at once rather than the file's length. The report then
+/// lists the connections that are not ok (the summary still counts all).
+pub fn analyze_with(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    keep_ok: bool,
+) -> Result<Report, SourceError> {
     let mut engine = Engine::new(*opts);
     let mut extra = Vec::new();
+    let mut kept: Vec<ConnectionReport> = Vec::new();
     loop {
         match src.next_frame() {
-            Ok(Some(f)) => engine.push(&f),
+            Ok(Some(f)) => {
+                engine.push(&f);
+                if !keep_ok && engine.packets().is_multiple_of(opts.sweep_every.max(1)) {
+                    let now = engine.now().unwrap_or(f.ts);
+                    kept.extend(
+                        engine
+                            .take_closed(now)
+                            .into_iter()
+                            .filter(|c| c.verdict != VerdictKind::Ok),
+                    );
+                }
+            }
             Ok(None) => break,
             Err(e) if engine.packets() > 0 => {
                 extra.push(format!(
@@ -253,10 +302,16 @@ pub fn analyze(
             Err(e) => return Err(e),
         }
     }
+    let mut warnings: Vec<String> = src.warnings().to_vec();
+    warnings.extend(extra);
     if let Some(e) = engine.unsupported_link_types() {
         return Err(e);
     }
-    let mut warnings: Vec<String> = src.warnings().to_vec();
-    warnings.extend(extra);
-    Ok(engine.finish(None, name, src.format(), warnings))
+    let mut report = engine.finish(None, name, src.format(), warnings);
+    if !keep_ok {
+        report.connections.retain(|c| c.verdict != VerdictKind::Ok);
+        report.connections.extend(kept);
+        report.connections.sort_by_key(|c| c.id);
+    }
+    Ok(report)
 }

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tcptriage::analyze::{Options, analyze};
+use tcptriage::analyze::{Options, analyze_with};
 use tcptriage::report::{self, Report};
 use tcptriage::source;
 
@@ -192,7 +192,11 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     let opts = Options {
         stall_after_ns: args.stall_after,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ..Options::default()
     };
+    // The default table lists only failed connections: ok ones are then
+    // counted as the file is read, not kept (memory stays flat).
+    let keep_ok = args.format != Format::Table || args.all;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut reports: Vec<Report> = Vec::new();
@@ -200,8 +204,8 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     let mut failed = false;
     for (i, path) in args.files.iter().enumerate() {
         let name = path.display().to_string();
-        let result =
-            source::open_path(path).and_then(|mut src| analyze(src.as_mut(), &name, &opts));
+        let result = source::open_path(path)
+            .and_then(|mut src| analyze_with(src.as_mut(), &name, &opts, keep_ok));
         let rep = match result {
             Ok(r) => r,
             Err(e) => {
@@ -292,6 +296,7 @@ fn run_live(a: LiveArgs) -> ExitCode {
         analysis: Options {
             stall_after_ns: a.stall_after,
             max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
+            ..Options::default()
         },
         fail_on_failure: a.fail_on_failure,
     };

@@ -107,3 +107,34 @@ fn a_quiet_link_still_reports_every_failure() {
     assert_eq!(rest.summary.connections, 5);
     assert_eq!(rest.summary.failed, 4);
 }
+
+#[test]
+fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
+    use tcptriage::analyze::analyze_with;
+    use tcptriage::verdict::VerdictKind;
+    // Hand out closed connections after every packet, the most aggressive.
+    let opts = Options {
+        sweep_every: 1,
+        ..Options::default()
+    };
+    for file in captures() {
+        let name = file.display().to_string();
+        let all = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
+        let lean = analyze_with(open_path(&file).unwrap().as_mut(), &name, &opts, false).unwrap();
+        let failed = |r: &tcptriage::report::Report| -> Vec<_> {
+            r.connections
+                .iter()
+                .filter(|c| c.verdict != VerdictKind::Ok)
+                .map(|c| (c.id, c.verdict, c.stage, c.explanation.clone()))
+                .collect()
+        };
+        assert_eq!(failed(&lean), failed(&all), "{name}");
+        assert!(
+            lean.connections
+                .iter()
+                .all(|c| c.verdict != VerdictKind::Ok)
+        );
+        assert_eq!(lean.summary.verdicts, all.summary.verdicts, "{name}");
+        assert_eq!(lean.summary.connections, all.summary.connections, "{name}");
+    }
+}

@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = Options {
         stall_after_ns,
         max_connections,
+        ..Options::default()
     };
     let mut src = MemorySource::new(frames);
     let Ok(rep) = analyze(&mut src, "fuzz", &opts) else {
