@@ -7,9 +7,11 @@
 //! TCP state per direction) -> verdict (rules with evidence) -> report (table, JSON)
 //! ```
 //!
-//! [`analyze`] wires the stages together for saved captures. Time is data:
-//! nothing after `source` reads the wall clock; all timing comes from capture
-//! timestamps ([`time::Ts`]).
+//! [`analyze`] wires the stages together, for a whole file or streaming
+//! (live capture hands each connection out once its verdict is final).
+//! Time is data: nothing in the library reads the wall clock; all timing
+//! comes from capture timestamps ([`time::Ts`]). Only the `live` command's
+//! driver advances capture time on a quiet link.
 #![deny(unsafe_code)]
 
 pub mod analyze;
