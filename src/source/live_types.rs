@@ -88,13 +88,13 @@ pub struct InterfaceInfo {
     pub loopback: bool,
 }
 
-/// What one [`LiveSource::next`] call yielded.
+/// What one `LiveSource::next` call yielded.
 #[derive(Debug)]
 pub enum LiveNext<'a> {
     /// A packet. Its data is libpcap's buffer: valid until the next call.
     Frame(Frame<'a>),
     /// The read timeout expired with no packet; call again.
     Timeout,
-    /// A [`Breaker`] interrupted the capture.
+    /// A `Breaker` interrupted the capture.
     Stopped,
 }

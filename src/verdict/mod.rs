@@ -2,7 +2,7 @@
 //! verdict other than `ok` carries a stage, evidence (frame numbers, times,
 //! who sent what), a one-line explanation and a confidence.
 //!
-//! The rules are pure functions of a [`Connection`] and the capture's end
+//! The rules are pure functions of a [`Connection`](crate::flows::Connection) and the capture's end
 //! time; they read like the table in the README, in the same order:
 //!
 //! | verdict | stage | rule |
