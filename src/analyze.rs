@@ -274,21 +274,58 @@ pub fn analyze_with(
     opts: &Options,
     keep_ok: bool,
 ) -> Result<Report, SourceError> {
+    if keep_ok {
+        return run(src, name, opts, None);
+    }
+    let mut kept: Vec<ConnectionReport> = Vec::new();
+    let mut keep = |c: ConnectionReport| {
+        if c.verdict != VerdictKind::Ok {
+            kept.push(c);
+        }
+        true
+    };
+    let mut report = run(src, name, opts, Some(&mut keep))?;
+    report.connections.retain(|c| c.verdict != VerdictKind::Ok);
+    report.connections.extend(kept);
+    report.connections.sort_by_key(|c| c.id);
+    Ok(report)
+}
+
+/// [`analyze`], handing each connection to `emit` as soon as it closed
+/// (RST or FIN both ways, then 1 s of capture-time quiet), checked every
+/// `opts.sweep_every` packets; `emit` returns false to stop reading (e.g.
+/// the output pipe closed). The report holds the connections still open at
+/// the end, by id; its summary counts all of them.
+pub fn analyze_streaming(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    emit: &mut dyn FnMut(ConnectionReport) -> bool,
+) -> Result<Report, SourceError> {
+    run(src, name, opts, Some(emit))
+}
+
+fn run(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    mut emit: Option<&mut dyn FnMut(ConnectionReport) -> bool>,
+) -> Result<Report, SourceError> {
     let mut engine = Engine::new(*opts);
     let mut extra = Vec::new();
-    let mut kept: Vec<ConnectionReport> = Vec::new();
-    loop {
+    'read: loop {
         match src.next_frame() {
             Ok(Some(f)) => {
                 engine.push(&f);
-                if !keep_ok && engine.packets().is_multiple_of(opts.sweep_every.max(1)) {
+                if let Some(emit) = emit.as_mut()
+                    && engine.packets().is_multiple_of(opts.sweep_every.max(1))
+                {
                     let now = engine.now().unwrap_or(f.ts);
-                    kept.extend(
-                        engine
-                            .take_closed(now)
-                            .into_iter()
-                            .filter(|c| c.verdict != VerdictKind::Ok),
-                    );
+                    for c in engine.take_closed(now) {
+                        if !emit(c) {
+                            break 'read;
+                        }
+                    }
                 }
             }
             Ok(None) => break,
@@ -307,11 +344,5 @@ pub fn analyze_with(
     if let Some(e) = engine.unsupported_link_types() {
         return Err(e);
     }
-    let mut report = engine.finish(None, name, src.format(), warnings);
-    if !keep_ok {
-        report.connections.retain(|c| c.verdict != VerdictKind::Ok);
-        report.connections.extend(kept);
-        report.connections.sort_by_key(|c| c.id);
-    }
-    Ok(report)
+    Ok(engine.finish(None, name, src.format(), warnings))
 }

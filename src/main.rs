@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tcptriage::analyze::{Options, analyze_with};
+use tcptriage::analyze::{Options, analyze_streaming, analyze_with};
 use tcptriage::report::{self, Report};
 use tcptriage::source;
 
@@ -204,8 +204,34 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     let mut failed = false;
     for (i, path) in args.files.iter().enumerate() {
         let name = path.display().to_string();
-        let result = source::open_path(path)
-            .and_then(|mut src| analyze_with(src.as_mut(), &name, &opts, keep_ok));
+        // NDJSON streams each connection as soon as it closed; the rest
+        // follow at the end of the file.
+        let mut stream_err: Option<io::Error> = None;
+        let result = source::open_path(path).and_then(|mut src| {
+            if args.format == Format::Ndjson {
+                let mut emit =
+                    |c: report::ConnectionReport| match serde_json::to_writer(&mut out, &c)
+                        .map_err(io::Error::from)
+                        .and_then(|_| out.write_all(b"\n"))
+                    {
+                        Ok(()) => true,
+                        Err(e) => {
+                            stream_err = Some(e);
+                            false
+                        }
+                    };
+                analyze_streaming(src.as_mut(), &name, &opts, &mut emit)
+            } else {
+                analyze_with(src.as_mut(), &name, &opts, keep_ok)
+            }
+        });
+        if let Some(e) = stream_err {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("tcptriage: writing the report: {e}");
+            return ExitCode::from(2);
+        }
         let rep = match result {
             Ok(r) => r,
             Err(e) => {

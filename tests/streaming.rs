@@ -138,3 +138,33 @@ fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
         assert_eq!(lean.summary.connections, all.summary.connections, "{name}");
     }
 }
+
+#[test]
+fn ndjson_streaming_emits_every_connection_once() {
+    use tcptriage::analyze::analyze_streaming;
+    let opts = Options {
+        sweep_every: 1,
+        ..Options::default()
+    };
+    for file in captures() {
+        let name = file.display().to_string();
+        let all = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
+        let mut emitted = Vec::new();
+        let mut emit = |c: tcptriage::report::ConnectionReport| {
+            emitted.push(c);
+            true
+        };
+        let rest =
+            analyze_streaming(open_path(&file).unwrap().as_mut(), &name, &opts, &mut emit).unwrap();
+        emitted.extend(rest.connections);
+        emitted.sort_by_key(|c| c.id);
+        let got: Vec<_> = emitted.iter().map(|c| (c.id, c.verdict, c.stage)).collect();
+        let want: Vec<_> = all
+            .connections
+            .iter()
+            .map(|c| (c.id, c.verdict, c.stage))
+            .collect();
+        assert_eq!(got, want, "{name}");
+        assert_eq!(rest.summary.verdicts, all.summary.verdicts, "{name}");
+    }
+}
