@@ -7,7 +7,7 @@
 //! once and its state dropped.
 
 use crate::decode::{self, Decoded, OtherKind, link};
-use crate::flows::{Event, FlowTable};
+use crate::flows::{Connection, Event, FlowTable};
 use crate::report::{CaptureInfo, ConnectionReport, Report, Summary, connection_report};
 use crate::source::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
@@ -46,8 +46,6 @@ pub struct Engine {
     link_types: BTreeSet<u32>,
     first_ts: Option<Ts>,
     max_ts: Option<Ts>,
-    /// Connections already reported by `take_final`, for the summary.
-    streamed: Vec<VerdictKind>,
     /// Packets not decoded because of their link type.
     unsupported_link_packets: u64,
 }
@@ -65,7 +63,6 @@ impl Engine {
             link_types: BTreeSet::new(),
             first_ts: None,
             max_ts: None,
-            streamed: Vec::new(),
             unsupported_link_packets: 0,
         }
     }
@@ -167,34 +164,28 @@ impl Engine {
     /// removed from the table. Counted in the summary.
     pub fn take_final(&mut self, now: Ts) -> Vec<ConnectionReport> {
         let ctx = self.context(now);
-        let conns = self.table.take_final(now, |c| verdict::is_final(c, &ctx));
-        let start = self.first_ts.unwrap_or_default();
-        let mut out = Vec::with_capacity(conns.len());
-        for c in conns {
-            // A connection handed out because its ports were reused ended
-            // at its last packet.
-            let v = verdict::classify(&c, &ctx);
-            self.count(v.kind);
-            self.streamed.push(v.kind);
-            out.push(connection_report(&c, &v, start, now));
-        }
-        out
+        self.hand_out(now, |c| verdict::is_final(c, &ctx))
     }
 
     /// Connections closed (RST, or FIN both ways) and quiet for
     /// [`verdict::CLOSE_GRACE_NS`] at `now`, classified and removed: their
     /// verdict no longer depends on what comes later. Counted in the summary.
     pub fn take_closed(&mut self, now: Ts) -> Vec<ConnectionReport> {
-        let ctx = self.context(now);
-        let conns = self.table.take_final(now, |c| {
+        self.hand_out(now, |c| {
             c.is_closed() && now.nanos_since(c.last.ts) >= verdict::CLOSE_GRACE_NS
-        });
+        })
+    }
+
+    /// Removes the connections `done` selects (and those whose ports were
+    /// reused), classifies them at `now` and counts them.
+    fn hand_out(&mut self, now: Ts, done: impl Fn(&Connection) -> bool) -> Vec<ConnectionReport> {
+        let ctx = self.context(now);
+        let conns = self.table.take_final(now, done);
         let start = self.first_ts.unwrap_or_default();
         let mut out = Vec::with_capacity(conns.len());
         for c in conns {
             let v = verdict::classify(&c, &ctx);
             self.count(v.kind);
-            self.streamed.push(v.kind);
             out.push(connection_report(&c, &v, start, now));
         }
         out
