@@ -37,13 +37,6 @@ pub struct LiveConfig {
 
 /// One compact line for a verdict, as it happens.
 fn line(c: &ConnectionReport) -> String {
-    let ep = |ip: &str, port: u16| {
-        if ip.contains(':') {
-            format!("[{ip}]:{port}")
-        } else {
-            format!("{ip}:{port}")
-        }
-    };
     let time = c.start_time.get(11..23).unwrap_or(&c.start_time);
     let verdict = match c.stage {
         Some(s) => format!("{}/{}", c.verdict.as_str(), s.as_str()),
@@ -56,8 +49,8 @@ fn line(c: &ConnectionReport) -> String {
     sanitize(&format!(
         "{time}  #{:<5} {verdict:<34} {} → {}  {what}",
         c.id,
-        ep(&c.client_ip, c.client_port),
-        ep(&c.server_ip, c.server_port)
+        c.client(),
+        c.server()
     ))
 }
 

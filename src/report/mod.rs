@@ -127,6 +127,26 @@ pub struct ConnectionReport {
     pub start_offset_s: f64,
 }
 
+impl ConnectionReport {
+    /// The client as `10.0.0.1:40000` or `[fd77::1]:40000`.
+    pub fn client(&self) -> String {
+        endpoint(&self.client_ip, self.client_port)
+    }
+
+    /// The server, written the same way.
+    pub fn server(&self) -> String {
+        endpoint(&self.server_ip, self.server_port)
+    }
+}
+
+fn endpoint(ip: &str, port: u16) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
 /// Per-direction TCP analysis counters (Wireshark's `tcp.analysis.*`).
 #[derive(Debug, Clone, Serialize)]
 pub struct TcpDetails {

@@ -16,14 +16,6 @@ fn opt_ms(v: Option<f64>) -> String {
     }
 }
 
-fn endpoint(ip: &str, port: u16) -> String {
-    if ip.contains(':') {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
-    }
-}
-
 /// Writes the table (failed connections, or all with `all`), the evidence
 /// for each failed one, and the summary.
 pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
@@ -87,11 +79,7 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
         for c in &rows {
             t.add_row(vec![
                 c.id.to_string(),
-                format!(
-                    "{} → {}",
-                    endpoint(&c.client_ip, c.client_port),
-                    endpoint(&c.server_ip, c.server_port)
-                ),
+                format!("{} → {}", c.client(), c.server()),
                 c.verdict.as_str().to_string(),
                 c.stage.map(|s| s.as_str()).unwrap_or("-").to_string(),
                 format!("{:.3} s", c.start_offset_s),
