@@ -5,46 +5,18 @@
 //! whose link types are all unsupported, `unsupported link type N (NAME)`),
 //! each within 5 s. Skipped when the folder is not there.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn corpus() -> Option<PathBuf> {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        here.join("../shared/captures/public"),
-        PathBuf::from("/work/shared/captures/public"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir())
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if !matches!(
-            p.file_name().and_then(|n| n.to_str()),
-            Some("INDEX.md" | "MANIFEST.tsv")
-        ) {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_public_capture_gives_a_report_or_one_clear_error() {
-    let Some(root) = corpus() else {
+    let Some(root) = common::public_corpus() else {
         eprintln!("no public capture corpus here: skipping");
         return;
     };
-    let mut files = Vec::new();
-    walk(&root, &mut files);
-    files.sort();
+    let files = common::corpus_files(&root);
     assert!(files.len() > 1000, "corpus too small: {}", files.len());
     let (mut ok, mut refused, mut unsupported) = (0, 0, 0);
     for f in &files {

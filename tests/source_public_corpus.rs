@@ -1,33 +1,11 @@
 //! Reads and decodes every capture of the public corpus (when present) and
 //! checks a handful of facts verified with tshark.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use tcptriage::decode::{Decoded, decode_frame};
 use tcptriage::source::open_path;
-
-fn corpus() -> Option<PathBuf> {
-    let rel = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/public");
-    [rel, PathBuf::from("/work/shared/captures/public")]
-        .into_iter()
-        .find(|p| p.join("INDEX.md").exists())
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if !matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("md") | Some("tsv")
-        ) {
-            out.push(p);
-        }
-    }
-}
 
 /// One frame, reduced to plain data: (number, ts ns, linktype, orig_len, caplen, decoded summary).
 #[derive(Debug, Clone, PartialEq)]
@@ -104,13 +82,11 @@ fn dump(out: &Path, root: &Path, file: &Path, rows: &[Row]) {
 
 #[test]
 fn every_public_capture_reads_and_decodes_without_panic() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = common::public_corpus() else {
         println!("public capture corpus not found; skipping");
         return;
     };
-    let mut files = Vec::new();
-    walk(&dir, &mut files);
-    files.sort();
+    let files = common::corpus_files(&dir);
     assert!(
         files.len() > 1000,
         "expected the whole corpus, got {}",
@@ -146,7 +122,7 @@ fn every_public_capture_reads_and_decodes_without_panic() {
 }
 
 fn file(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = corpus() else {
+    let Some(dir) = common::public_corpus() else {
         println!("public capture corpus not found; skipping");
         return None;
     };

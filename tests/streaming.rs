@@ -2,33 +2,17 @@
 //! the whole-file analysis on every shipped capture, when each connection
 //! is reported as soon as its verdict is final.
 
+mod common;
+
 use std::path::Path;
 use tcptriage::analyze::{Engine, Options, analyze};
 use tcptriage::source::open_path;
-
-fn captures() -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
-    let mut v = Vec::new();
-    for dir in [root.clone(), root.join("public")] {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng")
-            ) {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
 
 #[test]
 fn streamed_verdicts_match_the_whole_file_analysis() {
     let opts = Options::default();
     let mut early_total = 0;
-    for file in captures() {
+    for file in common::shipped_captures() {
         let name = file.display().to_string();
         let whole = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
         let mut src = open_path(&file).unwrap();
@@ -117,7 +101,7 @@ fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
         sweep_every: 1,
         ..Options::default()
     };
-    for file in captures() {
+    for file in common::shipped_captures() {
         let name = file.display().to_string();
         let all = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
         let lean = analyze_with(open_path(&file).unwrap().as_mut(), &name, &opts, false).unwrap();
@@ -146,7 +130,7 @@ fn ndjson_streaming_emits_every_connection_once() {
         sweep_every: 1,
         ..Options::default()
     };
-    for file in captures() {
+    for file in common::shipped_captures() {
         let name = file.display().to_string();
         let all = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
         let mut emitted = Vec::new();

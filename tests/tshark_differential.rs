@@ -3,29 +3,12 @@
 //! same `tcp.stream` within 0.1 ms. Skipped (with a message) when tshark is
 //! not installed; `tests/captures.rs` checks recorded tshark values anyway.
 
+mod common;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
-}
-
-fn captures() -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for dir in [testdata(), testdata().join("public")] {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if ext == "pcap" || ext == "pcapng" {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
 
 fn tshark_irtt(file: &Path) -> BTreeMap<u64, f64> {
     let out = Command::new("tshark")
@@ -139,7 +122,7 @@ fn analysis_flags_agree_with_tshark() {
         return;
     }
     let mut compared = 0;
-    for file in captures() {
+    for file in common::shipped_captures() {
         let theirs = tshark_flag_counts(&file);
         let doc = analyze(&file);
         for c in doc["connections"].as_array().unwrap() {
@@ -170,7 +153,7 @@ fn initial_rtt_agrees_with_tshark() {
         return;
     }
     let mut compared = 0;
-    for file in captures() {
+    for file in common::shipped_captures() {
         let theirs = tshark_irtt(&file);
         let doc = analyze(&file);
         for c in doc["connections"].as_array().unwrap() {

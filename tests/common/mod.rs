@@ -1,0 +1,64 @@
+//! Helpers shared by the integration tests: where the captures are.
+#![allow(dead_code)] // each test file uses only some of them
+
+use std::path::{Path, PathBuf};
+
+/// `testdata/` of this crate.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+/// Every capture shipped in `testdata/` and `testdata/public/`, sorted.
+pub fn shipped_captures() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for dir in [testdata(), testdata().join("public")] {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            ) {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The public capture corpus (`../shared/captures/public` beside the
+/// checkout, as CI lays it out), when it is there.
+pub fn public_corpus() -> Option<PathBuf> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        here.join("../shared/captures/public"),
+        PathBuf::from("/work/shared/captures/public"),
+    ]
+    .into_iter()
+    .find(|p| p.join("INDEX.md").exists())
+}
+
+/// Every file under `dir` (recursively) except the corpus's INDEX.md and
+/// MANIFEST.tsv, sorted.
+pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if !matches!(
+                p.file_name().and_then(|n| n.to_str()),
+                Some("INDEX.md" | "MANIFEST.tsv")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, &mut v);
+    v.sort();
+    v
+}
