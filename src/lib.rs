@@ -18,6 +18,7 @@ pub mod analyze;
 pub mod decode;
 pub mod flows;
 pub mod report;
+pub mod sniff;
 pub mod source;
 pub mod time;
 pub mod verdict;
