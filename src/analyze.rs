@@ -100,6 +100,9 @@ impl Engine {
                 self.table.on_tcp(&seg, at);
             }
             Ok(Decoded::IcmpError(err)) => self.table.on_icmp(&err, at),
+            Ok(Decoded::Udp(_)) => {
+                *self.summary.other_packets.entry("UDP").or_insert(0) += 1;
+            }
             Ok(Decoded::Other(kind)) => {
                 let k = match kind {
                     OtherKind::NonIp => "non-IP",

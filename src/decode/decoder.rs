@@ -12,7 +12,7 @@
 use super::link;
 use super::{
     DecodeError, Decoded, IcmpError, IcmpErrorKind, IpInfo, OtherKind, QuotedTcp, TcpFlags,
-    TcpOptions, TcpSegment,
+    TcpOptions, TcpSegment, UdpDatagram,
 };
 use etherparse::err::Layer;
 use etherparse::{EtherType, IpNumber, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket};
@@ -254,9 +254,30 @@ fn decode_sliced<'a>(
         TCP => parse_tcp(net.ip, net.l4, net.l4_wire).map(Decoded::Tcp),
         ICMP if !net.v6 => Ok(icmp_error(&net)),
         ICMPV6 if net.v6 => Ok(icmp_error(&net)),
-        UDP => Ok(Decoded::Other(OtherKind::Udp)),
+        UDP => Ok(parse_udp(net.ip, net.l4)),
         _ => Ok(Decoded::Other(OtherKind::OtherIpProto)),
     }
+}
+
+/// A UDP datagram; one whose 8-byte header is cut short is only counted.
+fn parse_udp(ip: IpInfo, l4: &[u8]) -> Decoded<'_> {
+    if l4.len() < 8 {
+        return Decoded::Other(OtherKind::Udp);
+    }
+    // The length field bounds the payload (Ethernet padding follows short
+    // datagrams); a field below 8 or past the captured bytes is ignored.
+    let len = usize::from(be16(l4, 4));
+    let end = if (8..=l4.len()).contains(&len) {
+        len
+    } else {
+        l4.len()
+    };
+    Decoded::Udp(UdpDatagram {
+        ip,
+        src_port: be16(l4, 0),
+        dst_port: be16(l4, 2),
+        payload: &l4[8..end],
+    })
 }
 
 fn be16(b: &[u8], at: usize) -> u16 {
@@ -720,7 +741,23 @@ mod tests {
             .udp(53, 53)
             .write(&mut udp, b"q")
             .unwrap();
-        assert_eq!(decode(link::RAW, &udp), Ok(Decoded::Other(OtherKind::Udp)));
+        match decode(link::RAW, &udp) {
+            Ok(Decoded::Udp(d)) => {
+                assert_eq!((d.src_port, d.dst_port, d.payload), (53, 53, &b"q"[..]));
+                assert_eq!(d.ip.src, IpAddr::V4(V4_A.into()));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Ethernet-style padding after the datagram is not payload; a cut
+        // header is only counted.
+        let mut padded = udp.clone();
+        padded.extend_from_slice(&[0; 6]);
+        match decode(link::RAW, &padded) {
+            Ok(Decoded::Udp(d)) => assert_eq!(d.payload, b"q"),
+            other => panic!("{other:?}"),
+        }
+        let cut = &udp[..24];
+        assert_eq!(decode(link::RAW, cut), Ok(Decoded::Other(OtherKind::Udp)));
         let mut gre = udp.clone();
         gre[9] = 47;
         assert_eq!(

@@ -158,11 +158,22 @@ pub struct IcmpError {
     pub quoted: QuotedTcp,
 }
 
+/// A decoded UDP datagram (DNS rides on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UdpDatagram<'a> {
+    pub ip: IpInfo,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// The captured part of the payload, cut to the UDP length field.
+    pub payload: &'a [u8],
+}
+
 /// Decoded packets that are neither TCP nor an ICMP error about TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OtherKind {
     /// ARP, LLDP and other non-IP link payloads.
     NonIp,
+    /// A UDP header cut short.
     Udp,
     /// ICMP that is not an error quoting TCP (echo, neighbour discovery…).
     Icmp,
@@ -175,6 +186,7 @@ pub enum OtherKind {
 pub enum Decoded<'a> {
     Tcp(TcpSegment<'a>),
     IcmpError(IcmpError),
+    Udp(UdpDatagram<'a>),
     Other(OtherKind),
 }
 
