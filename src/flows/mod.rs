@@ -14,6 +14,7 @@
 //!   either, the client is guessed from the ports and marked as a guess.
 
 mod conn;
+pub mod reasm;
 pub mod seq;
 
 pub use conn::{
