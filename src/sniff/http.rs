@@ -1,1 +1,517 @@
-//! (being written)
+//! HTTP/1.x request heads at the start of a client payload segment.
+//!
+//! A complete head is parsed with `httparse`; a head cut short (snaplen,
+//! or a head spanning segments), or one `httparse` refuses (more headers
+//! than it is given room for, odd bytes), falls back to a tolerant line
+//! scan that keeps the request line and the header lines that arrived
+//! whole. Work is linear in the payload and every returned string is
+//! capped ([`MAX_PATH`], [`MAX_VALUE`]); strings keep the packet's bytes
+//! (lossy UTF-8, control characters included): escape them before they
+//! reach a terminal.
+
+/// Longest `path` returned, in bytes; longer targets are truncated.
+pub const MAX_PATH: usize = 2048;
+/// Longest `host` or `user_agent` returned, in bytes.
+pub const MAX_VALUE: usize = 1024;
+
+/// Request methods recognised at the start of a payload.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+];
+
+/// Room `httparse` is given; a head with more headers takes the line scan.
+const MAX_HEADERS: usize = 64;
+
+/// An HTTP/1.x request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// One of `GET HEAD POST PUT DELETE OPTIONS PATCH CONNECT TRACE`.
+    pub method: String,
+    /// The request target as sent (at most [`MAX_PATH`] bytes); for an
+    /// absolute-form target (`GET http://host/p?q`) its path part (`/p?q`;
+    /// `/` when empty); for `CONNECT`, the authority (`host:443`). Cut short
+    /// when the payload ends inside the request line.
+    pub path: String,
+    /// The `Host` header; when there is none, the authority of an
+    /// absolute-form or `CONNECT` target, if the request line arrived whole.
+    pub host: Option<String>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// The whole head, up to the blank line, was in the payload.
+    pub complete: bool,
+}
+
+/// Parses a request head at the start of a client payload segment.
+///
+/// `None` unless the payload starts with a known method token, a space and
+/// a non-empty request target without control characters. A head cut
+/// short still yields method and path, and the headers whose lines arrived
+/// whole, with `complete` false. The first `Host` and `User-Agent` count.
+pub fn parse_request_head(payload: &[u8]) -> Option<HttpRequest> {
+    let (method, rest) = METHODS.iter().find_map(|m| {
+        payload
+            .strip_prefix(m.as_bytes())
+            .and_then(|r| r.strip_prefix(b" "))
+            .map(|r| (*m, r))
+    })?;
+    let end = rest
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\r' | b'\n'))
+        .unwrap_or(rest.len());
+    let target = rest.get(..end)?;
+    let line_whole = end < rest.len();
+    if target.is_empty() || target.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return None;
+    }
+
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let (host, user_agent, complete) = match req.parse(payload) {
+        Ok(httparse::Status::Complete(_)) => {
+            let find = |name: &str| {
+                req.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(name))
+                    .map(|h| h.value)
+            };
+            (find("host"), find("user-agent"), true)
+        }
+        _ => scan_headers(payload),
+    };
+    let mut host = host.map(|h| lossy_capped(h, MAX_VALUE));
+    let user_agent = user_agent.map(|u| lossy_capped(u, MAX_VALUE));
+
+    let path = if method == "CONNECT" {
+        if host.is_none() && line_whole {
+            host = Some(lossy_capped(target, MAX_VALUE));
+        }
+        lossy_capped(target, MAX_PATH)
+    } else if let Some((authority, path)) = absolute_form(target, line_whole) {
+        if host.is_none() && !authority.is_empty() {
+            host = Some(lossy_capped(authority, MAX_VALUE));
+        }
+        if path.starts_with(b"/") {
+            lossy_capped(path, MAX_PATH)
+        } else {
+            // "http://h" or "http://h?q": the origin-form is "/" or "/?q".
+            let mut p = lossy_capped(path, MAX_PATH - 1);
+            p.insert(0, '/');
+            p
+        }
+    } else {
+        lossy_capped(target, MAX_PATH)
+    };
+    Some(HttpRequest {
+        method: method.to_string(),
+        path,
+        host,
+        user_agent,
+        complete,
+    })
+}
+
+/// `http://authority/path` (or `https://`): `(authority, path)`, the
+/// authority without userinfo. `None` when not absolute-form, or when the
+/// target was cut inside the authority (then neither part is known).
+fn absolute_form(target: &[u8], line_whole: bool) -> Option<(&[u8], &[u8])> {
+    let scheme_len = ["http://", "https://"].iter().find_map(|s| {
+        target
+            .get(..s.len())
+            .filter(|t| t.eq_ignore_ascii_case(s.as_bytes()))
+            .map(|_| s.len())
+    })?;
+    let rest = target.get(scheme_len..)?;
+    let end = rest.iter().position(|&b| matches!(b, b'/' | b'?' | b'#'));
+    if end.is_none() && !line_whole {
+        return None;
+    }
+    let (authority, path) = rest.split_at(end.unwrap_or(rest.len()));
+    let authority = match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => authority.get(at + 1..).unwrap_or_default(),
+        None => authority,
+    };
+    Some((authority, path))
+}
+
+/// The line scan: `(host, user_agent, complete)` from the header lines that
+/// end in `\n`; an unterminated last line (possibly cut) is left out, and so
+/// are folded continuation lines and lines without a token before `:`.
+fn scan_headers(payload: &[u8]) -> (Option<&[u8]>, Option<&[u8]>, bool) {
+    let mut host = None;
+    let mut user_agent = None;
+    let mut lines = payload.split(|&b| b == b'\n');
+    let _request_line = lines.next();
+    let mut pending = lines.next();
+    while let Some(line) = pending {
+        pending = lines.next();
+        if pending.is_none() {
+            // No '\n' after this one: it may have been cut.
+            break;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return (host, user_agent, true);
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = line.split_at(colon);
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            continue;
+        }
+        let value = trim_ows(value.get(1..).unwrap_or_default());
+        if host.is_none() && name.eq_ignore_ascii_case(b"host") {
+            host = Some(value);
+        } else if user_agent.is_none() && name.eq_ignore_ascii_case(b"user-agent") {
+            user_agent = Some(value);
+        }
+    }
+    (host, user_agent, false)
+}
+
+/// RFC 9110 token character.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Without leading and trailing spaces and tabs.
+fn trim_ows(v: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = v.iter().position(|b| !ows(b)).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !ows(b)).map_or(start, |e| e + 1);
+    v.get(start..end).unwrap_or_default()
+}
+
+/// At most `cap` bytes of `b` as lossy UTF-8, cut at a character boundary.
+fn lossy_capped(b: &[u8], cap: usize) -> String {
+    let mut s = String::from_utf8_lossy(b.get(..cap).unwrap_or(b)).into_owned();
+    while s.len() > cap {
+        s.pop();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request head as go 1.19's net/http client writes it.
+    fn go_head(path: &str, host: &str) -> Vec<u8> {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: Go-http-client/1.1\r\n\
+             Accept-Encoding: gzip\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn req(payload: &[u8]) -> HttpRequest {
+        parse_request_head(payload).expect("a request head")
+    }
+
+    #[test]
+    fn go_client_heads() {
+        let r = req(&go_head("/golang.org/x/text/@v/list", "athens.corp:3000"));
+        assert_eq!(
+            r,
+            HttpRequest {
+                method: "GET".into(),
+                path: "/golang.org/x/text/@v/list".into(),
+                host: Some("athens.corp:3000".into()),
+                user_agent: Some("Go-http-client/1.1".into()),
+                complete: true,
+            }
+        );
+        let r = req(&go_head(
+            "/github.com/%21azure/azure-sdk-for-go/@v/v68.0.0+incompatible.zip",
+            "proxy.golang.org",
+        ));
+        assert_eq!(
+            r.path,
+            "/github.com/%21azure/azure-sdk-for-go/@v/v68.0.0+incompatible.zip"
+        );
+        assert_eq!(r.host.as_deref(), Some("proxy.golang.org"));
+        assert!(r.complete);
+        // A body after the head does not matter.
+        let mut p = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc".to_vec();
+        let r = req(&p);
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/x"));
+        assert!(r.complete);
+        p.truncate(0);
+        assert_eq!(parse_request_head(&p), None);
+    }
+
+    #[test]
+    fn every_method() {
+        for m in METHODS {
+            let r = req(format!("{m} h.example:80 HTTP/1.1\r\n\r\n").as_bytes());
+            assert_eq!(r.method, m);
+            assert_eq!(r.path, "h.example:80");
+            assert!(r.complete);
+            // Only CONNECT's target is an authority.
+            let host = (m == "CONNECT").then(|| "h.example:80".to_string());
+            assert_eq!(r.host, host);
+        }
+    }
+
+    #[test]
+    fn cut_mid_header() {
+        let full = go_head("/golang.org/x/text/@v/v0.3.7.info", "proxy.golang.org");
+        // Cut inside User-Agent: Host arrived whole, User-Agent did not.
+        let at = full.windows(7).position(|w| w == b"User-Ag").unwrap() + 7;
+        let r = req(&full[..at]);
+        assert_eq!(r.path, "/golang.org/x/text/@v/v0.3.7.info");
+        assert_eq!(r.host.as_deref(), Some("proxy.golang.org"));
+        assert_eq!(r.user_agent, None);
+        assert!(!r.complete);
+        // Cut inside the Host value: a cut value is not reported.
+        let at = full.windows(9).position(|w| w == b"proxy.gol").unwrap() + 9;
+        let r = req(&full[..at]);
+        assert_eq!((r.host, r.complete), (None, false));
+        // Cut between "\r" and "\n" of the Host line.
+        let at = full
+            .windows(17)
+            .position(|w| w == b"proxy.golang.org\r")
+            .unwrap()
+            + 17;
+        let r = req(&full[..at]);
+        assert_eq!((r.host, r.complete), (None, false));
+        // Everything but the final "\n".
+        let r = req(&full[..full.len() - 1]);
+        assert_eq!(r.host.as_deref(), Some("proxy.golang.org"));
+        assert_eq!(r.user_agent.as_deref(), Some("Go-http-client/1.1"));
+        assert!(!r.complete);
+        // Just the request line.
+        let r = req(b"GET /rsc.io/quote/@latest HTTP/1.1\r\n");
+        assert_eq!(r.path, "/rsc.io/quote/@latest");
+        assert_eq!((r.host, r.user_agent, r.complete), (None, None, false));
+    }
+
+    #[test]
+    fn cut_mid_request_line() {
+        let r = req(b"GET /golang.org/x/te");
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/golang.org/x/te");
+        assert_eq!((r.host, r.user_agent, r.complete), (None, None, false));
+        let r = req(b"GET /golang.org/x/text/@v/list HTT");
+        assert_eq!(r.path, "/golang.org/x/text/@v/list");
+        assert!(!r.complete);
+        let r = req(b"HEAD /");
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("HEAD", "/"));
+        assert_eq!(parse_request_head(b"GET "), None);
+        assert_eq!(parse_request_head(b"GET"), None);
+        assert_eq!(parse_request_head(b"GE"), None);
+    }
+
+    #[test]
+    fn absolute_form() {
+        // Through a forward proxy (HTTP_PROXY): go sends the absolute URL and
+        // a Host header.
+        let r = req(
+            b"GET http://proxy.golang.org/rsc.io/quote/@v/list HTTP/1.1\r\n\
+            Host: proxy.golang.org\r\nUser-Agent: Go-http-client/1.1\r\n\
+            Accept-Encoding: gzip\r\n\r\n",
+        );
+        assert_eq!(r.path, "/rsc.io/quote/@v/list");
+        assert_eq!(r.host.as_deref(), Some("proxy.golang.org"));
+        // No Host header: taken from the target, userinfo dropped.
+        let r = req(
+            b"GET HTTP://user:pw@athens.corp:3000/goproxy/rsc.io/quote/@latest HTTP/1.1\r\n\r\n",
+        );
+        assert_eq!(r.path, "/goproxy/rsc.io/quote/@latest");
+        assert_eq!(r.host.as_deref(), Some("athens.corp:3000"));
+        assert!(r.complete);
+        // The Host header wins over the target.
+        let r = req(b"GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n");
+        assert_eq!(r.host.as_deref(), Some("b.example"));
+        // No path, or only a query.
+        let r = req(b"GET https://h.example HTTP/1.1\r\n\r\n");
+        assert_eq!(
+            (r.path.as_str(), r.host.as_deref()),
+            ("/", Some("h.example"))
+        );
+        let r = req(b"GET http://h.example?go-get=1 HTTP/1.1\r\n\r\n");
+        assert_eq!(r.path, "/?go-get=1");
+        // Cut inside the authority: neither host nor path is known, the
+        // target is returned as sent.
+        let r = req(b"GET http://proxy.gol");
+        assert_eq!((r.path.as_str(), r.host), ("http://proxy.gol", None));
+        // Cut after the authority: the host is known.
+        let r = req(b"GET http://proxy.golang.org/rsc.io/qu");
+        assert_eq!(r.path, "/rsc.io/qu");
+        assert_eq!(r.host.as_deref(), Some("proxy.golang.org"));
+        assert!(!r.complete);
+    }
+
+    #[test]
+    fn connect() {
+        let r = req(
+            b"CONNECT proxy.golang.org:443 HTTP/1.1\r\nHost: proxy.golang.org:443\r\n\
+            User-Agent: Go-http-client/1.1\r\n\r\n",
+        );
+        assert_eq!(r.method, "CONNECT");
+        assert_eq!(r.path, "proxy.golang.org:443");
+        assert_eq!(r.host.as_deref(), Some("proxy.golang.org:443"));
+        assert_eq!(r.user_agent.as_deref(), Some("Go-http-client/1.1"));
+        assert!(r.complete);
+        let r = req(b"CONNECT sum.golang.org:443 HTTP/1.1\r\n\r\n");
+        assert_eq!(r.host.as_deref(), Some("sum.golang.org:443"));
+        // Cut inside the authority: no host.
+        let r = req(b"CONNECT sum.gol");
+        assert_eq!(
+            (r.path.as_str(), r.host, r.complete),
+            ("sum.gol", None, false)
+        );
+    }
+
+    #[test]
+    fn not_a_request() {
+        for p in [
+            &b""[..],
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            b"get / HTTP/1.1\r\n\r\n",
+            b"GETX / HTTP/1.1\r\n\r\n",
+            b"GET\t/ HTTP/1.1\r\n\r\n",
+            b"GET  / HTTP/1.1\r\n\r\n",
+            b"GET \r\n\r\n",
+            b"GET /\x01 HTTP/1.1\r\n\r\n",
+            b"GET /\x7f",
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            b" GET / HTTP/1.1\r\n\r\n",
+        ] {
+            assert_eq!(parse_request_head(p), None, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn values_keep_their_bytes() {
+        // Control characters are the report layer's business; httparse
+        // refuses them, the line scan keeps them.
+        let r =
+            req(b"GET / HTTP/1.1\r\nUser-Agent: \x1b[31mred\x1b[0m \r\nHost:\tev\xffil\t\r\n\r\n");
+        assert_eq!(r.user_agent.as_deref(), Some("\x1b[31mred\x1b[0m"));
+        assert_eq!(r.host.as_deref(), Some("ev\u{fffd}il"));
+        assert!(r.complete);
+        let r = req(b"GET /caf\xc3\xa9\xff HTTP/1.1\r\n\r\n");
+        assert_eq!(r.path, "/caf\u{e9}\u{fffd}");
+        // The first Host counts; header names are case-insensitive; lines
+        // that are no header are skipped by the line scan.
+        let r =
+            req(b"GET / HTTP/1.1\r\nhOsT: one\r\nno colon here\r\n  folded\r\nHOST: two\r\n\r\n");
+        assert_eq!(r.host.as_deref(), Some("one"));
+        assert!(r.complete);
+        // Bare "\n" line ends.
+        let r = req(b"GET /n HTTP/1.1\nHost: lf.example\nUser-Agent: x\n\n");
+        assert_eq!(r.host.as_deref(), Some("lf.example"));
+        assert_eq!(r.user_agent.as_deref(), Some("x"));
+        assert!(r.complete);
+    }
+
+    #[test]
+    fn huge_lines_are_capped() {
+        let big = "a".repeat(100_000);
+        // A 100 KB header line before Host.
+        let r =
+            req(format!("GET / HTTP/1.1\r\nX-Big: {big}\r\nHost: h.example\r\n\r\n").as_bytes());
+        assert_eq!(r.host.as_deref(), Some("h.example"));
+        assert!(r.complete);
+        // A 100 KB Host and User-Agent.
+        let r =
+            req(format!("GET / HTTP/1.1\r\nHost: {big}\r\nUser-Agent: {big}\r\n\r\n").as_bytes());
+        assert_eq!(r.host.as_deref().map(str::len), Some(MAX_VALUE));
+        assert_eq!(r.user_agent.as_deref().map(str::len), Some(MAX_VALUE));
+        // A 100 KB request target, whole and cut.
+        let r = req(format!("GET /{big} HTTP/1.1\r\n\r\n").as_bytes());
+        assert_eq!(r.path.len(), MAX_PATH);
+        assert!(r.path.starts_with("/aaa"));
+        assert!(r.complete);
+        let r = req(format!("GET /{big}").as_bytes());
+        assert_eq!(r.path.len(), MAX_PATH);
+        assert!(!r.complete);
+        // Multi-byte characters are not split by the cap.
+        let r = req(format!("GET /{} HTTP/1.1\r\n\r\n", "\u{e9}".repeat(5000)).as_bytes());
+        assert_eq!(r.path.len(), MAX_PATH - 1);
+        assert!(r.path.ends_with('\u{e9}'));
+        // A 100 KB header line cut off.
+        let r = req(format!("GET / HTTP/1.1\r\nHost: h\r\nX-Big: {big}").as_bytes());
+        assert_eq!((r.host.as_deref(), r.complete), (Some("h"), false));
+    }
+
+    #[test]
+    fn many_headers() {
+        let mut head = String::from(
+            "GET /golang.org/x/text/@v/list HTTP/1.1\r\nUser-Agent: Go-http-client/1.1\r\n",
+        );
+        for i in 0..1000 {
+            head.push_str(&format!("X-H{i}: v{i}\r\n"));
+        }
+        head.push_str("Host: proxy.golang.org\r\n\r\n");
+        let r = req(head.as_bytes());
+        assert_eq!(r.path, "/golang.org/x/text/@v/list");
+        assert_eq!(r.host.as_deref(), Some("proxy.golang.org"));
+        assert_eq!(r.user_agent.as_deref(), Some("Go-http-client/1.1"));
+        assert!(r.complete);
+        // Just past httparse's room, and cut.
+        let cut = &head.as_bytes()[..head.len() / 2];
+        let r = req(cut);
+        assert_eq!(r.host, None);
+        assert_eq!(r.user_agent.as_deref(), Some("Go-http-client/1.1"));
+        assert!(!r.complete);
+    }
+
+    /// A small LCG, so the test needs no crate.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) as u32
+        }
+        fn below(&mut self, n: u32) -> usize {
+            (self.next() % n) as usize
+        }
+    }
+
+    #[test]
+    fn hostile_random_input() {
+        const PIECES: [&[u8]; 12] = [
+            b"\r\n",
+            b"\n",
+            b":",
+            b" ",
+            b"Host: ",
+            b"User-Agent:",
+            b"http://",
+            b"@",
+            b"/",
+            b"\r\n\r\n",
+            b"\x00",
+            b"\xff",
+        ];
+        let mut rng = Lcg(0x2545_f491_4f6c_dd1d);
+        for i in 0..10_000 {
+            let mut p = Vec::new();
+            if i % 2 == 0 {
+                let m = METHODS[rng.below(METHODS.len() as u32)];
+                p.extend_from_slice(m.as_bytes());
+                p.push(b' ');
+            }
+            let n = rng.below(400);
+            while p.len() < n {
+                if rng.below(4) == 0 {
+                    p.extend_from_slice(PIECES[rng.below(PIECES.len() as u32)]);
+                } else {
+                    p.push(rng.next() as u8);
+                }
+            }
+            if let Some(r) = parse_request_head(&p) {
+                assert!(METHODS.contains(&r.method.as_str()));
+                assert!(!r.path.is_empty() && r.path.len() <= MAX_PATH);
+                assert!(r.host.as_ref().is_none_or(|h| h.len() <= MAX_VALUE));
+                assert!(r.user_agent.as_ref().is_none_or(|u| u.len() <= MAX_VALUE));
+            }
+        }
+    }
+}
