@@ -8,14 +8,18 @@
 
 use crate::decode::{self, Decoded, OtherKind, link};
 use crate::flows::{Connection, Event, FlowTable};
-use crate::report::{CaptureInfo, ConnectionReport, Report, Summary, connection_report};
+use crate::report::{
+    AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, connection_report,
+    dns_report,
+};
+use crate::sniff::dns::{self, DnsTracker, Transport};
 use crate::source::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
 use crate::verdict::{self, Context, VerdictKind};
 use std::collections::BTreeSet;
 
 /// Analysis settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Silence after which a request left waiting is a stall.
     pub stall_after_ns: i64,
@@ -25,7 +29,14 @@ pub struct Options {
     /// How often, in packets, a whole-file analysis that drops `ok`
     /// connections hands out the closed ones ([`analyze_with`]).
     pub sweep_every: u64,
+    /// How connections are named and judged at the application level
+    /// (module proxies, expected certificate issuers).
+    pub app: AppSettings,
 }
+
+/// DNS queries that ended `ok` kept for the report; beyond this they are
+/// only counted (failures are always kept).
+const MAX_OK_DNS_KEPT: usize = 100_000;
 
 impl Default for Options {
     fn default() -> Self {
@@ -33,6 +44,7 @@ impl Default for Options {
             stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
             max_connections: 1_000_000,
             sweep_every: 8192,
+            app: AppSettings::default(),
         }
     }
 }
@@ -48,6 +60,10 @@ pub struct Engine {
     max_ts: Option<Ts>,
     /// Packets not decoded because of their link type.
     unsupported_link_packets: u64,
+    dns: DnsTracker,
+    /// DNS queries whose outcome is final, for the report.
+    dns_done: Vec<DnsReport>,
+    dns_ok_dropped: u64,
 }
 
 impl Engine {
@@ -57,13 +73,16 @@ impl Engine {
             summary.verdicts.insert(k.as_str(), 0);
         }
         Engine {
-            opts,
             table: FlowTable::with_capacity_limit(opts.max_connections),
+            opts,
             summary,
             link_types: BTreeSet::new(),
             first_ts: None,
             max_ts: None,
             unsupported_link_packets: 0,
+            dns: DnsTracker::new(dns::DEFAULT_TIMEOUT_NS),
+            dns_done: Vec::new(),
+            dns_ok_dropped: 0,
         }
     }
 
@@ -98,10 +117,25 @@ impl Engine {
                     self.summary.tcp_options_truncated += 1;
                 }
                 self.table.on_tcp(&seg, at);
+                for m in self.table.dns_out.drain(..) {
+                    self.dns
+                        .on_message(m.at, m.src, m.dst, Transport::Tcp, &m.msg);
+                }
             }
             Ok(Decoded::IcmpError(err)) => self.table.on_icmp(&err, at),
-            Ok(Decoded::Udp(_)) => {
+            Ok(Decoded::Udp(d)) => {
                 *self.summary.other_packets.entry("UDP").or_insert(0) += 1;
+                if (d.src_port == 53 || d.dst_port == 53)
+                    && let Ok(msg) = dns::parse(d.payload)
+                {
+                    self.dns.on_message(
+                        at,
+                        (d.ip.src, d.src_port),
+                        (d.ip.dst, d.dst_port),
+                        Transport::Udp,
+                        &msg,
+                    );
+                }
             }
             Ok(Decoded::Other(kind)) => {
                 let k = match kind {
@@ -186,12 +220,50 @@ impl Engine {
         let conns = self.table.take_final(now, done);
         let start = self.first_ts.unwrap_or_default();
         let mut out = Vec::with_capacity(conns.len());
-        for c in conns {
-            let v = verdict::classify(&c, &ctx);
-            self.count(v.kind);
-            out.push(connection_report(&c, &v, start, now));
+        for mut c in conns {
+            out.push(self.report(&mut c, &ctx, start, now));
         }
+        let queries = self.dns.take_final(now);
+        self.keep_dns(queries, start, now);
         out
+    }
+
+    /// Names, classifies and counts one connection.
+    fn report(
+        &mut self,
+        c: &mut Connection,
+        ctx: &Context,
+        start: Ts,
+        now: Ts,
+    ) -> ConnectionReport {
+        c.dns_name = self.dns.name_for(c.server.0).map(str::to_string);
+        let v = verdict::classify(c, ctx);
+        self.count(v.kind);
+        let r = connection_report(c, &v, start, now, &self.opts.app);
+        if r.module_fetch {
+            self.summary.module_fetches += 1;
+        }
+        r
+    }
+
+    fn keep_dns(&mut self, queries: Vec<dns::DnsQuery>, start: Ts, now: Ts) {
+        for q in queries {
+            let r = dns_report(&q, start, now, &self.opts.app);
+            self.summary.dns_queries += 1;
+            if r.is_failure() {
+                self.summary.dns_failures += 1;
+            } else if self.dns_done.len() >= MAX_OK_DNS_KEPT {
+                self.dns_ok_dropped += 1;
+                continue;
+            }
+            self.dns_done.push(r);
+        }
+    }
+
+    /// DNS queries whose outcome became final since the last call (for
+    /// streaming output); they are no longer part of the final report.
+    pub fn take_dns(&mut self) -> Vec<DnsReport> {
+        std::mem::take(&mut self.dns_done)
     }
 
     /// Classifies every connection still open at `end` (the capture's end)
@@ -201,7 +273,7 @@ impl Engine {
         end: Option<Ts>,
         name: &str,
         format: String,
-        warnings: Vec<String>,
+        mut warnings: Vec<String>,
     ) -> Report {
         let start = self.first_ts.unwrap_or_default();
         let end = end.or(self.max_ts).unwrap_or_default();
@@ -209,10 +281,18 @@ impl Engine {
         let stats = self.table.stats.clone();
         let conns = std::mem::take(&mut self.table).into_connections();
         let mut reports = Vec::with_capacity(conns.len());
-        for c in &conns {
-            let v = verdict::classify(c, &ctx);
-            self.count(v.kind);
-            reports.push(connection_report(c, &v, start, end));
+        for mut c in conns {
+            reports.push(self.report(&mut c, &ctx, start, end));
+        }
+        let queries = self.dns.finish(end);
+        self.keep_dns(queries, start, end);
+        let mut dns = std::mem::take(&mut self.dns_done);
+        dns.sort_by_key(|d| d.first_frame);
+        if self.dns_ok_dropped > 0 {
+            warnings.push(format!(
+                "{} answered DNS queries beyond the first {MAX_OK_DNS_KEPT} are counted, not listed",
+                self.dns_ok_dropped
+            ));
         }
         let mut summary = self.summary;
         summary.tcp_packets = stats.tcp_packets;
@@ -239,6 +319,7 @@ impl Engine {
                 live: None,
             },
             connections: reports,
+            dns,
             summary,
         }
     }
@@ -305,7 +386,7 @@ fn run(
     opts: &Options,
     mut emit: Option<&mut dyn FnMut(ConnectionReport) -> bool>,
 ) -> Result<Report, SourceError> {
-    let mut engine = Engine::new(*opts);
+    let mut engine = Engine::new(opts.clone());
     let mut extra = Vec::new();
     'read: loop {
         match src.next_frame() {

@@ -3,8 +3,9 @@
 //! The crate is a pipeline; each stage is one module with a small public surface:
 //!
 //! ```text
-//! source (file / live) -> decode (link -> IP -> TCP/ICMP) -> flows (4-tuple table,
-//! TCP state per direction) -> verdict (rules with evidence) -> report (table, JSON)
+//! source (file / live) -> decode (link -> IP -> TCP/UDP/ICMP) -> flows (4-tuple
+//! table, TCP state per direction) -> sniff (DNS, TLS, HTTP, Go modules) ->
+//! verdict (rules with evidence) -> report (table, JSON)
 //! ```
 //!
 //! [`analyze`] wires the stages together, for a whole file or streaming
@@ -16,6 +17,7 @@
 
 pub mod analyze;
 pub mod decode;
+pub mod extract;
 pub mod flows;
 pub mod report;
 pub mod sniff;

@@ -5,12 +5,13 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tcptriage::analyze::{Options, analyze_streaming, analyze_with};
 use tcptriage::report::{self, Report};
+use tcptriage::sniff::gomod::GoProxy;
 use tcptriage::source;
 
 #[derive(Parser, Debug)]
@@ -107,9 +108,12 @@ struct LiveArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
 
-    /// Exit with status 1 when any connection failed.
+    /// Exit with status 1 when any connection or DNS query failed.
     #[arg(long)]
     fail_on_failure: bool,
+
+    #[command(flatten)]
+    app: AppArgs,
 }
 
 #[derive(Parser, Debug)]
@@ -137,9 +141,67 @@ struct AnalyzeArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = parse_max_connections)]
     max_connections: u64,
 
-    /// Exit with status 1 when any connection failed (for scripts and CI).
+    /// Exit with status 1 when any connection or DNS query failed (for
+    /// scripts and CI).
     #[arg(long)]
     fail_on_failure: bool,
+
+    /// Print the Go module view instead of the connection table: per module
+    /// proxy or checksum host, every attempt (addresses, SYN retries,
+    /// fallback to the next proxy), the first failure and the outcome.
+    #[arg(long)]
+    modules: bool,
+
+    /// Write the packets of the failed connections and DNS queries to this
+    /// pcapng file, to hand to the network team (a second read of the file;
+    /// not with standard input).
+    #[arg(long, value_name = "FILE.pcapng")]
+    write_failed: Option<PathBuf>,
+
+    #[command(flatten)]
+    app: AppArgs,
+}
+
+/// How connections are named and judged at the application level.
+#[derive(Args, Debug, Clone)]
+struct AppArgs {
+    /// Module proxies, in GOPROXY syntax ('https://goproxy.cn,direct'):
+    /// connections to their hosts are Go module fetches, besides
+    /// proxy.golang.org, sum.golang.org, goproxy.cn and goproxy.io.
+    /// Default: the GOPROXY environment variable.
+    #[arg(long, value_name = "LIST")]
+    goproxy: Option<String>,
+
+    /// A certificate issuer you expect (substring, any case; repeatable).
+    /// TLS 1.2 certificates from other issuers are flagged as a likely
+    /// TLS-inspecting proxy. Without it, issuers of known inspection
+    /// products and self-signed certificates are flagged.
+    #[arg(long, value_name = "NAME")]
+    expect_issuer: Vec<String>,
+}
+
+impl AppArgs {
+    /// The settings, or the one-line error for a malformed --goproxy. A
+    /// malformed GOPROXY in the environment is only a warning.
+    fn settings(&self) -> Result<report::AppSettings, String> {
+        let goproxy = match &self.goproxy {
+            Some(s) => GoProxy::parse(s).map_err(|e| format!("--goproxy: {e}"))?,
+            None => match std::env::var("GOPROXY") {
+                Ok(s) => GoProxy::parse(&s).unwrap_or_else(|e| {
+                    eprintln!(
+                        "tcptriage: warning: ignoring GOPROXY from the environment: {}",
+                        report::sanitize(&e)
+                    );
+                    GoProxy::default()
+                }),
+                Err(_) => GoProxy::default(),
+            },
+        };
+        Ok(report::AppSettings {
+            goproxy,
+            expected_issuers: self.expect_issuer.clone(),
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -189,14 +251,28 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 }
 
 fn run_analyze(args: AnalyzeArgs) -> ExitCode {
+    let app = match args.app.settings() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tcptriage: {}", report::sanitize(&e));
+            return ExitCode::from(2);
+        }
+    };
+    if args.write_failed.is_some() && args.files.iter().any(|f| f.as_os_str() == "-") {
+        eprintln!(
+            "tcptriage: --write-failed reads the capture twice, so it needs a file, not standard input"
+        );
+        return ExitCode::from(2);
+    }
     let opts = Options {
         stall_after_ns: args.stall_after,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        app,
         ..Options::default()
     };
     // The default table lists only failed connections: ok ones are then
     // counted as the file is read, not kept (memory stays flat).
-    let keep_ok = args.format != Format::Table || args.all;
+    let keep_ok = args.format != Format::Table || args.all || args.modules;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut reports: Vec<Report> = Vec::new();
@@ -252,8 +328,36 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                 report::sanitize(w)
             );
         }
-        failed |= rep.summary.failed > 0;
+        failed |= rep.summary.failed > 0 || rep.summary.dns_failures > 0;
+        if let Some(dest) = &args.write_failed {
+            let dest = if args.files.len() > 1 {
+                numbered(dest, i)
+            } else {
+                dest.clone()
+            };
+            match write_failed(path, &rep, &dest) {
+                Ok(n) => eprintln!(
+                    "tcptriage: {}: wrote {n} packets of failed connections and DNS queries to {}",
+                    report::sanitize(&name),
+                    report::sanitize(&dest.display().to_string())
+                ),
+                Err(e) => {
+                    eprintln!(
+                        "tcptriage: {}: {}",
+                        report::sanitize(&dest.display().to_string()),
+                        report::sanitize(&e)
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
         let written = match args.format {
+            Format::Table if args.modules => {
+                if i > 0 {
+                    let _ = writeln!(out);
+                }
+                report::write_modules(&mut out, &rep)
+            }
             Format::Table => {
                 if i > 0 {
                     let _ = writeln!(out);
@@ -299,7 +403,43 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     }
 }
 
+/// `out.pcapng` for the `i`th of several files: `out.1.pcapng`.
+fn numbered(dest: &std::path::Path, i: usize) -> PathBuf {
+    let stem = dest.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = dest
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    dest.with_file_name(format!("{stem}.{}{ext}", i + 1))
+}
+
+/// Copies the frames of the failed connections and DNS queries of `rep`
+/// from `path` to a new pcapng file; returns how many.
+fn write_failed(
+    path: &std::path::Path,
+    rep: &Report,
+    dest: &std::path::Path,
+) -> Result<u64, String> {
+    let keep = tcptriage::extract::failed_frames(rep);
+    let copied = tcptriage::extract::copy_frames(path, dest, &keep)?;
+    if copied.other_link_type > 0 {
+        eprintln!(
+            "tcptriage: {}: warning: {} packets of a second link type left out (one interface per file)",
+            report::sanitize(&dest.display().to_string()),
+            copied.other_link_type
+        );
+    }
+    Ok(copied.packets)
+}
+
 fn run_live(a: LiveArgs) -> ExitCode {
+    let app = match a.app.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tcptriage: {}", report::sanitize(&e));
+            return ExitCode::from(2);
+        }
+    };
     let cfg = cli::live::LiveConfig {
         capture: source::LiveOptions {
             interface: a.interface,
@@ -322,6 +462,7 @@ fn run_live(a: LiveArgs) -> ExitCode {
         analysis: Options {
             stall_after_ns: a.stall_after,
             max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
+            app,
             ..Options::default()
         },
         fail_on_failure: a.fail_on_failure,

@@ -16,7 +16,7 @@ fn streamed_verdicts_match_the_whole_file_analysis() {
         let name = file.display().to_string();
         let whole = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
         let mut src = open_path(&file).unwrap();
-        let mut engine = Engine::new(opts);
+        let mut engine = Engine::new(opts.clone());
         let mut streamed = Vec::new();
         while let Some(f) = src.next_frame().unwrap() {
             let now = f.ts;

@@ -120,7 +120,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
 
     let stdout = io::stdout();
     let mut out = io::LineWriter::new(stdout.lock());
-    let mut engine = Engine::new(cfg.analysis);
+    let mut engine = Engine::new(cfg.analysis.clone());
     let started = Instant::now();
     let mut last_packet: Option<(Ts, Instant)> = None;
     let mut kept_failures: Vec<ConnectionReport> = Vec::new();
@@ -218,7 +218,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
         stopped_by: stopped_by.to_string(),
         reported_live: reported,
     });
-    let failed = rep.summary.failed > 0;
+    let failed = rep.summary.failed > 0 || rep.summary.dns_failures > 0;
     if !pipe_closed {
         let res = match cfg.format {
             LiveFormat::Table => {

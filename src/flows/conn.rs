@@ -7,6 +7,7 @@
 //! probe and duplicate-ACK rules are the same, so counts agree with tshark's
 //! `tcp.analysis.*` flags on ordinary traffic.
 
+use super::app::AppState;
 use super::seq::SeqNum;
 use crate::decode::{IcmpError, IcmpErrorKind, TcpFlags, TcpSegment};
 use crate::time::Ts;
@@ -186,6 +187,12 @@ pub struct Connection {
     /// The head of the server's first HTTP/1.x response, when its first
     /// payload is one and the header fits in the captured bytes.
     pub http_response: Option<HttpResponseHead>,
+    /// What the application sniffers learned (TLS, HTTP, DNS over TCP), for
+    /// connections whose first payload is one of those.
+    pub app: Option<Box<AppState>>,
+    /// The name a DNS answer in the capture gave the server's address (set
+    /// by the analysis before the verdict).
+    pub dns_name: Option<String>,
 }
 
 /// What the first HTTP/1.x response announced about its length.
@@ -271,6 +278,8 @@ impl Connection {
             client_hello: false,
             head_request: false,
             http_response: None,
+            app: None,
+            dns_name: None,
         }
     }
 
@@ -537,6 +546,30 @@ impl Connection {
                 }
                 Dir::ServerToClient => self.http_response = HttpResponseHead::parse(seg.payload),
             }
+        }
+        if seglen > 0 && !seg.payload.is_empty() && !keep_alive && !zero_window_probe {
+            self.sniff(dir, seg, retransmitted, at);
+        }
+    }
+
+    /// Hands a payload to the application sniffers; the first payload of
+    /// each direction decides whether the connection has any.
+    fn sniff(&mut self, dir: Dir, seg: &TcpSegment<'_>, retransmitted: bool, at: Event) {
+        let d = &self.dirs[dir.index()];
+        if self.app.is_none() {
+            if d.first_payload != Some(at) {
+                return;
+            }
+            let dns_port = self.server.1 == 53 || self.client.1 == 53;
+            match AppState::detect(dir, seg.payload, dns_port) {
+                Some(app) => self.app = Some(Box::new(app)),
+                None => return,
+            }
+        }
+        let seq = SeqNum(seg.seq);
+        let base = d.isn.map_or(seq, |isn| isn.plus(1));
+        if let Some(app) = self.app.as_mut() {
+            app.on_payload(dir, base, seq, seg.payload, !retransmitted, at);
         }
     }
 

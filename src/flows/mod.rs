@@ -13,6 +13,7 @@
 //! - The client is whoever sent the SYN (or received the SYN/ACK). Without
 //!   either, the client is guessed from the ports and marked as a guess.
 
+pub mod app;
 mod conn;
 pub mod reasm;
 pub mod seq;
@@ -77,6 +78,18 @@ pub struct FlowTable {
     next_id: u64,
     max_connections: usize,
     pub stats: TableStats,
+    /// DNS messages parsed from TCP port-53 connections, for the DNS
+    /// tracker to take.
+    pub dns_out: Vec<DnsOverTcp>,
+}
+
+/// A DNS message carried over TCP.
+#[derive(Debug, Clone)]
+pub struct DnsOverTcp {
+    pub at: Event,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub msg: crate::sniff::dns::DnsMessage,
 }
 
 impl Default for FlowTable {
@@ -100,6 +113,7 @@ impl FlowTable {
             next_id: 0,
             max_connections: max.max(1),
             stats: TableStats::default(),
+            dns_out: Vec::new(),
         }
     }
 
@@ -121,6 +135,7 @@ impl FlowTable {
             if !starts_new_connection(c, seg, src) {
                 let dir = c.dir_of(src);
                 c.on_segment(dir, seg, at);
+                collect_dns(c, &mut self.dns_out);
                 return;
             }
             reused = true;
@@ -158,6 +173,7 @@ impl FlowTable {
         c.reused_ports = reused;
         let dir = c.dir_of(src);
         c.on_segment(dir, seg, at);
+        collect_dns(&mut c, &mut self.dns_out);
         self.active.insert(key, c);
     }
 
@@ -239,6 +255,20 @@ impl FlowTable {
         v.extend(self.active.into_values());
         v.sort_by_key(|c| c.id);
         v
+    }
+}
+
+/// Moves the DNS messages a connection's sniffer parsed to `out`.
+fn collect_dns(c: &mut Connection, out: &mut Vec<DnsOverTcp>) {
+    let Some(app) = c.app.as_mut() else {
+        return;
+    };
+    for (at, dir, msg) in app.dns_out.drain(..) {
+        let (src, dst) = match dir {
+            Dir::ClientToServer => (c.client, c.server),
+            Dir::ServerToClient => (c.server, c.client),
+        };
+        out.push(DnsOverTcp { at, src, dst, msg });
     }
 }
 

@@ -16,10 +16,15 @@ pub fn write_json(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
 }
 
 /// Writes one connection per line: every connection, like the JSON
-/// document, so that `jq` filters see the ok ones too.
+/// document, so that `jq` filters see the ok ones too; then one line per
+/// DNS query (objects with `"record": "dns"`).
 pub fn write_ndjson(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     for c in &report.connections {
         serde_json::to_writer(&mut *out, c)?;
+        out.write_all(b"\n")?;
+    }
+    for d in &report.dns {
+        serde_json::to_writer(&mut *out, d)?;
         out.write_all(b"\n")?;
     }
     out.flush()

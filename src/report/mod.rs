@@ -3,8 +3,17 @@
 //!
 //! Field names are stable snake_case and documented in the README.
 
+mod context;
 mod json;
+mod modules;
 mod table;
+
+pub use modules::{HostView, Outcome, module_hosts, write_modules};
+
+pub use context::{
+    AlertReport, AppContext, AppSettings, CertificateReport, DnsReport, HttpReport, IcmpReport,
+    ModuleReport, TlsReport, app_context, dns_report, icmp_report,
+};
 
 pub use json::{write_json, write_ndjson};
 pub use table::write_table;
@@ -20,6 +29,9 @@ use std::collections::BTreeMap;
 pub struct Report {
     pub capture: CaptureInfo,
     pub connections: Vec<ConnectionReport>,
+    /// Every DNS query (over UDP or TCP port 53), in order of its first
+    /// packet; the failed ones are `dns_failure` rows of the table.
+    pub dns: Vec<DnsReport>,
     pub summary: Summary,
 }
 
@@ -101,6 +113,21 @@ pub struct ConnectionReport {
     pub client_port: u16,
     pub server_ip: String,
     pub server_port: u16,
+    /// The server's name: the TLS SNI, else the HTTP Host, else the name a
+    /// DNS answer in the capture gave its address.
+    pub server_name: Option<String>,
+    /// Where `server_name` came from: `sni`, `host` or `dns`.
+    pub name_source: Option<&'static str>,
+    /// What the connection was for, as the table shows it: the name, and
+    /// `module@version (kind)` for a Go module fetch.
+    pub target: Option<String>,
+    /// A Go module proxy or checksum-database connection (by name or path).
+    pub module_fetch: bool,
+    /// The module request the connection is remembered by (the one left
+    /// unanswered, else the last).
+    pub module: Option<ModuleReport>,
+    /// An HTTP 401, 403 or 407 answer: an authentication gateway.
+    pub auth_required: Option<u16>,
     /// No SYN was seen; the client was guessed from the ports.
     pub client_inferred: bool,
     pub verdict: VerdictKind,
@@ -120,6 +147,12 @@ pub struct ConnectionReport {
     pub retransmissions_c2s: u32,
     pub retransmissions_s2c: u32,
     pub tcp: TcpDetails,
+    pub tls: Option<TlsReport>,
+    /// HTTP/1.x requests in order (at most 64 kept; `http_requests` counts
+    /// all).
+    pub http: Vec<HttpReport>,
+    pub http_requests: u32,
+    pub icmp: Option<IcmpReport>,
     pub first_frame: u64,
     pub last_frame: u64,
     pub start_time: String,
@@ -139,7 +172,7 @@ impl ConnectionReport {
     }
 }
 
-fn endpoint(ip: &str, port: u16) -> String {
+pub(crate) fn endpoint(ip: &str, port: u16) -> String {
     if ip.contains(':') {
         format!("[{ip}]:{port}")
     } else {
@@ -206,9 +239,14 @@ pub struct Summary {
     pub after_verdict_packets: u64,
     /// Connections dropped because the table was full (`--max-connections`).
     pub evicted: u64,
+    pub dns_queries: u64,
+    /// DNS queries answered NXDOMAIN, SERVFAIL or REFUSED, or unanswered.
+    pub dns_failures: u64,
+    /// Connections to Go module proxies and checksum databases.
+    pub module_fetches: u64,
 }
 
-fn ms(ns: i64) -> f64 {
+pub(crate) fn ms(ns: i64) -> f64 {
     ns as f64 / 1e6
 }
 
@@ -253,9 +291,30 @@ pub fn connection_report(
     v: &Verdict,
     capture_start: Ts,
     capture_end: Ts,
+    settings: &AppSettings,
 ) -> ConnectionReport {
     let (c2s, s2c) = (c.c2s(), c.s2c());
+    let app = app_context(c, settings);
+    let mut warnings = v.warnings.clone();
+    if let Some(why) = app.tls.as_ref().and_then(|t| t.unexpected_issuer.clone()) {
+        warnings.push(why);
+    }
+    if let Some(status) = app.auth_required {
+        warnings.push(format!(
+            "auth_required: HTTP {status} from the server (an authentication gateway or proxy wants credentials)"
+        ));
+    }
     ConnectionReport {
+        server_name: app.server_name,
+        name_source: app.name_source,
+        target: app.target,
+        module_fetch: app.module_fetch,
+        module: app.module,
+        auth_required: app.auth_required,
+        tls: app.tls,
+        http: app.http,
+        http_requests: app.http_requests,
+        icmp: icmp_report(c),
         id: c.id,
         client_ip: c.client.0.to_string(),
         client_port: c.client.1,
@@ -283,7 +342,7 @@ pub fn connection_report(
                 what: e.what.clone(),
             })
             .collect(),
-        warnings: v.warnings.clone(),
+        warnings,
         timings: timings(c, capture_end),
         syn_count: c.syn_count,
         bytes_c2s: c2s.bytes,

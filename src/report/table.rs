@@ -1,7 +1,7 @@
 //! The human report: a table of connections, the evidence behind each
 //! verdict, and a summary.
 
-use super::{ConnectionReport, Report, sanitize};
+use super::{ConnectionReport, DnsReport, Report, sanitize};
 use crate::verdict::VerdictKind;
 use comfy_table::{
     ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
@@ -14,6 +14,58 @@ fn opt_ms(v: Option<f64>) -> String {
         Some(ms) => format!("{ms:.1} ms"),
         None => "-".to_string(),
     }
+}
+
+/// The DNS queries (failed ones, or all with `--all`): rows of their own,
+/// since a name that never resolved leaves no TCP connection behind.
+fn write_dns(out: &mut dyn Write, rows: &[&DnsReport]) -> io::Result<()> {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "frame",
+            "client → DNS server",
+            "name",
+            "type",
+            "verdict",
+            "stage",
+            "start",
+            "tries",
+            "response",
+            "explanation",
+        ]);
+    let n = 10;
+    t.set_constraints((0..n).map(|i| {
+        if i == n - 1 {
+            ColumnConstraint::LowerBoundary(Width::Fixed(30))
+        } else {
+            ColumnConstraint::ContentWidth
+        }
+    }));
+    for d in rows {
+        let answer = if d.answers.is_empty() {
+            d.rcode.clone().unwrap_or_else(|| "-".into())
+        } else {
+            d.answers.join(" ")
+        };
+        t.add_row(vec![
+            d.first_frame.to_string(),
+            format!("{} → {}", d.client, d.server),
+            sanitize(&d.name),
+            d.qtype.clone(),
+            d.verdict.to_string(),
+            d.outcome.as_str().to_string(),
+            format!("{:.3} s", d.start_offset_s),
+            (d.retransmissions + 1).to_string(),
+            match d.response_ms {
+                Some(ms) => format!("{} in {}", sanitize(&answer), opt_ms(Some(ms))),
+                None => "none".to_string(),
+            },
+            sanitize(d.explanation.as_deref().unwrap_or("")),
+        ]);
+    }
+    writeln!(out, "\nDNS")?;
+    writeln!(out, "{t}")
 }
 
 /// Writes the table (failed connections, or all with `all`), the evidence
@@ -29,6 +81,11 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
         .iter()
         .filter(|c| all || c.verdict != VerdictKind::Ok)
         .collect();
+    let dns_rows: Vec<&DnsReport> = report
+        .dns
+        .iter()
+        .filter(|d| all || d.is_failure())
+        .collect();
     if let Some(l) = &cap.live {
         writeln!(
             out,
@@ -36,6 +93,9 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             l.reported_live,
             report.connections.len()
         )?;
+    }
+    if !dns_rows.is_empty() {
+        write_dns(out, &dns_rows)?;
     }
     if rows.is_empty() {
         if report.connections.is_empty() {
@@ -56,6 +116,7 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             .set_header(vec![
                 "id",
                 "client → server",
+                "target",
                 "verdict",
                 "stage",
                 "start",
@@ -68,7 +129,7 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             ]);
         // On a terminal, wrap only the explanation; piped, every row stays
         // on one line so that grep and awk see one connection per line.
-        let n = 11;
+        let n = 12;
         t.set_constraints((0..n).map(|i| {
             if i == n - 1 {
                 ColumnConstraint::LowerBoundary(Width::Fixed(30))
@@ -80,6 +141,7 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             t.add_row(vec![
                 c.id.to_string(),
                 format!("{} → {}", c.client(), c.server()),
+                sanitize(c.target.as_deref().unwrap_or("-")),
                 c.verdict.as_str().to_string(),
                 c.stage.map(|s| s.as_str()).unwrap_or("-").to_string(),
                 format!("{:.3} s", c.start_offset_s),
@@ -139,6 +201,20 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
     }
     let s = &report.summary;
     writeln!(out, "\nSummary")?;
+    if s.dns_queries > 0 {
+        writeln!(
+            out,
+            "  dns          {} queries, {} failed",
+            s.dns_queries, s.dns_failures
+        )?;
+    }
+    if s.module_fetches > 0 {
+        writeln!(
+            out,
+            "  go modules   {} connections to module proxies or checksum databases",
+            s.module_fetches
+        )?;
+    }
     let verdicts: Vec<String> = VerdictKind::ALL
         .iter()
         .map(|k| {

@@ -111,6 +111,10 @@ impl Stage {
 pub enum ResetBy {
     Client,
     Server,
+    /// An RST with the server's address whose TTL differs from the server's
+    /// earlier packets: most likely injected by a firewall or proxy on the
+    /// path.
+    Middlebox,
 }
 
 /// How sure the rule is.

@@ -65,6 +65,58 @@ fn ev(at: Event, from: &str, what: impl Into<String>) -> Evidence {
 }
 
 /// `10.0.0.1:80` or `[fd77::1]:80`.
+/// The server as the explanations name it: `proxy.golang.org
+/// (10.77.2.20:443)` when its name is known (SNI, HTTP Host or DNS), else
+/// its address.
+pub fn server_label(c: &Connection) -> String {
+    match server_name(c) {
+        Some(n) => format!("{n} ({})", endpoint(c.server)),
+        None => endpoint(c.server),
+    }
+}
+
+/// The server's name from the TLS SNI, the HTTP Host or a DNS answer.
+pub fn server_name(c: &Connection) -> Option<String> {
+    let app = c.app.as_deref();
+    let sni = app
+        .and_then(|a| a.client_hello())
+        .and_then(|h| h.sni.clone());
+    let host = app
+        .and_then(|a| a.http.iter().find_map(|x| x.request.host.clone()))
+        .map(|h| match h.rsplit_once(':') {
+            Some((name, port))
+                if port.bytes().all(|b| b.is_ascii_digit()) && !name.contains(':') =>
+            {
+                name.to_string()
+            }
+            _ => h,
+        });
+    sni.or(host).or_else(|| c.dns_name.clone())
+}
+
+/// The request left without a response, e.g. `GET
+/// /corp.example/!tools/greet/@v/v1.0.0.zip (corp.example/Tools/greet@v1.0.0
+/// zip)`.
+fn outstanding_request(c: &Connection) -> Option<(Event, String)> {
+    let x = c.app.as_deref()?.outstanding_request()?;
+    let mut path: String = x.request.path.chars().take(120).collect();
+    if path.len() < x.request.path.len() {
+        path.push('…');
+    }
+    let module = crate::sniff::gomod::parse_path(&x.request.path, "")
+        .map(|m| format!(" ({})", m.label()))
+        .unwrap_or_default();
+    Some((x.at, format!("{} {path}{module}", x.request.method)))
+}
+
+/// The go command's own limits, when a timing matches one of them.
+const GO_DIAL_TIMEOUT_NS: i64 = 30_000_000_000;
+const GO_TLS_TIMEOUT_NS: i64 = 10_000_000_000;
+
+fn near(ns: i64, target: i64) -> bool {
+    (ns - target).abs() <= 1_500_000_000
+}
+
 pub fn endpoint(e: (IpAddr, u16)) -> String {
     match e.0 {
         IpAddr::V4(a) => format!("{}:{}", a, e.1),
@@ -135,13 +187,35 @@ fn icmp_desc(kind: IcmpErrorKind) -> &'static str {
     }
 }
 
+/// Why an RST from the server's side looks injected: its TTL differs from
+/// the server's own earlier packets (a middlebox sits fewer or more hops
+/// away), backed by an IPv4 ID out of the server's sequence. `None` when
+/// nothing tells it apart, including when the server sent nothing before.
+fn injected_rst(rst: &crate::flows::RstInfo) -> Option<String> {
+    let prior = rst.prior_ttl?;
+    if prior == rst.ttl {
+        return None;
+    }
+    let mut why = format!(
+        "its TTL {} differs from the server's earlier packets' {prior}",
+        rst.ttl
+    );
+    if let (Some(id), Some(p)) = (rst.ip_id, rst.prior_ip_id) {
+        let gap = id.wrapping_sub(p);
+        if gap == 0 || gap > 1000 {
+            let _ = write!(why, " and its IP ID {id} does not follow theirs ({p})");
+        }
+    }
+    Some(why)
+}
+
 /// Rules for a connection whose SYN got no SYN/ACK.
 fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
     let first_syn = c.first_syn?;
     if c.synack.is_some() || c.s2c().first_payload.is_some() {
         return None;
     }
-    let server = endpoint(c.server);
+    let server = server_label(c);
     let syns = syn_events(c);
     let n = c.syn_count;
     let tries = if n > 1 {
@@ -256,7 +330,7 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
             rst.at,
             "server",
             format!(
-                "{} (TTL {}{})",
+                "{} (TTL {}{}; the server's only packet, so whether it or a firewall sent it cannot be told)",
                 if rst.flags.ack() { "RST/ACK" } else { "RST" },
                 rst.ttl,
                 rst.ip_id
@@ -291,8 +365,14 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
                 human_ns(waited)
             )
         };
-        if c.c2s().fin.is_some() || c.rst.is_some() {
+        if let Some((end, _)) = close_event(c, Dir::ClientToServer) {
             e.push_str("; the client then aborted");
+            if near(since(first_syn.ts, end.ts), GO_DIAL_TIMEOUT_NS) {
+                e.push_str(&format!(
+                    " after {} (the go command's 30 s dial timeout)",
+                    human_ns(since(first_syn.ts, end.ts))
+                ));
+            }
         } else if quiet_after_last >= 2 * SYN_UNANSWERED_NS {
             let _ = write!(
                 e,
@@ -374,14 +454,35 @@ fn describe_wait(stage: Stage) -> &'static str {
 
 fn stall_explanation(c: &Connection, stage: Stage, waited: i64, end: &str) -> String {
     let req = c.c2s().last_new_payload.or(c.c2s().first_payload);
-    let server = endpoint(c.server);
+    let server = server_label(c);
     match stage {
-        Stage::TlsHandshake => format!(
-            "TLS ClientHello to {server} sent at frame {}; no ServerHello in {}; {end}",
-            req.map(|e| e.frame).unwrap_or(0),
-            human_ns(waited)
-        ),
+        Stage::TlsHandshake => {
+            let hello = c.app.as_deref().and_then(|a| a.client_hello());
+            let sni = hello
+                .and_then(|h| h.sni.as_deref())
+                .map(|n| format!(" for {n}"))
+                .unwrap_or_default();
+            let frame = hello.map(|h| h.at.frame).or(req.map(|e| e.frame));
+            let go = if c.c2s().fin.is_some() && near(waited, GO_TLS_TIMEOUT_NS) {
+                " (the go command gives up a TLS handshake after 10 s)"
+            } else {
+                ""
+            };
+            format!(
+                "TLS ClientHello{sni} to {} sent at frame {}; no ServerHello in {}{go}; {end}",
+                endpoint(c.server),
+                frame.unwrap_or(0),
+                human_ns(waited)
+            )
+        }
         Stage::AwaitingResponse => {
+            if let Some((at, what)) = outstanding_request(c) {
+                return format!(
+                    "{what} sent to {server} at frame {}; no response byte in {}; {end}",
+                    at.frame,
+                    human_ns(waited)
+                );
+            }
             let acked = c
                 .s2c()
                 .ack_advanced
@@ -415,7 +516,7 @@ fn close_event(c: &Connection, dir: Dir) -> Option<(Event, &'static str)> {
 }
 
 fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
-    let server = endpoint(c.server);
+    let server = server_label(c);
     let client_close = close_event(c, Dir::ClientToServer);
     let server_fin = c.s2c().fin;
     let before = |a: Option<Event>, b: Option<Event>| match (a, b) {
@@ -445,19 +546,31 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
                 .handshake_ack
                 .map(|h| format!(", {} after the handshake", human_ns(since(h.ts, rst.at.ts))))
                 .unwrap_or_default();
-            let mut e = format!(
-                "{server} reset the connection (RST, frame {}) {what}{since_hs}",
-                rst.at.frame
-            );
-            if let Some(p) = rst.prior_ttl
-                && p != rst.ttl
+            let injected = injected_rst(&rst);
+            let mut e = match &injected {
+                None => format!(
+                    "{server} reset the connection (RST, frame {}) {what}{since_hs}",
+                    rst.at.frame
+                ),
+                Some(why) => {
+                    // The verdict is certain; who sent the RST is inferred.
+                    v.reset_by = Some(ResetBy::Middlebox);
+                    v.confidence = Some(Confidence::Medium);
+                    format!(
+                        "an RST claiming to come from {server} (frame {}) ended the connection {what}{since_hs}; {why}, so a middlebox most likely injected it",
+                        rst.at.frame
+                    )
+                }
+            };
+            if injected.is_some()
+                && stage == Stage::TlsHandshake
+                && let Some(name) = c
+                    .app
+                    .as_deref()
+                    .and_then(|a| a.client_hello())
+                    .and_then(|h| h.sni.as_deref())
             {
-                let _ = write!(
-                    e,
-                    "; its TTL {} differs from the server's earlier packets ({p}), so a middlebox may have injected it",
-                    rst.ttl
-                );
-                v.confidence = Some(Confidence::Medium);
+                let _ = write!(e, ": likely SNI filtering of {name}");
             }
             v.explanation = e;
             if let Some(h) = c.handshake_ack {

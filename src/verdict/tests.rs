@@ -332,7 +332,9 @@ fn rst_with_a_different_ttl_is_flagged_as_possibly_injected() {
     assert_eq!(v.kind, VerdictKind::MidstreamReset);
     assert_eq!(v.stage, Some(Stage::TlsHandshake));
     assert_eq!(v.confidence, Some(Confidence::Medium));
+    assert_eq!(v.reset_by, Some(ResetBy::Middlebox));
     assert!(v.explanation.contains("middlebox"), "{}", v.explanation);
+    assert!(v.explanation.contains("TTL 250"), "{}", v.explanation);
 }
 
 #[test]
@@ -610,7 +612,7 @@ fn random_segments_never_panic() {
             for c in table.connections() {
                 let v = classify(c, &ctx);
                 assert!(v.kind == VerdictKind::Ok || !v.explanation.is_empty());
-                let rep = crate::report::connection_report(c, &v, Ts(0), end);
+                let rep = crate::report::connection_report(c, &v, Ts(0), end, &Default::default());
                 serde_json::to_string(&rep).unwrap();
             }
         }

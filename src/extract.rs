@@ -1,0 +1,154 @@
+//! `--write-failed`: copies the packets of the failed connections and DNS
+//! queries of a report into a new pcapng file, to hand to whoever owns the
+//! network.
+//!
+//! A packet belongs to a failed connection when its 4-tuple (or the 4-tuple
+//! an ICMP error quotes) is the connection's and its frame number lies in
+//! the connection's first..last frame (ports can be reused later in the
+//! capture). DNS packets are matched the same way on their UDP or TCP
+//! 4-tuple and the query's frames.
+
+use crate::decode::{self, Decoded};
+use crate::report::Report;
+use crate::source::{self, PcapngWriter};
+use std::collections::HashMap;
+use std::io::BufWriter;
+use std::net::IpAddr;
+use std::path::Path;
+
+type Endpoint = (IpAddr, u16);
+
+/// Unordered pair of endpoints.
+fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+/// The frames to keep: per 4-tuple, the frame ranges of failed
+/// connections and DNS queries.
+#[derive(Debug, Default, Clone)]
+pub struct FailedFrames {
+    ranges: HashMap<(Endpoint, Endpoint), Vec<(u64, u64)>>,
+}
+
+impl FailedFrames {
+    /// Whether nothing failed.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    fn add(&mut self, a: Endpoint, b: Endpoint, first: u64, last: u64) {
+        self.ranges
+            .entry(key(a, b))
+            .or_default()
+            .push((first, last));
+    }
+
+    fn contains(&self, a: Endpoint, b: Endpoint, frame: u64) -> bool {
+        self.ranges
+            .get(&key(a, b))
+            .is_some_and(|r| r.iter().any(|(f, l)| (*f..=*l).contains(&frame)))
+    }
+}
+
+fn parse_ep(ip: &str, port: u16) -> Option<Endpoint> {
+    Some((ip.parse().ok()?, port))
+}
+
+/// `10.0.0.1:53` or `[fd77::1]:53`.
+fn parse_endpoint(s: &str) -> Option<Endpoint> {
+    let (ip, port) = s.rsplit_once(':')?;
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    Some((ip.parse().ok()?, port.parse().ok()?))
+}
+
+/// The frames of the failed connections and DNS queries of `rep`.
+pub fn failed_frames(rep: &Report) -> FailedFrames {
+    let mut keep = FailedFrames::default();
+    for c in rep.connections.iter().filter(|c| c.verdict.is_failure()) {
+        if let (Some(a), Some(b)) = (
+            parse_ep(&c.client_ip, c.client_port),
+            parse_ep(&c.server_ip, c.server_port),
+        ) {
+            keep.add(a, b, c.first_frame, c.last_frame);
+        }
+    }
+    for d in rep.dns.iter().filter(|d| d.is_failure()) {
+        if let (Some(a), Some(b)) = (parse_endpoint(&d.client), parse_endpoint(&d.server)) {
+            let last = d
+                .query_frames
+                .iter()
+                .copied()
+                .chain(d.response_frame)
+                .max()
+                .unwrap_or(d.first_frame);
+            keep.add(a, b, d.first_frame, last);
+        }
+    }
+    keep
+}
+
+/// What [`copy_frames`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    pub packets: u64,
+    /// Kept frames of another link type than the first one (a pcapng
+    /// written here has one interface); left out.
+    pub other_link_type: u64,
+}
+
+/// Reads `path` again and writes the frames `keep` selects to `dest`.
+/// Errors are one line, naming what failed.
+pub fn copy_frames(path: &Path, dest: &Path, keep: &FailedFrames) -> Result<Copied, String> {
+    let reading = |e: source::SourceError| format!("re-reading {}: {e}", path.display());
+    let writing = |e: std::io::Error| format!("cannot write: {e}");
+    let mut src = source::open_path(path).map_err(reading)?;
+    let mut writer: Option<(u32, PcapngWriter<BufWriter<std::fs::File>>)> = None;
+    let mut copied = Copied {
+        packets: 0,
+        other_link_type: 0,
+    };
+    let create = |linktype: u32| -> Result<PcapngWriter<BufWriter<std::fs::File>>, String> {
+        let f = std::fs::File::create(dest).map_err(writing)?;
+        PcapngWriter::new(BufWriter::new(f), linktype, 0).map_err(writing)
+    };
+    while let Some(f) = src.next_frame().map_err(reading)? {
+        let wanted = match decode::decode_frame(&f) {
+            Ok(Decoded::Tcp(t)) => {
+                keep.contains((t.ip.src, t.src_port), (t.ip.dst, t.dst_port), f.number)
+            }
+            Ok(Decoded::Udp(u)) => {
+                keep.contains((u.ip.src, u.src_port), (u.ip.dst, u.dst_port), f.number)
+            }
+            Ok(Decoded::IcmpError(e)) => keep.contains(
+                (e.quoted.src, e.quoted.src_port),
+                (e.quoted.dst, e.quoted.dst_port),
+                f.number,
+            ),
+            _ => false,
+        };
+        if !wanted {
+            continue;
+        }
+        if writer.is_none() {
+            writer = Some((f.linktype, create(f.linktype)?));
+        }
+        if let Some((lt, w)) = writer.as_mut() {
+            if *lt != f.linktype {
+                copied.other_link_type += 1;
+                continue;
+            }
+            w.write(f.ts, f.orig_len, f.data).map_err(writing)?;
+            copied.packets += 1;
+        }
+    }
+    match writer {
+        Some((_, w)) => {
+            w.finish().map_err(writing)?;
+        }
+        // Nothing failed: still leave a valid (empty) capture behind.
+        None => {
+            create(1)?.finish().map_err(writing)?;
+        }
+    }
+    Ok(copied)
+}

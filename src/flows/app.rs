@@ -1,0 +1,255 @@
+//! What a connection carried: the state of the application sniffers of one
+//! connection (TLS handshake, HTTP/1.x exchanges, DNS over TCP).
+//!
+//! A connection gets an [`AppState`] only when its first payload looks like
+//! one of these protocols, so bulk traffic of other kinds costs one check
+//! per direction. Sniffers that have learned all they can are dropped, and
+//! every buffer is capped.
+
+use super::conn::{Dir, Event};
+use super::reasm::StreamHead;
+use super::seq::SeqNum;
+use crate::sniff::{dns, http, tls};
+
+/// Bytes of each direction handed to the TLS sniffer (a TLS 1.2 server's
+/// hello and certificate chain fit comfortably).
+pub const TLS_HEAD_CAP: u32 = 64 * 1024;
+/// Bytes of each direction of a DNS-over-TCP connection that are parsed.
+pub const DNS_HEAD_CAP: u32 = 256 * 1024;
+/// HTTP exchanges kept per connection (more are counted).
+pub const MAX_HTTP_EXCHANGES: usize = 64;
+/// DNS-over-TCP bytes buffered while a message is incomplete.
+const MAX_DNS_MESSAGE: usize = 65_537;
+
+/// Which protocol a connection's first payload announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppKind {
+    Tls,
+    Http,
+    Dns,
+}
+
+/// One HTTP/1.x request and the status of its response.
+#[derive(Debug, Clone)]
+pub struct HttpExchange {
+    pub at: Event,
+    pub request: http::HttpRequest,
+    /// The response's status line: when and which status.
+    pub response: Option<(Event, u16)>,
+}
+
+/// The sniffers of one connection.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub kind: AppKind,
+    heads: [Option<StreamHead>; 2],
+    tls: [Option<Box<tls::TlsSniffer>>; 2],
+    tls_done: [Option<Box<tls::TlsInfo>>; 2],
+    /// HTTP requests in order, with their responses (at most
+    /// [`MAX_HTTP_EXCHANGES`]).
+    pub http: Vec<HttpExchange>,
+    /// Requests seen, including those not kept.
+    pub http_requests: u32,
+    dns_buf: [Vec<u8>; 2],
+    /// DNS messages parsed from the stream, waiting for the table to take
+    /// them.
+    pub dns_out: Vec<(Event, Dir, dns::DnsMessage)>,
+}
+
+/// A TLS record header: handshake, alert or change-cipher-spec (content
+/// type 20..=22), version 3.x.
+pub fn looks_like_tls(payload: &[u8]) -> bool {
+    payload.len() >= 3 && (20..=22).contains(&payload[0]) && payload[1] == 3
+}
+
+/// An HTTP/1.x request line's method token followed by a space.
+pub fn looks_like_http_request(payload: &[u8]) -> bool {
+    const METHODS: [&[u8]; 9] = [
+        b"GET ",
+        b"HEAD ",
+        b"POST ",
+        b"PUT ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
+        b"TRACE ",
+    ];
+    METHODS.iter().any(|m| payload.starts_with(m))
+}
+
+/// The status code of an HTTP/1.x status line at the start of `payload`.
+pub fn http_status(payload: &[u8]) -> Option<u16> {
+    let rest = payload.strip_prefix(b"HTTP/1.")?;
+    let code = rest.get(2..5)?;
+    if rest.get(1) != Some(&b' ') || !code.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(code).ok()?.parse().ok()
+}
+
+impl AppState {
+    /// The sniffers for a connection whose first payload (from `dir`) is
+    /// `payload`, or `None` when it is none of the protocols we follow.
+    pub fn detect(dir: Dir, payload: &[u8], dns_port: bool) -> Option<AppState> {
+        let kind = if dns_port {
+            AppKind::Dns
+        } else if looks_like_tls(payload) {
+            AppKind::Tls
+        } else if (dir == Dir::ClientToServer && looks_like_http_request(payload))
+            || (dir == Dir::ServerToClient && http_status(payload).is_some())
+        {
+            AppKind::Http
+        } else {
+            return None;
+        };
+        let tls = match kind {
+            AppKind::Tls => [
+                Some(Box::new(tls::TlsSniffer::new())),
+                Some(Box::new(tls::TlsSniffer::new())),
+            ],
+            _ => [None, None],
+        };
+        Some(AppState {
+            kind,
+            heads: [None, None],
+            tls,
+            tls_done: [None, None],
+            http: Vec::new(),
+            http_requests: 0,
+            dns_buf: [Vec::new(), Vec::new()],
+            dns_out: Vec::new(),
+        })
+    }
+
+    /// What the TLS sniffer learned from one direction.
+    pub fn tls(&self, dir: Dir) -> Option<&tls::TlsInfo> {
+        let i = dir.index();
+        match (&self.tls[i], &self.tls_done[i]) {
+            (Some(s), _) => Some(s.info()),
+            (None, Some(done)) => Some(done),
+            (None, None) => None,
+        }
+    }
+
+    /// The ClientHello, when the client sent one.
+    pub fn client_hello(&self) -> Option<&tls::ClientHello> {
+        self.tls(Dir::ClientToServer)?.client_hello.as_ref()
+    }
+
+    /// The last request that has no response yet.
+    pub fn outstanding_request(&self) -> Option<&HttpExchange> {
+        self.http.iter().rev().find(|x| x.response.is_none())
+    }
+
+    /// Feeds the payload of one segment in `dir`. `base` is the sequence
+    /// number of the direction's first byte; `new_data` is false for a
+    /// retransmission.
+    pub fn on_payload(
+        &mut self,
+        dir: Dir,
+        base: SeqNum,
+        seq: SeqNum,
+        payload: &[u8],
+        new_data: bool,
+        at: Event,
+    ) {
+        match self.kind {
+            AppKind::Tls => self.on_tls(dir, base, seq, payload, at),
+            AppKind::Http => {
+                if new_data {
+                    self.on_http(dir, payload, at)
+                }
+            }
+            AppKind::Dns => self.on_dns(dir, base, seq, payload, at),
+        }
+    }
+
+    fn on_tls(&mut self, dir: Dir, base: SeqNum, seq: SeqNum, payload: &[u8], at: Event) {
+        let i = dir.index();
+        let Some(sniffer) = self.tls[i].as_mut() else {
+            return;
+        };
+        let head = self.heads[i].get_or_insert_with(|| StreamHead::new(base, TLS_HEAD_CAP));
+        head.push(seq, payload, |b| sniffer.feed(b, at));
+        if !sniffer.wants_more() || head.is_full() {
+            if let Some(s) = self.tls[i].take() {
+                self.tls_done[i] = Some(Box::new(s.into_info()));
+            }
+            self.heads[i] = None;
+        }
+    }
+
+    fn on_http(&mut self, dir: Dir, payload: &[u8], at: Event) {
+        match dir {
+            Dir::ClientToServer => {
+                if !looks_like_http_request(payload) {
+                    return;
+                }
+                let Some(request) = http::parse_request_head(payload) else {
+                    return;
+                };
+                self.http_requests = self.http_requests.saturating_add(1);
+                if self.http.len() < MAX_HTTP_EXCHANGES {
+                    self.http.push(HttpExchange {
+                        at,
+                        request,
+                        response: None,
+                    });
+                }
+            }
+            Dir::ServerToClient => {
+                // Interim 1xx answers (100 Continue) precede the real one.
+                if let Some(status) = http_status(payload).filter(|s| *s >= 200 || *s == 101)
+                    && let Some(x) = self.http.iter_mut().find(|x| x.response.is_none())
+                {
+                    x.response = Some((at, status));
+                }
+            }
+        }
+    }
+
+    fn on_dns(&mut self, dir: Dir, base: SeqNum, seq: SeqNum, payload: &[u8], at: Event) {
+        let i = dir.index();
+        let head = self.heads[i].get_or_insert_with(|| StreamHead::new(base, DNS_HEAD_CAP));
+        let buf = &mut self.dns_buf[i];
+        let mut got = false;
+        head.push(seq, payload, |b| {
+            let room = (MAX_DNS_MESSAGE + 2).saturating_sub(buf.len());
+            buf.extend_from_slice(&b[..b.len().min(room)]);
+            got = true;
+        });
+        if !got {
+            return;
+        }
+        let (msgs, used) = dns::parse_tcp_stream(buf);
+        buf.drain(..used.min(buf.len()));
+        if buf.len() > MAX_DNS_MESSAGE {
+            buf.clear(); // cannot be a message: stop following
+            self.heads[i] = Some(StreamHead::new(base, 0));
+        }
+        for m in msgs {
+            self.dns_out.push((at, dir, m));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_detection_from_the_first_bytes() {
+        assert!(looks_like_tls(&[0x16, 3, 1, 0, 5]));
+        assert!(looks_like_tls(&[0x15, 3, 3]));
+        assert!(!looks_like_tls(&[0x17, 3, 3])); // application data first: mid-stream
+        assert!(!looks_like_tls(b"GET / HTTP/1.1"));
+        assert!(looks_like_http_request(b"GET /x HTTP/1.1\r\n"));
+        assert!(!looks_like_http_request(b"GETTING"));
+        assert_eq!(http_status(b"HTTP/1.1 404 Not Found\r\n"), Some(404));
+        assert_eq!(http_status(b"HTTP/1.0 200"), Some(200));
+        assert_eq!(http_status(b"HTTP/1.1 2x0 OK"), None);
+        assert_eq!(http_status(b"HTTP/1.1"), None);
+        assert_eq!(http_status(b"HTTP/2 200"), None);
+    }
+}

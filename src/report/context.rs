@@ -1,0 +1,448 @@
+//! The application context of a connection as reported: its name, TLS
+//! handshake, HTTP exchanges, Go module fetch and ICMP error; and the DNS
+//! queries of the capture.
+
+use super::{endpoint, ms};
+use crate::flows::{Connection, Dir, Event};
+use crate::sniff::dns::{self, DnsOutcome, DnsQuery, Transport};
+use crate::sniff::gomod::{self, FetchKind, GoProxy};
+use crate::sniff::tls;
+use crate::time::Ts;
+use serde::Serialize;
+
+/// Settings that decide how connections are named and judged at the
+/// application level.
+#[derive(Debug, Clone, Default)]
+pub struct AppSettings {
+    /// Module proxies (`--goproxy`, default `$GOPROXY`) besides the
+    /// well-known ones.
+    pub goproxy: GoProxy,
+    /// Certificate issuers the user expects (`--expect-issuer`, substrings,
+    /// any case). When empty, issuers of known TLS-inspection products and
+    /// self-signed certificates are flagged instead.
+    pub expected_issuers: Vec<String>,
+}
+
+/// Issuer names of common TLS-inspecting proxies and firewalls.
+const INSPECTION_ISSUERS: &[&str] = &[
+    "zscaler",
+    "netskope",
+    "fortinet",
+    "fortigate",
+    "palo alto",
+    "paloalto",
+    "blue coat",
+    "bluecoat",
+    "symantec web",
+    "sophos",
+    "forcepoint",
+    "websense",
+    "checkpoint",
+    "check point",
+    "cisco umbrella",
+    "mcafee web gateway",
+    "barracuda",
+    "squid",
+    "mitmproxy",
+    "inspection",
+    "ssl proxy",
+    "ssl-proxy",
+];
+
+impl AppSettings {
+    /// Why a certificate's issuer looks like a TLS-inspecting proxy, if it
+    /// does.
+    pub fn unexpected_issuer(&self, cert: &tls::Certificate) -> Option<String> {
+        let issuer = cert.issuer.to_lowercase();
+        if !self.expected_issuers.is_empty() {
+            let ok = self
+                .expected_issuers
+                .iter()
+                .any(|e| issuer.contains(&e.to_lowercase()));
+            return (!ok).then(|| {
+                format!(
+                    "certificate issued by \"{}\", not by an expected issuer (--expect-issuer)",
+                    cert.issuer
+                )
+            });
+        }
+        if let Some(p) = INSPECTION_ISSUERS.iter().find(|p| issuer.contains(*p)) {
+            return Some(format!(
+                "certificate issued by \"{}\" (\"{p}\"): a TLS-inspecting proxy is likely re-signing this connection",
+                cert.issuer
+            ));
+        }
+        cert.self_signed.then(|| {
+            format!(
+                "self-signed certificate \"{}\": not from a public CA (a TLS-inspecting proxy or a private server)",
+                cert.subject
+            )
+        })
+    }
+}
+
+/// The TLS handshake as seen.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TlsReport {
+    pub client_hello_frame: Option<u64>,
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    /// Versions the client offered, highest first (e.g. `TLS 1.3`).
+    pub offered_versions: Vec<String>,
+    pub server_hello_frame: Option<u64>,
+    /// The version the server chose.
+    pub version: Option<String>,
+    /// The cipher suite the server chose, as its IANA number (`0x1301`).
+    pub cipher: Option<String>,
+    /// The server's certificate (TLS 1.2 and older; TLS 1.3 encrypts it).
+    pub certificate: Option<CertificateReport>,
+    pub alerts: Vec<AlertReport>,
+    /// Why the certificate looks like a TLS-inspecting proxy's.
+    pub unexpected_issuer: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CertificateReport {
+    pub frame: u64,
+    pub subject: String,
+    pub issuer: String,
+    pub self_signed: bool,
+    pub not_after: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlertReport {
+    pub frame: u64,
+    /// `client` or `server`.
+    pub from: &'static str,
+    /// `warning`, `fatal`, or `encrypted` when sent after the handshake
+    /// keys were in use.
+    pub level: String,
+    pub description: String,
+}
+
+/// One HTTP/1.x request and its response status.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HttpReport {
+    pub frame: u64,
+    pub method: String,
+    pub host: Option<String>,
+    pub path: String,
+    pub user_agent: Option<String>,
+    pub status: Option<u16>,
+    pub status_frame: Option<u64>,
+    /// What the path asks a Go module proxy or checksum database for.
+    pub module: Option<ModuleReport>,
+}
+
+/// A Go module proxy or checksum-database request.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModuleReport {
+    pub module: Option<String>,
+    pub version: Option<String>,
+    pub kind: FetchKind,
+    /// e.g. `golang.org/x/text@v0.3.7 (zip)`.
+    pub label: String,
+}
+
+/// An ICMP or ICMPv6 error about the connection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IcmpReport {
+    pub frame: u64,
+    pub sender: String,
+    pub v6: bool,
+    #[serde(rename = "type")]
+    pub icmp_type: u8,
+    pub code: u8,
+    pub quotes_syn: bool,
+}
+
+/// Everything the sniffers tell about one connection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppContext {
+    pub server_name: Option<String>,
+    pub name_source: Option<&'static str>,
+    pub tls: Option<TlsReport>,
+    pub http: Vec<HttpReport>,
+    pub http_requests: u32,
+    pub module: Option<ModuleReport>,
+    pub module_fetch: bool,
+    /// 401, 403 or 407: an authentication gateway answered.
+    pub auth_required: Option<u16>,
+    pub target: Option<String>,
+}
+
+fn tls_report(c: &Connection, settings: &AppSettings) -> Option<TlsReport> {
+    let app = c.app.as_ref()?;
+    let (ch, sh) = (app.tls(Dir::ClientToServer), app.tls(Dir::ServerToClient));
+    if ch.is_none() && sh.is_none() {
+        return None;
+    }
+    let hello = ch.and_then(|i| i.client_hello.as_ref());
+    let server_hello = sh.and_then(|i| i.server_hello.as_ref());
+    let cert = sh.and_then(|i| i.certificate.as_ref());
+    let mut alerts = Vec::new();
+    for (dir, info) in [(Dir::ClientToServer, ch), (Dir::ServerToClient, sh)] {
+        for a in info.map(|i| i.alerts.as_slice()).unwrap_or(&[]) {
+            alerts.push(AlertReport {
+                frame: a.at.frame,
+                from: dir.sender(),
+                level: if a.encrypted {
+                    "encrypted".to_string()
+                } else {
+                    tls::alert_level_name(a.level).to_string()
+                },
+                description: if a.encrypted {
+                    "unknown (encrypted)".to_string()
+                } else {
+                    tls::alert_description_name(a.description).to_string()
+                },
+            });
+        }
+    }
+    alerts.sort_by_key(|a| a.frame);
+    let mut offered: Vec<u16> = hello
+        .map(|h| {
+            if h.supported_versions.is_empty() {
+                vec![h.legacy_version]
+            } else {
+                h.supported_versions.clone()
+            }
+        })
+        .unwrap_or_default();
+    offered.sort_unstable_by(|a, b| b.cmp(a));
+    Some(TlsReport {
+        client_hello_frame: hello.map(|h| h.at.frame),
+        sni: hello.and_then(|h| h.sni.clone()),
+        alpn: hello.map(|h| h.alpn.clone()).unwrap_or_default(),
+        offered_versions: offered.into_iter().map(tls::version_name).collect(),
+        server_hello_frame: server_hello.map(|s| s.at.frame),
+        version: server_hello.map(|s| tls::version_name(s.version)),
+        cipher: server_hello.map(|s| format!("0x{:04x}", s.cipher)),
+        certificate: cert.map(|c| CertificateReport {
+            frame: c.at.frame,
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            self_signed: c.self_signed,
+            not_after: c.not_after.clone(),
+        }),
+        alerts,
+        unexpected_issuer: cert.and_then(|c| settings.unexpected_issuer(c)),
+    })
+}
+
+fn module_report(f: &gomod::ModuleFetch) -> ModuleReport {
+    ModuleReport {
+        module: f.module.clone(),
+        version: f.version.clone(),
+        kind: f.kind,
+        label: f.label(),
+    }
+}
+
+/// Strips a port from a Host header value (`host:8080`, `[::1]:80`).
+fn host_only(h: &str) -> &str {
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match h.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => h,
+    }
+}
+
+/// Names a connection and collects what its sniffers saw. `dns_name` is the
+/// name a DNS answer gave the server's address.
+pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
+    let tls = tls_report(c, settings);
+    let mut http = Vec::new();
+    let mut http_requests = 0;
+    if let Some(app) = &c.app {
+        http_requests = app.http_requests;
+        for x in &app.http {
+            let host = x.request.host.as_deref().map(host_only);
+            let prefix = host.map_or("", |h| settings.goproxy.prefix_for(h));
+            http.push(HttpReport {
+                frame: x.at.frame,
+                method: x.request.method.clone(),
+                host: x.request.host.clone(),
+                path: x.request.path.clone(),
+                user_agent: x.request.user_agent.clone(),
+                status: x.response.map(|r| r.1),
+                status_frame: x.response.map(|r| r.0.frame),
+                module: gomod::parse_path(&x.request.path, prefix).map(|f| module_report(&f)),
+            });
+        }
+    }
+    let sni = tls.as_ref().and_then(|t| t.sni.clone());
+    let host = http
+        .iter()
+        .find_map(|h| h.host.as_deref())
+        .map(|h| host_only(h).to_lowercase());
+    let (server_name, name_source) = if let Some(s) = sni {
+        (Some(s), Some("sni"))
+    } else if let Some(h) = host {
+        (Some(h), Some("host"))
+    } else if let Some(d) = &c.dns_name {
+        (Some(d.clone()), Some("dns"))
+    } else {
+        (None, None)
+    };
+    // The request the connection is remembered by: the one left without a
+    // response, else the last one that asked for a module.
+    let module = http
+        .iter()
+        .rev()
+        .find(|h| h.status.is_none() && h.module.is_some())
+        .or_else(|| http.iter().rev().find(|h| h.module.is_some()))
+        .and_then(|h| h.module.clone());
+    let named_module_host = [server_name.as_deref(), c.dns_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|n| settings.goproxy.is_module_host(n));
+    let module_fetch = module.is_some() || named_module_host;
+    let auth_required = http
+        .iter()
+        .filter_map(|h| h.status)
+        .find(|s| matches!(s, 401 | 403 | 407));
+    let target = match (&module, &server_name) {
+        (Some(m), Some(n)) => Some(format!("{n} {}", m.label)),
+        (Some(m), None) => Some(m.label.clone()),
+        (None, Some(n)) => Some(n.clone()),
+        (None, None) => None,
+    };
+    AppContext {
+        server_name,
+        name_source,
+        tls,
+        http,
+        http_requests,
+        module,
+        module_fetch,
+        auth_required,
+        target,
+    }
+}
+
+/// The ICMP error of a connection, as reported.
+pub fn icmp_report(c: &Connection) -> Option<IcmpReport> {
+    c.icmp.map(|i| IcmpReport {
+        frame: i.at.frame,
+        sender: i.sender.to_string(),
+        v6: i.v6,
+        icmp_type: i.icmp_type,
+        code: i.code,
+        quotes_syn: i.quotes_syn,
+    })
+}
+
+/// One DNS query, as reported (the JSON `dns` array).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DnsReport {
+    /// Always `dns`: tells these objects from connections in NDJSON.
+    pub record: &'static str,
+    pub name: String,
+    pub qtype: String,
+    pub outcome: DnsOutcome,
+    /// `dns_failure` for nxdomain, servfail, refused and timeout; else `ok`.
+    pub verdict: &'static str,
+    pub rcode: Option<String>,
+    pub client: String,
+    pub server: String,
+    /// `udp` or `tcp`.
+    pub transport: &'static str,
+    pub first_frame: u64,
+    pub time: String,
+    /// Seconds since the first packet of the capture.
+    pub start_offset_s: f64,
+    pub query_frames: Vec<u64>,
+    pub retransmissions: u32,
+    pub response_frame: Option<u64>,
+    pub response_ms: Option<f64>,
+    /// Addresses in the answer.
+    pub answers: Vec<String>,
+    /// The CNAME chain, in order.
+    pub cnames: Vec<String>,
+    pub explanation: Option<String>,
+    /// The name is a Go module proxy or checksum database.
+    pub module_host: bool,
+}
+
+impl DnsReport {
+    pub fn is_failure(&self) -> bool {
+        self.outcome.is_failure()
+    }
+}
+
+fn since_ms(a: Event, b: Event) -> f64 {
+    ms(b.ts.nanos_since(a.ts))
+}
+
+/// Builds the report of one finished DNS query.
+pub fn dns_report(
+    q: &DnsQuery,
+    capture_start: Ts,
+    capture_end: Ts,
+    settings: &AppSettings,
+) -> DnsReport {
+    let server = endpoint(&q.server.0.to_string(), q.server.1);
+    let qtype = dns::qtype_name(q.qtype);
+    let tries = if q.retransmissions > 0 {
+        format!(" ({} retransmissions)", q.retransmissions)
+    } else {
+        String::new()
+    };
+    let explanation = match q.outcome {
+        DnsOutcome::Nxdomain => Some(format!(
+            "{server} answered NXDOMAIN for {} {qtype} (frame {}): the name does not exist there",
+            q.name,
+            q.response.map_or(0, |r| r.frame)
+        )),
+        DnsOutcome::Servfail => Some(format!(
+            "{server} answered SERVFAIL for {} {qtype} (frame {}): the resolver could not resolve it (upstream unreachable or DNSSEC failure)",
+            q.name,
+            q.response.map_or(0, |r| r.frame)
+        )),
+        DnsOutcome::Refused => Some(format!(
+            "{server} REFUSED the query for {} {qtype} (frame {}): it does not resolve this name for this client (policy, or not a recursive resolver)",
+            q.name,
+            q.response.map_or(0, |r| r.frame)
+        )),
+        DnsOutcome::Timeout => Some(format!(
+            "query for {} {qtype} to {server} (frame {}{tries}) got no response; the capture went on for {:.1} s after it",
+            q.name,
+            q.first.frame,
+            ms(capture_end.nanos_since(q.first.ts)) / 1000.0
+        )),
+        _ => None,
+    };
+    DnsReport {
+        record: "dns",
+        module_host: settings.goproxy.is_module_host(&q.name),
+        name: q.name.clone(),
+        qtype,
+        outcome: q.outcome,
+        verdict: if q.outcome.is_failure() {
+            "dns_failure"
+        } else {
+            "ok"
+        },
+        rcode: q.rcode.map(dns::rcode_name),
+        client: endpoint(&q.client.0.to_string(), q.client.1),
+        server,
+        transport: match q.transport {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        },
+        first_frame: q.first.frame,
+        time: q.first.ts.rfc3339(),
+        start_offset_s: ms(q.first.ts.nanos_since(capture_start)) / 1000.0,
+        query_frames: q.query_frames.clone(),
+        retransmissions: q.retransmissions,
+        response_frame: q.response.map(|r| r.frame),
+        response_ms: q.response.map(|r| since_ms(q.first, r)),
+        answers: q.addresses.iter().map(|a| a.to_string()).collect(),
+        cnames: q.cnames.clone(),
+        explanation,
+    }
+}
