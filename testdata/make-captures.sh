@@ -401,6 +401,7 @@ gomod() {  # gomod TIMEOUT GOPROXY [VAR=value...]: real `go mod download` in tt-
       GOMODCACHE="$h/go/pkg/mod" GOCACHE="$h/cache" GOENV=off GO111MODULE=on GOFLAGS=-modcacherw \
       GOSUMDB=off GOPROXY="$proxy" "$@" \
       timeout "$t" go mod download -x corp.example/Tools/greet@v1.0.0 ) >>"$TMP/go.log" 2>&1 || rc=$?
+  echo "go exit $rc; module cache: $(cd "$h/go/pkg/mod" 2>/dev/null && find . -maxdepth 3 -name '*@v*' | tr '\n' ' ')" >>"$TMP/go.log"
   echo "$rc"
 }
 

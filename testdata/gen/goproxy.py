@@ -13,6 +13,7 @@ go command asks for the escaped path corp.example/!tools/greet:
   GET /                                           -> 200 short text (TLS control connection)
   anything else                                   -> 404
 
+The go command percent-encodes the "!" (GET /corp.example/%21tools/greet/...); paths are unquoted.
 HTTP/1.1 with keep-alive (Content-Length on every answer). Modes, applied to the .zip request:
   ok         answer it
   stall-zip  read the request, send nothing, keep the socket open until the peer closes or
@@ -21,7 +22,7 @@ HTTP/1.1 with keep-alive (Content-Length on every answer). Modes, applied to the
 With --tls-cert/--tls-key the listener speaks TLS (forced to TLS 1.2 so that the certificate is
 visible on the wire). Listens on [::]:port dual-stack. Bounded by --max-seconds.
 """
-import argparse, io, json, socket, ssl, struct, sys, threading, time, zipfile
+import argparse, io, json, socket, ssl, struct, sys, threading, time, urllib.parse, zipfile
 
 MOD = "corp.example/Tools/greet"
 ESC = "corp.example/!tools/greet"
@@ -99,7 +100,7 @@ def handle(c, a):
             line = head.split(b"\r\n", 1)[0].decode("latin-1")
             log(a[0], a[1], line)
             parts = line.split()
-            path = parts[1] if len(parts) > 1 else "/"
+            path = urllib.parse.unquote(parts[1] if len(parts) > 1 else "/")  # go sends %21 for !
             if path.endswith(".zip") and A.mode == "stall-zip":
                 log("stall: sending nothing")
                 wait_peer_close(c, A.hold)
