@@ -345,8 +345,11 @@ sc_icmp_host_unreachable() {
 # ---------------------------------------------------------------- DNS / TLS / go scenarios
 cap_start_dns() { local FILTER=$FILTER_DNS; cap_start "$@"; }   # capture with udp port 53
 
+need() { local t; for t; do command -v "$t" >/dev/null || { log "missing tool: $t"; exit 1; }; done; }
+
 dns_start() {  # dnsmasq on 10.77.2.20:53 in tt-server (never forwards: --no-resolv, no --server)
   local i
+  need dnsmasq getent
   ip netns exec tt-server dnsmasq -d -C /dev/null --no-resolv --no-hosts --no-poll \
     --listen-address=$S4 --bind-interfaces --port=53 --log-queries --log-facility=- \
     --address=/proxy.golang.org/$S4 --local=/proxy.golang.org/ \
@@ -377,7 +380,7 @@ gproxy() {  # gproxy PORT MODE [goproxy.py args...]
 }
 
 mkcerts() {  # a small CA "Corp Inspection CA" and a leaf CN=proxy.golang.org it signs (EC P-256)
-  local d=$TMP/pki; mkdir -p "$d"
+  local d=$TMP/pki; mkdir -p "$d"; need openssl
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
     -keyout "$d/ca.key" -out "$d/ca.pem" -subj "/O=Corp/CN=Corp Inspection CA" \
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
@@ -395,7 +398,7 @@ sni_reject() {  # the router resets every TCP segment to :443 that carries the S
 }
 
 gomod() {  # gomod TIMEOUT GOPROXY [VAR=value...]: real `go mod download` in tt-client, fresh GOPATH
-  local t=$1 proxy=$2 h=$TMP/gohome rc=0; shift 2
+  local t=$1 proxy=$2 h=$TMP/gohome rc=0; shift 2; need go timeout
   rm -rf "$h"; mkdir -p "$h"
   ( cd "$h" && ip netns exec tt-client env -i PATH=/usr/bin:/bin HOME="$h" GOPATH="$h/go" \
       GOMODCACHE="$h/go/pkg/mod" GOCACHE="$h/cache" GOENV=off GO111MODULE=on GOFLAGS=-modcacherw \
