@@ -17,6 +17,15 @@
 # (gen/nooffload.py) so frames are MTU-sized with valid checksums.
 # tcpdump runs in tt-client on c0 (-U --immediate-mode -w), one file per scenario. No route leaves 10.77.0.0/16 /
 # fd77::/64; URLs use IP literals; every client has a timeout; every helper is killed by PID.
+#
+# DNS / TLS / go scenarios (dns_*, sni_reset, gomod_*): dnsmasq in tt-server answers on
+# 10.77.2.20:53 (--no-resolv --no-hosts: it never forwards anywhere); tt-client's resolver is
+# pointed at it with /etc/netns/tt-client/resolv.conf (bind-mounted by `ip netns exec`; the
+# directory is created per scenario and removed again, /etc/netns too if this script made it).
+# The capture filter of these scenarios adds `udp port 53`.
+#
+# Debian packages: iproute2 iptables tcpdump curl wireshark-common (editcap) python3
+#   and, for the DNS/TLS/go scenarios, dnsmasq-base openssl golang-go (go 1.19)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +36,9 @@ C4=10.77.1.10; R4C=10.77.1.1; R4S=10.77.2.1; S4=10.77.2.20
 C6=fd77::1:10; R6C=fd77::1:1; R6S=fd77::2:1; S6=fd77::2:20
 NSS=(tt-client tt-wire tt-router tt-server)
 FILTER='tcp or icmp or (icmp6 and ip6[40] < 128)'   # TCP + ICMP errors; no ARP/NDP/MLD noise
+FILTER_DNS="$FILTER or udp port 53"                   # the DNS scenarios: plus DNS over UDP
+NETNS_ETC=/etc/netns/tt-client   # resolv.conf for tt-client (DNS scenarios only)
+MADE_ETC_NETNS=""                # set if this script created /etc/netns itself
 CURL=(curl -q -sS -o /dev/null --noproxy '*')
 TMP=""           # work dir, created only after argument checks (so --list leaves nothing behind)
 PIDS=()          # every background process started by this script
@@ -52,11 +64,16 @@ kill_pid() {  # kill one child process we started (by PID), reap it; bounded wai
 is_child() { [ "$(awk '{print $4}' "/proc/$1/stat" 2>/dev/null)" = "$$" ]; }
 
 cleanup_ns() { local ns; for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done; }
+cleanup_etc() {  # remove what resolv_client created under /etc/netns
+  rm -rf "$NETNS_ETC"
+  [ -z "$MADE_ETC_NETNS" ] || rmdir /etc/netns 2>/dev/null || true
+}
 
 on_exit() {
   local p
   for p in "${PIDS[@]}"; do is_child "$p" && kill_pid "$p"; done
   cleanup_ns
+  cleanup_etc
   [ -z "$TMP" ] || rm -rf "$TMP"
 }
 
@@ -100,6 +117,7 @@ setup() {
 teardown() {
   kill_pid "$WIRE_PID"; WIRE_PID=""
   cleanup_ns
+  cleanup_etc
 }
 
 start_wire() {  # start_wire LOSS
@@ -324,12 +342,142 @@ sc_icmp_host_unreachable() {
   log "curl rc=$(ccurl --connect-timeout 8 --max-time 10 http://$S4:8081/)"; cap_stop
 }
 
+# ---------------------------------------------------------------- DNS / TLS / go scenarios
+cap_start_dns() { local FILTER=$FILTER_DNS; cap_start "$@"; }   # capture with udp port 53
+
+need() { local t; for t; do command -v "$t" >/dev/null || { log "missing tool: $t"; exit 1; }; done; }
+
+dns_start() {  # dnsmasq on 10.77.2.20:53 in tt-server (never forwards: --no-resolv, no --server)
+  local i
+  need dnsmasq getent
+  ip netns exec tt-server dnsmasq -d -C /dev/null --no-resolv --no-hosts --no-poll \
+    --listen-address=$S4 --bind-interfaces --port=53 --log-queries --log-facility=- \
+    --address=/proxy.golang.org/$S4 --local=/proxy.golang.org/ \
+    --address=/goproxy.corp.example/$S4 --local=/goproxy.corp.example/ \
+    --address=/blocked.example/ >>"$TMP/dnsmasq.log" 2>&1 &
+  local p=$!; PIDS+=("$p"); SRV_PIDS+=("$p")
+  for i in $(seq 1 40); do
+    inns tt-server ss -Hlun "sport = :53" | grep -q . && break; sleep 0.05
+  done
+  inns tt-server ss -Hlun "sport = :53" | grep -q . || { log "dnsmasq did not start"; exit 1; }
+  # tt-client's /etc/resolv.conf (ip netns exec bind-mounts /etc/netns/tt-client/*)
+  [ -d /etc/netns ] || { mkdir /etc/netns; MADE_ETC_NETNS=1; }
+  mkdir -p "$NETNS_ETC"
+  printf 'nameserver %s\noptions timeout:2 attempts:2\n' $S4 >"$NETNS_ETC/resolv.conf"
+  # warm ARP outside the capture with a query that is not part of any scenario (bounded)
+  inns tt-client getent ahostsv4 goproxy.corp.example >/dev/null || { log "DNS path broken"; exit 1; }
+}
+
+gproxy() {  # gproxy PORT MODE [goproxy.py args...]
+  local port=$1 mode=$2 i; shift 2
+  ip netns exec tt-server "$PY" -u "$GEN/goproxy.py" --port "$port" --mode "$mode" --max-seconds 120 "$@" \
+    >>"$TMP/goproxy.log" 2>&1 &
+  local p=$!; PIDS+=("$p"); SRV_PIDS+=("$p")
+  for i in $(seq 1 40); do
+    inns tt-server ss -Hltn "sport = :$port" | grep -q LISTEN && return 0; sleep 0.05
+  done
+  log "goproxy $port did not start"; exit 1
+}
+
+mkcerts() {  # a small CA "Corp Inspection CA" and a leaf CN=proxy.golang.org it signs (EC P-256)
+  local d=$TMP/pki; mkdir -p "$d"; need openssl
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -keyout "$d/ca.key" -out "$d/ca.pem" -subj "/O=Corp/CN=Corp Inspection CA" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$d/leaf.key" -out "$d/leaf.csr" -subj "/CN=proxy.golang.org" 2>/dev/null
+  printf 'subjectAltName=DNS:proxy.golang.org\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$d/leaf.ext"
+  openssl x509 -req -in "$d/leaf.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 30 \
+    -extfile "$d/leaf.ext" -out "$d/leaf.pem" 2>/dev/null
+  cat "$d/leaf.pem" "$d/ca.pem" >"$d/chain.pem"
+}
+
+sni_reject() {  # the router resets every TCP segment to :443 that carries the SNI proxy.golang.org
+  inns tt-router iptables -A FORWARD -p tcp --dport 443 -m string --algo bm --string proxy.golang.org \
+    -j REJECT --reject-with tcp-reset
+}
+
+gomod() {  # gomod TIMEOUT GOPROXY [VAR=value...]: real `go mod download` in tt-client, fresh GOPATH
+  local t=$1 proxy=$2 h=$TMP/gohome rc=0; shift 2; need go timeout
+  rm -rf "$h"; mkdir -p "$h"
+  ( cd "$h" && ip netns exec tt-client env -i PATH=/usr/bin:/bin HOME="$h" GOPATH="$h/go" \
+      GOMODCACHE="$h/go/pkg/mod" GOCACHE="$h/cache" GOENV=off GO111MODULE=on GOFLAGS=-modcacherw \
+      GOSUMDB=off GOPROXY="$proxy" "$@" \
+      timeout "$t" go mod download -x corp.example/Tools/greet@v1.0.0 ) >>"$TMP/go.log" 2>&1 || rc=$?
+  echo "go exit $rc; module cache: $(cd "$h/go/pkg/mod" 2>/dev/null && find . -maxdepth 3 -name '*@v*' | tr '\n' ' ')" >>"$TMP/go.log"
+  echo "$rc"
+}
+
+sc_dns_nxdomain() {
+  dns_start; cap_start_dns dns_nxdomain.pcap
+  log "curl rc=$(ccurl --max-time 8 http://nosuch.blocked.example:8080/)"; cap_stop 1
+}
+sc_dns_refused() {
+  # intranet.corp.example matches no --address/--local and dnsmasq has no upstream server
+  dns_start; cap_start_dns dns_refused.pcap
+  log "curl rc=$(ccurl --max-time 8 http://intranet.corp.example:8080/)"; cap_stop 1
+}
+sc_dns_timeout() {
+  # the router drops DNS; the resolver retries (timeout:2 attempts:2), curl fails with exit 6.
+  # A pcap has no "capture end" record, so at +6.5 s an unrelated fetch by IP literal shows that
+  # the capture (and the TCP path to the server) was still up > 6 s after the first query.
+  dns_start; srv 8080 ok --body 2000
+  inns tt-router iptables -A FORWARD -p udp --dport 53 -j DROP
+  inns tt-router iptables -A FORWARD -p tcp --dport 53 -j DROP
+  cap_start_dns dns_timeout.pcap
+  ip netns exec tt-client "${CURL[@]}" --max-time 15 http://goproxy.corp.example:8080/ 2>>"$TMP/curl.log" &
+  local cp=$!; PIDS+=("$cp")
+  sleep 6.5
+  log "late curl by IP rc=$(ccurl --max-time 3 http://$S4:8080/)"
+  wait "$cp" && log "name curl rc=0" || log "name curl rc=$?"
+  cap_stop 1
+}
+sc_dns_ok_fetch() {
+  dns_start; srv 8080 ok --body 2000; cap_start_dns dns_ok_fetch.pcap
+  log "curl rc=$(ccurl --max-time 8 http://goproxy.corp.example:8080/)"; cap_stop 1
+}
+sc_sni_reset() {
+  dns_start; mkcerts
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key"
+  sni_reject
+  cap_start_dns sni_reset.pcap
+  # control: SNI example.org (no DNS: --resolve) passes the router and completes
+  log "control curl rc=$(ccurl -k --max-time 8 --resolve example.org:443:$S4 https://example.org/)"
+  sleep 0.5
+  # SNI proxy.golang.org (resolved by dnsmasq): the router answers the ClientHello with a RST
+  log "curl rc=$(ccurl --cacert "$TMP/pki/ca.pem" --max-time 8 https://proxy.golang.org/)"
+  cap_stop 1.5
+  inns tt-router iptables -vnL FORWARD >&2
+}
+sc_gomod_ok() {
+  dns_start; gproxy 8080 ok; cap_start_dns gomod_ok.pcap
+  log "go rc=$(gomod 20 http://goproxy.corp.example:8080)"; cap_stop 1.5
+}
+sc_gomod_stall() {
+  dns_start; gproxy 8080 stall-zip --hold 30; cap_start_dns gomod_stall.pcap
+  log "go rc=$(gomod 8 http://goproxy.corp.example:8080)"; cap_stop 2
+}
+sc_gomod_reset() {
+  dns_start; gproxy 8080 reset-zip; cap_start_dns gomod_reset.pcap
+  log "go rc=$(gomod 20 http://goproxy.corp.example:8080)"; cap_stop 1.5
+}
+sc_gomod_sni_reset() {
+  dns_start; mkcerts
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key"
+  sni_reject
+  cap_start_dns gomod_sni_reset.pcap
+  log "go rc=$(gomod 20 https://proxy.golang.org SSL_CERT_FILE="$TMP/pki/ca.pem")"; cap_stop 1.5
+  inns tt-router iptables -vnL FORWARD >&2
+}
+
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
      receiver_stops_reading established_blackhole loss_ok any_sll2 snaplen96 mixed
      ipv6_ok ipv6_closed_port ipv6_syn_drop ipv6_admin_prohibited all_failures port_reuse
      server_stalls_mid_body return_path_blackhole client_abort_mid_transfer server_fin_no_answer
-     icmp_host_unreachable)
+     icmp_host_unreachable
+     dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
+     gomod_sni_reset)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
@@ -352,4 +500,5 @@ for s in "${SEL[@]}"; do
   teardown
 done
 log "done; curl messages:"; cat "$TMP/curl.log" >&2 || true
+for f in go goproxy dnsmasq; do [ ! -s "$TMP/$f.log" ] || { log "$f log:"; cat "$TMP/$f.log" >&2; }; done
 grep -v "^wire up" "$TMP/wire.log" >&2 || true

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Minimal Go module proxy (GOPROXY protocol) for make-captures.sh (runs in tt-server).
+
+Serves ONE module, corp.example/Tools/greet at v1.0.0. Its path has an uppercase letter, so the
+go command asks for the escaped path corp.example/!tools/greet:
+
+  GET /corp.example/!tools/greet/@v/list          -> "v1.0.0\n"
+  GET /corp.example/!tools/greet/@v/v1.0.0.info   -> {"Version":"v1.0.0","Time":...}
+  GET /corp.example/!tools/greet/@latest          -> same .info
+  GET /corp.example/!tools/greet/@v/v1.0.0.mod    -> go.mod
+  GET /corp.example/!tools/greet/@v/v1.0.0.zip    -> module zip (entries under the UNescaped
+                                                     prefix corp.example/Tools/greet@v1.0.0/)
+  GET /                                           -> 200 short text (TLS control connection)
+  anything else                                   -> 404
+
+The go command percent-encodes the "!" (GET /corp.example/%21tools/greet/...); paths are unquoted.
+HTTP/1.1 with keep-alive (Content-Length on every answer). Modes, applied to the .zip request:
+  ok         answer it
+  stall-zip  read the request, send nothing, keep the socket open until the peer closes or
+             --hold seconds pass
+  reset-zip  read the request, then close with SO_LINGER {1,0} -> RST
+With --tls-cert/--tls-key the listener speaks TLS (forced to TLS 1.2 so that the certificate is
+visible on the wire). Listens on [::]:port dual-stack. Bounded by --max-seconds.
+"""
+import argparse, io, json, socket, ssl, struct, sys, threading, time, urllib.parse, zipfile
+
+MOD = "corp.example/Tools/greet"
+ESC = "corp.example/!tools/greet"
+VER = "v1.0.0"
+GOMOD = b"module corp.example/Tools/greet\n\ngo 1.19\n"
+GREET = b"""package greet
+
+// Hello returns a greeting.
+func Hello(name string) string { return "hello, " + name }
+"""
+INFO = json.dumps({"Version": VER, "Time": "2024-01-01T00:00:00Z"}).encode() + b"\n"
+
+
+def build_zip():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in (("go.mod", GOMOD), ("greet.go", GREET)):
+            zi = zipfile.ZipInfo(f"{MOD}@{VER}/{name}", date_time=(2024, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)
+    return buf.getvalue()
+
+
+ZIP = build_zip()
+ROUTES = {
+    f"/{ESC}/@v/list": (b"text/plain; charset=utf-8", VER.encode() + b"\n"),
+    f"/{ESC}/@v/{VER}.info": (b"application/json", INFO),
+    f"/{ESC}/@latest": (b"application/json", INFO),
+    f"/{ESC}/@v/{VER}.mod": (b"text/plain; charset=utf-8", GOMOD),
+    f"/{ESC}/@v/{VER}.zip": (b"application/zip", ZIP),
+    "/": (b"text/plain; charset=utf-8", b"tcptriage test goproxy\n"),
+}
+
+
+def log(*a):
+    print(f"[goproxy {time.strftime('%H:%M:%S')}]", *a, flush=True)
+
+
+def read_request(c, buf):
+    """Return (request head bytes, rest) or (None, buf) on EOF/timeout."""
+    while b"\r\n\r\n" not in buf:
+        if len(buf) > 65536:
+            return None, buf
+        chunk = c.recv(4096)
+        if not chunk:
+            return None, buf
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def wait_peer_close(c, hold):
+    end = time.monotonic() + hold
+    while time.monotonic() < end:
+        c.settimeout(max(0.05, end - time.monotonic()))
+        try:
+            if not c.recv(65536):
+                return
+        except (socket.timeout, OSError):
+            return
+
+
+def handle(c, a):
+    try:
+        if A.tls_cert:
+            c.settimeout(A.hold)
+            c = CTX.wrap_socket(c, server_side=True)
+            log(a[0], "TLS", c.version(), c.cipher()[0])
+        c.settimeout(A.idle)
+        buf = b""
+        while True:
+            head, buf = read_request(c, buf)
+            if head is None:
+                break
+            line = head.split(b"\r\n", 1)[0].decode("latin-1")
+            log(a[0], a[1], line)
+            parts = line.split()
+            path = urllib.parse.unquote(parts[1] if len(parts) > 1 else "/")  # go sends %21 for !
+            if path.endswith(".zip") and A.mode == "stall-zip":
+                log("stall: sending nothing")
+                wait_peer_close(c, A.hold)
+                break
+            if path.endswith(".zip") and A.mode == "reset-zip":
+                log("reset: SO_LINGER 0 close")
+                time.sleep(0.05)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                break
+            ctype, body = ROUTES.get(path, (b"text/plain; charset=utf-8", b"not found\n"))
+            status = b"200 OK" if path in ROUTES else b"404 Not Found"
+            close = b"connection: close" in head.lower()
+            c.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype +
+                      b"\r\nContent-Length: " + str(len(body)).encode() +
+                      (b"\r\nConnection: close" if close else b"") + b"\r\n\r\n" + body)
+            if close:
+                break
+    except (OSError, ssl.SSLError) as e:
+        log(a[0], "error", e)
+    finally:
+        try:
+            c.close()
+        except OSError:
+            pass
+
+
+def main():
+    global A, CTX
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--mode", choices=["ok", "stall-zip", "reset-zip"], default="ok")
+    ap.add_argument("--tls-cert", help="PEM chain (leaf first)")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--hold", type=float, default=30, help="stall / TLS handshake bound")
+    ap.add_argument("--idle", type=float, default=15, help="keep-alive idle bound")
+    ap.add_argument("--max-seconds", type=float, default=120)
+    ap.add_argument("--write-zip", help="only write the module zip to this file and exit")
+    A = ap.parse_args()
+    if A.write_zip:
+        open(A.write_zip, "wb").write(ZIP)
+        return
+    CTX = None
+    if A.tls_cert:
+        CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        CTX.minimum_version = ssl.TLSVersion.TLSv1_2
+        CTX.maximum_version = ssl.TLSVersion.TLSv1_2
+        CTX.load_cert_chain(A.tls_cert, A.tls_key)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", A.port))
+    s.listen(16)
+    s.settimeout(0.5)
+    log(f"listening on {A.port} mode {A.mode} tls={bool(A.tls_cert)} zip={len(ZIP)} bytes")
+    end = time.monotonic() + A.max_seconds
+    while time.monotonic() < end:
+        try:
+            c, a = s.accept()
+        except socket.timeout:
+            continue
+        threading.Thread(target=handle, args=(c, a), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
