@@ -296,10 +296,11 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
         .find(|h| h.status.is_none() && h.module.is_some())
         .or_else(|| http.iter().rev().find(|h| h.module.is_some()))
         .and_then(|h| h.module.clone());
-    let named_module_host = [server_name.as_deref(), c.dns_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .any(|n| settings.goproxy.is_module_host(n));
+    // The SNI or Host wins over a DNS answer for the same address (one
+    // address can serve many names).
+    let named_module_host = server_name
+        .as_deref()
+        .is_some_and(|n| settings.goproxy.is_module_host(n));
     let module_fetch = module.is_some() || named_module_host;
     let auth_required = http
         .iter()
@@ -387,10 +388,10 @@ pub fn dns_report(
 ) -> DnsReport {
     let server = endpoint(&q.server.0.to_string(), q.server.1);
     let qtype = dns::qtype_name(q.qtype);
-    let tries = if q.retransmissions > 0 {
-        format!(" ({} retransmissions)", q.retransmissions)
-    } else {
-        String::new()
+    let tries = match q.retransmissions {
+        0 => String::new(),
+        1 => ", sent twice".to_string(),
+        n => format!(", sent {} times", n + 1),
     };
     let explanation = match q.outcome {
         DnsOutcome::Nxdomain => Some(format!(

@@ -98,15 +98,20 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
         write_dns(out, &dns_rows)?;
     }
     if rows.is_empty() {
-        if report.connections.is_empty() {
+        // Ok connections may have been counted, not kept: the summary
+        // knows how many there were.
+        let seen = report
+            .summary
+            .connections
+            .max(report.connections.len() as u64);
+        if seen == 0 {
             if cap.live.is_none() {
                 writeln!(out, "\nNo TCP connections in this capture.")?;
             }
         } else {
             writeln!(
                 out,
-                "\nNo failed connections ({} ok; --all lists them).",
-                report.connections.len()
+                "\nNo failed connections ({seen} ok; --all lists them)."
             )?;
         }
     } else {
@@ -211,8 +216,9 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
     if s.module_fetches > 0 {
         writeln!(
             out,
-            "  go modules   {} connections to module proxies or checksum databases",
-            s.module_fetches
+            "  go modules   {} connection{} to module proxies or checksum databases (--modules)",
+            s.module_fetches,
+            if s.module_fetches == 1 { "" } else { "s" }
         )?;
     }
     let verdicts: Vec<String> = VerdictKind::ALL

@@ -103,10 +103,39 @@ fn outstanding_request(c: &Connection) -> Option<(Event, String)> {
     if path.len() < x.request.path.len() {
         path.push('…');
     }
-    let module = crate::sniff::gomod::parse_path(&x.request.path, "")
-        .map(|m| format!(" ({})", m.label()))
-        .unwrap_or_default();
-    Some((x.at, format!("{} {path}{module}", x.request.method)))
+    let what = match crate::sniff::gomod::parse_path(&x.request.path, "") {
+        Some(m) => format!("{} for {}", x.request.method, m.label()),
+        None => format!("{} {path}", x.request.method),
+    };
+    Some((x.at, what))
+}
+
+/// What a client payload at `at` was, when a sniffer knows: `TLS
+/// ClientHello (SNI proxy.golang.org)` or `GET /x/@v/list (x (list))`.
+fn describe_payload(c: &Connection, at: Event, fallback: &str) -> String {
+    let Some(app) = c.app.as_deref() else {
+        return fallback.to_string();
+    };
+    if let Some(h) = app.client_hello()
+        && h.at.frame >= at.frame
+        && c.c2s().first_payload == Some(at)
+    {
+        return match &h.sni {
+            Some(n) => format!("TLS ClientHello (SNI {n})"),
+            None => "TLS ClientHello (no SNI)".to_string(),
+        };
+    }
+    if let Some(x) = app.http.iter().find(|x| x.at.frame == at.frame) {
+        let mut path: String = x.request.path.chars().take(120).collect();
+        if path.len() < x.request.path.len() {
+            path.push('…');
+        }
+        let module = crate::sniff::gomod::parse_path(&x.request.path, "")
+            .map(|m| format!(" = {}", m.label()))
+            .unwrap_or_default();
+        return format!("{} {path}{module}", x.request.method);
+    }
+    fallback.to_string()
 }
 
 /// The go command's own limits, when a timing matches one of them.
@@ -200,7 +229,11 @@ fn injected_rst(rst: &crate::flows::RstInfo) -> Option<String> {
         "its TTL {} differs from the server's earlier packets' {prior}",
         rst.ttl
     );
-    if let (Some(id), Some(p)) = (rst.ip_id, rst.prior_ip_id) {
+    // Linux sends its SYN/ACK with IP ID 0 and counts from a random start
+    // after it, so only a counter already running can be broken.
+    if let (Some(id), Some(p)) = (rst.ip_id, rst.prior_ip_id)
+        && p != 0
+    {
         let gap = id.wrapping_sub(p);
         if gap == 0 || gap > 1000 {
             let _ = write!(why, " and its IP ID {id} does not follow theirs ({p})");
@@ -407,6 +440,18 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
 
 /// The application phase of an established connection at time `t`.
 fn phase_at(c: &Connection, t: Ts) -> Stage {
+    // HTTP/1.x exchanges say it directly: the last request sent by `t`
+    // is answered (its response started) or not.
+    if let Some(x) = c
+        .app
+        .as_deref()
+        .and_then(|a| a.http.iter().rev().find(|x| x.at.ts <= t))
+    {
+        return match x.response {
+            Some((r, _)) if r.ts <= t => Stage::MidTransfer,
+            _ => Stage::AwaitingResponse,
+        };
+    }
     let client_data = c.c2s().first_payload.filter(|e| e.ts <= t);
     let server_progress = server_progress(c).filter(|e| e.ts <= t);
     match (client_data, server_progress) {
@@ -416,7 +461,11 @@ fn phase_at(c: &Connection, t: Ts) -> Stage {
         (_, Some(sp)) => {
             let last_req = c.c2s().last_new_payload.filter(|e| e.ts <= t);
             match last_req {
-                Some(r) if r.ts > sp.ts => Stage::AwaitingResponse,
+                // A request that carries the ACK of the previous answer
+                // comes after it.
+                Some(r) if r.ts > sp.ts || (r.ts == sp.ts && r.frame >= sp.frame) => {
+                    Stage::AwaitingResponse
+                }
                 _ => Stage::MidTransfer,
             }
         }
@@ -538,7 +587,13 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
                     "in the middle of the response, after {} bytes from the server",
                     c.s2c().bytes
                 ),
-                Stage::AwaitingResponse => "while the client awaited a response".to_string(),
+                Stage::AwaitingResponse => match outstanding_request(c) {
+                    Some((at, what)) => format!(
+                        "while the client awaited the answer to its {what} (frame {})",
+                        at.frame
+                    ),
+                    None => "while the client awaited a response".to_string(),
+                },
                 Stage::TlsHandshake => "in answer to the TLS ClientHello".to_string(),
                 _ => "before the client sent anything".to_string(),
             };
@@ -578,7 +633,17 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
                     .push(ev(h, "client", "ACK completing the handshake"));
             }
             if let Some(p) = c.c2s().first_payload {
-                v.evidence.push(ev(p, "client", "first request data"));
+                v.evidence.push(ev(
+                    p,
+                    "client",
+                    describe_payload(c, p, "first request data"),
+                ));
+            }
+            if let Some((at, _)) = outstanding_request(c)
+                && Some(at) != c.c2s().first_payload
+            {
+                v.evidence
+                    .push(ev(at, "client", describe_payload(c, at, "request")));
             }
             if let Some(p) = c.s2c().first_payload {
                 v.evidence.push(ev(p, "server", "first response data"));
@@ -905,7 +970,8 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
 
 fn push_response_evidence(c: &Connection, v: &mut Verdict) {
     if let Some(p) = c.c2s().first_payload {
-        v.evidence.push(ev(p, "client", "request"));
+        v.evidence
+            .push(ev(p, "client", describe_payload(c, p, "request")));
     }
     if let (Some(p), Some(h)) = (c.s2c().first_payload, c.http_response) {
         v.evidence.push(ev(
@@ -928,8 +994,16 @@ fn push_wait_evidence(c: &Connection, v: &mut Verdict, stage: Stage) {
         v.evidence
             .push(ev(h, "client", "ACK completing the handshake"));
     }
-    if let Some(p) = c.c2s().last_new_payload.or(c.c2s().first_payload) {
-        v.evidence.push(ev(p, "client", describe_wait(stage)));
+    let outstanding = outstanding_request(c);
+    if let Some((at, _)) = &outstanding {
+        v.evidence
+            .push(ev(*at, "client", describe_payload(c, *at, "request")));
+    } else if let Some(p) = c.c2s().last_new_payload.or(c.c2s().first_payload) {
+        v.evidence.push(ev(
+            p,
+            "client",
+            describe_payload(c, p, describe_wait(stage)),
+        ));
     }
     if let Some(a) = c.s2c().ack_advanced {
         v.evidence.push(ev(
