@@ -549,6 +549,16 @@ fn every_shipped_capture_is_covered() {
         "snaplen96.pcap",
         "syn_drop.pcap",
         "tls_no_serverhello.pcap",
+        // Checked in tests/context.rs (DNS, TLS, HTTP, Go modules):
+        "dns_nxdomain.pcap",
+        "dns_ok_fetch.pcap",
+        "dns_refused.pcap",
+        "dns_timeout.pcap",
+        "gomod_ok.pcap",
+        "gomod_reset.pcap",
+        "gomod_sni_reset.pcap",
+        "gomod_stall.pcap",
+        "sni_reset.pcap",
     ];
     listed.sort();
     let mut found: Vec<String> = std::fs::read_dir(path(""))

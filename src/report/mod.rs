@@ -118,6 +118,9 @@ pub struct ConnectionReport {
     pub server_name: Option<String>,
     /// Where `server_name` came from: `sni`, `host` or `dns`.
     pub name_source: Option<&'static str>,
+    /// The name a DNS answer earlier in the capture gave the server's
+    /// address (the name that was asked for, not a CNAME target).
+    pub dns_name: Option<String>,
     /// What the connection was for, as the table shows it: the name, and
     /// `module@version (kind)` for a Go module fetch.
     pub target: Option<String>,
@@ -307,6 +310,7 @@ pub fn connection_report(
     ConnectionReport {
         server_name: app.server_name,
         name_source: app.name_source,
+        dns_name: c.dns_name.clone(),
         target: app.target,
         module_fetch: app.module_fetch,
         module: app.module,
