@@ -286,8 +286,7 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
         let result = source::open_path(path).and_then(|mut src| {
             if args.format == Format::Ndjson {
                 let mut emit =
-                    |c: report::ConnectionReport| match serde_json::to_writer(&mut out, &c)
-                        .map_err(io::Error::from)
+                    |c: report::ConnectionReport| match report::to_writer_line(&mut out, &c)
                         .and_then(|_| out.write_all(b"\n"))
                     {
                         Ok(()) => true,

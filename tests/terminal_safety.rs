@@ -81,3 +81,159 @@ fn an_http_head_with_escapes_is_parsed_not_echoed() {
         assert_eq!(h.content_length, Some(5));
     }
 }
+
+/// Frames (raw IPv4, link type 101) of a DNS query and NXDOMAIN answer for
+/// a name with an escape sequence in a label, then a TCP connection to a
+/// hostile Host with a hostile path and User-Agent that gets no answer, and
+/// one whose TLS ClientHello carries a hostile SNI and is reset.
+fn hostile_app_frames() -> Vec<(Ts, u32, Vec<u8>)> {
+    use etherparse::PacketBuilder;
+    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let t0 = 1_700_000_000_000_000_000i64;
+    let mut frames = Vec::new();
+    let mut push = |ms: i64, b: Vec<u8>| frames.push((Ts(t0 + ms * 1_000_000), 101u32, b));
+    // DNS: "evil\x1b[2J" . "example", type A, id 0x1234.
+    let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    q.push(8);
+    q.extend_from_slice(b"evil\x1b[2J");
+    q.push(7);
+    q.extend_from_slice(b"example");
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    let mut r = q.clone();
+    r[2] = 0x81;
+    r[3] = 0x83; // response, RD, RA, NXDOMAIN
+    for (ms, from, to, sport, dport, payload) in
+        [(0, c, s, 5353u16, 53u16, &q), (10, s, c, 53, 5353, &r)]
+    {
+        let mut b = Vec::new();
+        PacketBuilder::ipv4(from, to, 64)
+            .udp(sport, dport)
+            .write(&mut b, payload)
+            .unwrap();
+        push(ms, b);
+    }
+    // TCP helpers.
+    let seg = |from: [u8; 4],
+               to: [u8; 4],
+               sp: u16,
+               dp: u16,
+               seq: u32,
+               ack: Option<u32>,
+               syn: bool,
+               rst: bool,
+               data: &[u8]| {
+        let mut t = PacketBuilder::ipv4(from, to, 64).tcp(sp, dp, seq, 64240);
+        if syn {
+            t = t.syn();
+        }
+        if rst {
+            t = t.rst();
+        }
+        if let Some(a) = ack {
+            t = t.ack(a);
+        }
+        let mut b = Vec::new();
+        t.write(&mut b, data).unwrap();
+        b
+    };
+    // The escapes of EVIL without its CR and LF, which would end the line.
+    // A request target with control bytes is not HTTP (it is not parsed at
+    // all); a bidi override is valid UTF-8 and is.
+    let evil = EVIL.replace(['\n', '\r'], "");
+    let request = format!(
+        "GET /x\u{202e}gnp/@v/list HTTP/1.1\r\nHost: proxy{evil}.example\r\nUser-Agent: ua{evil}\r\n\r\n"
+    );
+    let mut hello = vec![0x16, 3, 1, 0, 0, 1, 0, 0, 0, 3, 3];
+    hello.extend_from_slice(&[0; 32]); // random
+    hello.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]); // session id, ciphers, compression
+    let sni = format!("sni{evil}.example");
+    let name = sni.as_bytes();
+    let mut ext = Vec::new();
+    ext.extend_from_slice(&[0, 0]); // server_name
+    let list_len = name.len() + 3;
+    ext.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
+    ext.extend_from_slice(&(list_len as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    ext.extend_from_slice(name);
+    hello.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    hello.extend_from_slice(&ext);
+    let hs_len = hello.len() - 9;
+    hello[6..9].copy_from_slice(&(hs_len as u32).to_be_bytes()[1..]);
+    let rec_len = hello.len() - 5;
+    hello[3..5].copy_from_slice(&(rec_len as u16).to_be_bytes());
+    for (i, (port, payload)) in [(80u16, request.as_bytes()), (443, &hello[..])]
+        .into_iter()
+        .enumerate()
+    {
+        let base = 1000 + i as i64 * 20_000;
+        let cp = 40000 + i as u16;
+        push(base, seg(c, s, cp, port, 100, None, true, false, &[]));
+        push(
+            base + 10,
+            seg(s, c, port, cp, 500, Some(101), true, false, &[]),
+        );
+        push(
+            base + 11,
+            seg(c, s, cp, port, 101, Some(501), false, false, &[]),
+        );
+        push(
+            base + 12,
+            seg(c, s, cp, port, 101, Some(501), false, false, payload),
+        );
+        if port == 443 {
+            push(base + 22, seg(s, c, port, cp, 501, None, false, true, &[]));
+        }
+    }
+    // Let the HTTP request wait long enough to be a stall.
+    push(60_000, seg(c, s, 49999, 9, 1, None, true, false, &[]));
+    frames
+}
+
+#[test]
+fn dns_names_sni_host_path_and_user_agent_are_printed_harmless() {
+    let rep = analyze(
+        &mut MemorySource::new(hostile_app_frames()),
+        "mem",
+        &Options::default(),
+    )
+    .unwrap();
+    // The strings really came through, escape and all.
+    assert_eq!(rep.dns.len(), 1);
+    assert_eq!(rep.dns[0].name, "evil\x1b[2j.example");
+    assert_eq!(rep.dns[0].verdict, "dns_failure");
+    let http = &rep.connections[0];
+    assert!(http.http[0].host.as_deref().unwrap().contains('\x1b'));
+    assert!(http.http[0].user_agent.as_deref().unwrap().contains('\x1b'));
+    assert!(http.http[0].path.contains('\u{202e}'));
+    let tls = &rep.connections[1];
+    assert!(
+        tls.tls
+            .as_ref()
+            .unwrap()
+            .sni
+            .as_deref()
+            .unwrap()
+            .contains('\x1b')
+    );
+    assert!(tls.target.as_deref().unwrap().contains('\x1b'));
+    for all in [false, true] {
+        let mut out = Vec::new();
+        report::write_table(&mut out, &rep, all).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_harmless(&text);
+        assert!(text.contains(r"evil\x1b[2j.example"), "{text}");
+        assert!(text.contains(r"sni\x1b[2j\x1b]0;pwned"), "{text}");
+    }
+    let mut out = Vec::new();
+    report::write_modules(&mut out, &rep).unwrap();
+    assert_harmless(&String::from_utf8(out).unwrap());
+    // JSON keeps the strings, escaped as JSON: no raw control character.
+    let mut out = Vec::new();
+    report::write_json(&mut out, std::slice::from_ref(&rep)).unwrap();
+    let json = String::from_utf8(out).unwrap();
+    assert!(!json.chars().any(|c| c.is_control() && c != '\n'), "{json}");
+    assert!(json.contains(r"evil\u001b[2j.example"));
+    let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(back["dns"][0]["name"], "evil\x1b[2j.example");
+}

@@ -58,7 +58,7 @@ fn emit(out: &mut dyn Write, cfg: &LiveConfig, reports: &[ConnectionReport]) -> 
     for c in reports {
         match cfg.format {
             LiveFormat::Ndjson => {
-                serde_json::to_writer(&mut *out, c)?;
+                report::to_writer_line(&mut *out, c)?;
                 out.write_all(b"\n")?;
             }
             LiveFormat::Table if cfg.all || c.verdict != VerdictKind::Ok => {
@@ -226,7 +226,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
                 report::write_table(&mut out, &rep, cfg.all)
             }
             LiveFormat::Ndjson => report::write_ndjson(&mut out, &rep).and_then(|_| {
-                serde_json::to_writer(
+                report::to_writer_line(
                     &mut out,
                     &serde_json::json!({"summary": rep.summary, "capture": rep.capture}),
                 )?;

@@ -15,7 +15,7 @@ pub use context::{
     ModuleReport, TlsReport, app_context, dns_report, icmp_report,
 };
 
-pub use json::{write_json, write_ndjson};
+pub use json::{to_writer_line, to_writer_pretty, write_json, write_ndjson};
 pub use table::write_table;
 
 use crate::flows::{Connection, Event};
