@@ -6,7 +6,7 @@ use super::{endpoint, ms};
 use crate::flows::{Connection, Dir, Event};
 use crate::sniff::dns::{self, DnsOutcome, DnsQuery, Transport};
 use crate::sniff::gomod::{self, FetchKind, GoProxy};
-use crate::sniff::tls;
+use crate::sniff::{http, tls};
 use crate::time::Ts;
 use serde::Serialize;
 
@@ -240,17 +240,6 @@ fn module_report(f: &gomod::ModuleFetch) -> ModuleReport {
     }
 }
 
-/// Strips a port from a Host header value (`host:8080`, `[::1]:80`).
-fn host_only(h: &str) -> &str {
-    if let Some(rest) = h.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match h.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-        _ => h,
-    }
-}
-
 /// Names a connection and collects what its sniffers saw. `dns_name` is the
 /// name a DNS answer gave the server's address.
 pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
@@ -260,8 +249,11 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
     if let Some(app) = &c.app {
         http_requests = app.http_requests;
         for x in &app.http {
-            let host = x.request.host.as_deref().map(host_only);
-            let prefix = host.map_or("", |h| settings.goproxy.prefix_for(h));
+            let prefix = x
+                .request
+                .host
+                .as_deref()
+                .map_or("", |h| settings.goproxy.prefix_for(h));
             http.push(HttpReport {
                 frame: x.at.frame,
                 method: x.request.method.clone(),
@@ -277,8 +269,7 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
     let sni = tls.as_ref().and_then(|t| t.sni.clone());
     let host = http
         .iter()
-        .find_map(|h| h.host.as_deref())
-        .map(|h| host_only(h).to_lowercase());
+        .find_map(|h| h.host.as_deref().and_then(http::host_name));
     let (server_name, name_source) = if let Some(s) = sni {
         (Some(s), Some("sni"))
     } else if let Some(h) = host {

@@ -515,3 +515,49 @@ mod tests {
         }
     }
 }
+
+/// The server name a `Host` header value gives: without its port or IPv6
+/// brackets, lowercased; `None` for an IP literal (no name) or an empty
+/// value.
+pub fn host_name(host: &str) -> Option<String> {
+    let h = host.trim();
+    let name = if let Some(rest) = h.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        match h.rsplit_once(':') {
+            Some((name, port))
+                if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                name
+            }
+            _ => h,
+        }
+    };
+    let name = name.trim_end_matches('.');
+    if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    Some(name.to_lowercase())
+}
+
+#[cfg(test)]
+mod host_name_tests {
+    use super::host_name;
+
+    #[test]
+    fn names_not_addresses() {
+        assert_eq!(
+            host_name("GoProxy.Corp.Example:8080").as_deref(),
+            Some("goproxy.corp.example")
+        );
+        assert_eq!(
+            host_name("proxy.golang.org.").as_deref(),
+            Some("proxy.golang.org")
+        );
+        assert_eq!(host_name("10.77.2.20:8083"), None);
+        assert_eq!(host_name("10.77.2.20"), None);
+        assert_eq!(host_name("[fd77::2:20]:80"), None);
+        assert_eq!(host_name("fd77::2:20"), None);
+        assert_eq!(host_name(""), None);
+    }
+}

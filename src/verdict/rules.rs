@@ -81,16 +81,14 @@ pub fn server_name(c: &Connection) -> Option<String> {
     let sni = app
         .and_then(|a| a.client_hello())
         .and_then(|h| h.sni.clone());
-    let host = app
-        .and_then(|a| a.http.iter().find_map(|x| x.request.host.clone()))
-        .map(|h| match h.rsplit_once(':') {
-            Some((name, port))
-                if port.bytes().all(|b| b.is_ascii_digit()) && !name.contains(':') =>
-            {
-                name.to_string()
-            }
-            _ => h,
-        });
+    let host = app.and_then(|a| {
+        a.http.iter().find_map(|x| {
+            x.request
+                .host
+                .as_deref()
+                .and_then(crate::sniff::http::host_name)
+        })
+    });
     sni.or(host).or_else(|| c.dns_name.clone())
 }
 
