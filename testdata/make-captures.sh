@@ -18,7 +18,7 @@
 # tcpdump runs in tt-client on c0 (-U --immediate-mode -w), one file per scenario. No route leaves 10.77.0.0/16 /
 # fd77::/64; URLs use IP literals; every client has a timeout; every helper is killed by PID.
 #
-# DNS / TLS / go scenarios (dns_*, sni_reset, gomod_*): dnsmasq in tt-server answers on
+# DNS / TLS / go scenarios (dns_*, sni_reset, gomod_*, icmp_admin_named): dnsmasq in tt-server answers on
 # 10.77.2.20:53 (--no-resolv --no-hosts: it never forwards anywhere); tt-client's resolver is
 # pointed at it with /etc/netns/tt-client/resolv.conf (bind-mounted by `ip netns exec`; the
 # directory is created per scenario and removed again, /etc/netns too if this script made it).
@@ -39,6 +39,8 @@ FILTER='tcp or icmp or (icmp6 and ip6[40] < 128)'   # TCP + ICMP errors; no ARP/
 FILTER_DNS="$FILTER or udp port 53"                   # the DNS scenarios: plus DNS over UDP
 NETNS_ETC=/etc/netns/tt-client   # resolv.conf for tt-client (DNS scenarios only)
 MADE_ETC_NETNS=""                # set if this script created /etc/netns itself
+DNS_EXTRA=()                     # extra dnsmasq arguments of the current scenario (dns_servfail)
+RESOLV_OPTS="timeout:2 attempts:2"   # tt-client resolv.conf options (dns_tcp adds use-vc)
 CURL=(curl -q -sS -o /dev/null --noproxy '*')
 TMP=""           # work dir, created only after argument checks (so --list leaves nothing behind)
 PIDS=()          # every background process started by this script
@@ -354,7 +356,7 @@ dns_start() {  # dnsmasq on 10.77.2.20:53 in tt-server (never forwards: --no-res
     --listen-address=$S4 --bind-interfaces --port=53 --log-queries --log-facility=- \
     --address=/proxy.golang.org/$S4 --local=/proxy.golang.org/ \
     --address=/goproxy.corp.example/$S4 --local=/goproxy.corp.example/ \
-    --address=/blocked.example/ >>"$TMP/dnsmasq.log" 2>&1 &
+    --address=/blocked.example/ "${DNS_EXTRA[@]}" >>"$TMP/dnsmasq.log" 2>&1 &
   local p=$!; PIDS+=("$p"); SRV_PIDS+=("$p")
   for i in $(seq 1 40); do
     inns tt-server ss -Hlun "sport = :53" | grep -q . && break; sleep 0.05
@@ -363,7 +365,7 @@ dns_start() {  # dnsmasq on 10.77.2.20:53 in tt-server (never forwards: --no-res
   # tt-client's /etc/resolv.conf (ip netns exec bind-mounts /etc/netns/tt-client/*)
   [ -d /etc/netns ] || { mkdir /etc/netns; MADE_ETC_NETNS=1; }
   mkdir -p "$NETNS_ETC"
-  printf 'nameserver %s\noptions timeout:2 attempts:2\n' $S4 >"$NETNS_ETC/resolv.conf"
+  printf 'nameserver %s\noptions %s\n' $S4 "$RESOLV_OPTS" >"$NETNS_ETC/resolv.conf"
   # warm ARP outside the capture with a query that is not part of any scenario (bounded)
   inns tt-client getent ahostsv4 goproxy.corp.example >/dev/null || { log "DNS path broken"; exit 1; }
 }
@@ -470,6 +472,60 @@ sc_gomod_sni_reset() {
   inns tt-router iptables -vnL FORWARD >&2
 }
 
+# --- go failure modes on the way to proxy.golang.org, DNS SERVFAIL / over TCP, named ICMP reject
+sc_gomod_syn_drop() {
+  # proxy.golang.org resolves to 10.77.2.20, the router DROPs every SYN to :443. The go command's
+  # HTTP client is http.DefaultTransport (net.Dialer Timeout 30 s); the kernel gives up on its own
+  # SYN retries (tcp_syn_retries 6) too -- whichever comes first ends the dial.
+  dns_start; srv 443 noanswer --hold 60
+  inns tt-router iptables -A FORWARD -p tcp --syn -d $S4 --dport 443 -j DROP
+  cap_start_dns gomod_syn_drop.pcap
+  log "go rc=$(gomod 45 https://proxy.golang.org)"; cap_stop 2
+}
+sc_gomod_tls_stall() {
+  # :443 accepts and reads the ClientHello but never answers (server.py noanswer, no TLS at all):
+  # http.DefaultTransport's TLSHandshakeTimeout is 10 s
+  dns_start; srv 443 noanswer --hold 40
+  cap_start_dns gomod_tls_stall.pcap
+  log "go rc=$(gomod 25 https://proxy.golang.org)"; cap_stop 2
+}
+sc_gomod_fallback() {
+  # GOPROXY list with '|': go falls back to the next proxy on ANY error (',' only on 404/410).
+  # The router answers SYNs to :443 with a RST (REJECT tcp-reset); goproxy.corp.example:8080 serves.
+  dns_start; gproxy 8080 ok
+  inns tt-router iptables -A FORWARD -p tcp --syn -d $S4 --dport 443 -j REJECT --reject-with tcp-reset
+  cap_start_dns gomod_fallback.pcap
+  log "go rc=$(gomod 30 'https://proxy.golang.org|http://goproxy.corp.example:8080')"; cap_stop 1.5
+}
+sc_dns_servfail() {
+  # x.example is forwarded (--server=/x.example/10.77.2.20#5399) to gen/dnsupstream.py, a broken
+  # upstream that answers every query SERVFAIL; dnsmasq relays the SERVFAIL to the client.
+  # (Forwarding to an address where nobody answers gives no SERVFAIL at all with dnsmasq 2.90:
+  # it stays silent and the client times out.)
+  local DNS_EXTRA=(--server=/x.example/$S4#5399) i
+  ip netns exec tt-server "$PY" -u "$GEN/dnsupstream.py" --addr $S4 --port 5399 --rcode 2 --max-seconds 60 \
+    >>"$TMP/dnsmasq.log" 2>&1 &
+  local p=$!; PIDS+=("$p"); SRV_PIDS+=("$p")
+  for i in $(seq 1 40); do inns tt-server ss -Hlun "sport = :5399" | grep -q . && break; sleep 0.05; done
+  dns_start; cap_start_dns dns_servfail.pcap
+  log "curl rc=$(ccurl --max-time 15 http://www.x.example:8080/)"; cap_stop 1
+}
+sc_dns_tcp() {
+  # glibc resolver with `options use-vc`: every query over TCP to 10.77.2.20:53 (dnsmasq)
+  local RESOLV_OPTS="timeout:2 attempts:2 use-vc"
+  dns_start; srv 8080 ok --body 2000; cap_start_dns dns_tcp.pcap
+  log "curl nxdomain rc=$(ccurl --max-time 8 http://nosuch.blocked.example:8080/)"
+  sleep 0.3
+  log "curl ok rc=$(ccurl --max-time 8 http://goproxy.corp.example:8080/)"; cap_stop 1
+}
+sc_icmp_admin_named() {
+  # the name resolves, then the router rejects the SYN with ICMP 3/13
+  dns_start; srv 8080 ok --body 2000
+  inns tt-router iptables -A FORWARD -p tcp -d $S4 --dport 8080 -j REJECT --reject-with icmp-admin-prohibited
+  cap_start_dns icmp_admin_named.pcap
+  log "curl rc=$(ccurl --connect-timeout 8 --max-time 10 http://goproxy.corp.example:8080/)"; cap_stop
+}
+
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
      receiver_stops_reading established_blackhole loss_ok any_sll2 snaplen96 mixed
@@ -477,7 +533,8 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      server_stalls_mid_body return_path_blackhole client_abort_mid_transfer server_fin_no_answer
      icmp_host_unreachable
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
-     gomod_sni_reset)
+     gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
+     icmp_admin_named)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
