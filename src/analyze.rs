@@ -7,7 +7,7 @@
 //! once and its state dropped.
 
 use crate::decode::{self, Decoded, OtherKind, link};
-use crate::flows::{Connection, Event, FlowTable};
+use crate::flows::{Connection, Dir, Event, FlowTable};
 use crate::report::{
     AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, connection_report,
     dns_report,
@@ -236,12 +236,28 @@ impl Engine {
         start: Ts,
         now: Ts,
     ) -> ConnectionReport {
-        c.dns_name = self.dns.name_for(c.server.0).map(str::to_string);
+        // An RST that was the server's first packet: compare it with the
+        // server's SYN/ACKs anywhere in the capture (some may come later).
+        if c.s2c().rst.is_some_and(|r| r.prior_ttl.is_none())
+            && let Some(t) = self.table.synack_ttl(c.server.0)
+        {
+            c.note_other_conn_ttl(Dir::ServerToClient, t);
+        }
+        // The resolver itself is not named after the answers it gave.
+        if c.server.1 != 53 {
+            c.dns_name = self
+                .dns
+                .name_before(c.server.0, c.first.frame)
+                .map(str::to_string);
+        }
         let v = verdict::classify(c, ctx);
         self.count(v.kind);
         let r = connection_report(c, &v, start, now, &self.opts.app);
         if r.module_fetch {
             self.summary.module_fetches += 1;
+        }
+        if r.auth_required.is_some() {
+            self.summary.auth_required += 1;
         }
         r
     }
@@ -279,7 +295,7 @@ impl Engine {
         let end = end.or(self.max_ts).unwrap_or_default();
         let ctx = self.context(end);
         let stats = self.table.stats.clone();
-        let conns = std::mem::take(&mut self.table).into_connections();
+        let conns = self.table.drain_connections();
         let mut reports = Vec::with_capacity(conns.len());
         for mut c in conns {
             reports.push(self.report(&mut c, &ctx, start, end));

@@ -131,6 +131,9 @@ pub struct RstInfo {
     /// TTL and IP ID of the same side's last packet before the RST.
     pub prior_ttl: Option<u8>,
     pub prior_ip_id: Option<u16>,
+    /// When this side sent nothing before the RST: the TTL of the same
+    /// address's latest SYN/ACK in another connection of the capture.
+    pub other_conn_ttl: Option<u8>,
 }
 
 /// An ICMP error that quotes one of this connection's segments.
@@ -528,6 +531,7 @@ impl Connection {
                     ip_id: seg.ip.ip_id,
                     prior_ttl: fwd.last_ttl,
                     prior_ip_id: fwd.last_ip_id,
+                    other_conn_ttl: None,
                 };
                 fwd.rst = Some(info);
                 self.rst.get_or_insert(info);
@@ -570,6 +574,26 @@ impl Connection {
         let base = d.isn.map_or(seq, |isn| isn.plus(1));
         if let Some(app) = self.app.as_mut() {
             app.on_payload(dir, base, seq, seg.payload, !retransmitted, at);
+        }
+    }
+
+    /// Notes, for the first RST from `dir` when that side sent nothing
+    /// before it, the TTL of the same address's SYN/ACKs in other
+    /// connections (what its own packets look like).
+    pub fn note_other_conn_ttl(&mut self, dir: Dir, ttl: u8) {
+        let Some(first) = self.dirs[dir.index()].rst else {
+            return;
+        };
+        if first.prior_ttl.is_some() {
+            return;
+        }
+        for r in [&mut self.dirs[dir.index()].rst, &mut self.rst]
+            .into_iter()
+            .flatten()
+        {
+            if r.at == first.at {
+                r.other_conn_ttl = Some(ttl);
+            }
         }
     }
 

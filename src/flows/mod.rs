@@ -81,7 +81,13 @@ pub struct FlowTable {
     /// DNS messages parsed from TCP port-53 connections, for the DNS
     /// tracker to take.
     pub dns_out: Vec<DnsOverTcp>,
+    /// The TTL of each address's latest SYN/ACK: what its own packets look
+    /// like, to tell an RST forged by a firewall at the SYN.
+    synack_ttl: FxHashMap<IpAddr, u8>,
 }
+
+/// Addresses whose SYN/ACK TTL is remembered, at most.
+const MAX_TTL_ADDRESSES: usize = 1 << 20;
 
 /// A DNS message carried over TCP.
 #[derive(Debug, Clone)]
@@ -114,7 +120,13 @@ impl FlowTable {
             max_connections: max.max(1),
             stats: TableStats::default(),
             dns_out: Vec::new(),
+            synack_ttl: FxHashMap::default(),
         }
+    }
+
+    /// The TTL of `ip`'s latest SYN/ACK in the capture so far.
+    pub fn synack_ttl(&self, ip: IpAddr) -> Option<u8> {
+        self.synack_ttl.get(&ip).copied()
     }
 
     /// Open connections.
@@ -129,6 +141,13 @@ impl FlowTable {
         let dst = (seg.ip.dst, seg.dst_port);
         let key = FlowKey::new(src, dst);
         let f = seg.flags;
+        if f.syn() && f.ack() && !f.rst() {
+            if self.synack_ttl.len() < MAX_TTL_ADDRESSES {
+                self.synack_ttl.insert(src.0, seg.ip.ttl);
+            } else if let Some(t) = self.synack_ttl.get_mut(&src.0) {
+                *t = seg.ip.ttl;
+            }
+        }
 
         let mut reused = false;
         if let Some(c) = self.active.get_mut(&key) {
@@ -136,6 +155,9 @@ impl FlowTable {
                 let dir = c.dir_of(src);
                 c.on_segment(dir, seg, at);
                 collect_dns(c, &mut self.dns_out);
+                if f.rst() {
+                    note_other_ttl(c, dir, at, &self.synack_ttl);
+                }
                 return;
             }
             reused = true;
@@ -174,6 +196,9 @@ impl FlowTable {
         let dir = c.dir_of(src);
         c.on_segment(dir, seg, at);
         collect_dns(&mut c, &mut self.dns_out);
+        if f.rst() {
+            note_other_ttl(&mut c, dir, at, &self.synack_ttl);
+        }
         self.active.insert(key, c);
     }
 
@@ -249,12 +274,35 @@ impl FlowTable {
         v
     }
 
+    /// Hands over the connections still held, by id, leaving the table
+    /// empty of them (what it learned about addresses stays).
+    pub fn drain_connections(&mut self) -> Vec<Connection> {
+        let mut v = std::mem::take(&mut self.done);
+        v.extend(self.active.drain().map(|(_, c)| c));
+        v.sort_by_key(|c| c.id);
+        v
+    }
+
     /// Ends tracking and hands over the connections still held, by id.
     pub fn into_connections(self) -> Vec<Connection> {
         let mut v = self.done;
         v.extend(self.active.into_values());
         v.sort_by_key(|c| c.id);
         v
+    }
+}
+
+/// For an RST that is its side's first packet, notes the TTL the same
+/// address's SYN/ACKs had in other connections.
+fn note_other_ttl(c: &mut Connection, dir: Dir, at: Event, ttls: &FxHashMap<IpAddr, u8>) {
+    let src = match dir {
+        Dir::ClientToServer => c.client.0,
+        Dir::ServerToClient => c.server.0,
+    };
+    if let Some(&ttl) = ttls.get(&src)
+        && c.dirs[dir.index()].rst.is_some_and(|r| r.at == at)
+    {
+        c.note_other_conn_ttl(dir, ttl);
     }
 }
 

@@ -247,6 +247,8 @@ pub struct Summary {
     pub dns_failures: u64,
     /// Connections to Go module proxies and checksum databases.
     pub module_fetches: u64,
+    /// Connections answered 401, 403 or 407 (an authentication gateway).
+    pub auth_required: u64,
 }
 
 pub(crate) fn ms(ns: i64) -> f64 {

@@ -40,12 +40,15 @@ impl HostView<'_> {
     pub fn outcome(&self) -> Outcome {
         let dns_failed = self.dns.iter().any(|d| d.is_failure());
         let last = self.conns.iter().max_by_key(|c| c.first_frame);
-        let any_failed = dns_failed || self.conns.iter().any(|c| c.verdict.is_failure());
+        // An authentication gateway's 401/403/407 is ok for TCP, not for
+        // the fetch.
+        let failed = |c: &ConnectionReport| c.verdict.is_failure() || c.auth_required.is_some();
+        let any_failed = dns_failed || self.conns.iter().any(|c| failed(c));
         match last {
             None if dns_failed => Outcome::Failed,
             None => Outcome::Unknown,
             Some(c) if c.verdict == VerdictKind::Incomplete => Outcome::Unknown,
-            Some(c) if c.verdict.is_failure() => Outcome::Failed,
+            Some(c) if failed(c) => Outcome::Failed,
             Some(_) if any_failed => Outcome::Recovered,
             Some(_) => Outcome::Ok,
         }
@@ -56,17 +59,17 @@ impl HostView<'_> {
         let c = self
             .conns
             .iter()
-            .filter(|c| c.verdict.is_failure())
+            .filter(|c| c.verdict.is_failure() || c.auth_required.is_some())
             .map(|c| {
-                (
-                    c.first_frame,
-                    format!(
-                        "#{} {}/{}",
-                        c.id,
+                let what = match c.auth_required {
+                    Some(s) if !c.verdict.is_failure() => format!("auth_required (HTTP {s})"),
+                    _ => format!(
+                        "{}/{}",
                         c.verdict.as_str(),
                         c.stage.map(|s| s.as_str()).unwrap_or("-")
                     ),
-                )
+                };
+                (c.first_frame, format!("#{} {what}", c.id))
             });
         let d = self.dns.iter().filter(|d| d.is_failure()).map(|d| {
             (
@@ -226,5 +229,18 @@ pub fn write_modules(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             writeln!(out, "  then: {} was tried next", sanitize(&next.host))?;
         }
     }
+    let worked: Vec<&str> = hosts
+        .iter()
+        .filter(|h| matches!(h.outcome(), Outcome::Ok | Outcome::Recovered))
+        .map(|h| h.host.as_str())
+        .collect();
+    let failed = hosts.iter().any(|h| h.outcome() == Outcome::Failed);
+    let overall = match (worked.is_empty(), failed) {
+        (false, false) => "ok".to_string(),
+        (false, true) => format!("ok through {} after failures", sanitize(&worked.join(", "))),
+        (true, true) => "FAILED: no module host worked".to_string(),
+        (true, false) => "unknown (the capture ended first)".to_string(),
+    };
+    writeln!(out, "\nOverall: {overall}")?;
     out.flush()
 }

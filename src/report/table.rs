@@ -79,7 +79,7 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
     let rows: Vec<&ConnectionReport> = report
         .connections
         .iter()
-        .filter(|c| all || c.verdict != VerdictKind::Ok)
+        .filter(|c| all || c.verdict != VerdictKind::Ok || c.auth_required.is_some())
         .collect();
     let dns_rows: Vec<&DnsReport> = report
         .dns
@@ -211,6 +211,14 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             out,
             "  dns          {} queries, {} failed",
             s.dns_queries, s.dns_failures
+        )?;
+    }
+    if s.auth_required > 0 {
+        writeln!(
+            out,
+            "  auth         {} connection{} answered 401/403/407 (an authentication gateway)",
+            s.auth_required,
+            if s.auth_required == 1 { "" } else { "s" }
         )?;
     }
     if s.module_fetches > 0 {

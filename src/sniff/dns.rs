@@ -527,6 +527,8 @@ pub const MAX_QUERY_FRAMES: usize = 8;
 /// Addresses kept per answer.
 pub const MAX_ADDRESSES: usize = 32;
 /// CNAME chain links kept (and followed) per answer.
+/// Names remembered per address (several names can share one address).
+pub const NAMES_PER_ADDRESS: usize = 4;
 pub const MAX_CNAMES: usize = 16;
 
 /// The transport a DNS message travelled over.
@@ -680,7 +682,8 @@ pub struct DnsTracker {
     exact: HashMap<ExactKey, u64>,
     /// Entries evicted for space, final, waiting to be handed out.
     evicted: Vec<DnsQuery>,
-    names: HashMap<IpAddr, Arc<str>>,
+    /// Per address, the last few (frame of the answer, asked name).
+    names: HashMap<IpAddr, Vec<(u64, Arc<str>)>>,
     names_order: VecDeque<IpAddr>,
     unmatched_responses: u64,
     duplicate_responses: u64,
@@ -857,14 +860,20 @@ impl DnsTracker {
         if msg.rcode == 0 {
             let name = entry.name.clone();
             for ip in entry.query.addresses.clone() {
-                self.remember(ip, name.clone());
+                self.remember(ip, at.frame, name.clone());
             }
         }
     }
 
-    fn remember(&mut self, ip: IpAddr, name: Arc<str>) {
+    fn remember(&mut self, ip: IpAddr, frame: u64, name: Arc<str>) {
         if let Some(slot) = self.names.get_mut(&ip) {
-            *slot = name;
+            if slot.last().is_some_and(|(_, n)| *n == name) {
+                return;
+            }
+            if slot.len() >= NAMES_PER_ADDRESS {
+                slot.remove(0);
+            }
+            slot.push((frame, name));
             return;
         }
         while self.names.len() >= MAX_NAMED_ADDRESSES {
@@ -876,7 +885,7 @@ impl DnsTracker {
                 None => break,
             }
         }
-        self.names.insert(ip, name);
+        self.names.insert(ip, vec![(frame, name)]);
         self.names_order.push_back(ip);
     }
 
@@ -985,7 +994,19 @@ impl DnsTracker {
     /// (with a CNAME chain, the name the client asked for, not the
     /// canonical one), among the responses seen so far.
     pub fn name_for(&self, ip: IpAddr) -> Option<&str> {
-        self.names.get(&ip).map(|n| &**n)
+        self.names.get(&ip)?.last().map(|(_, n)| &**n)
+    }
+
+    /// The name `ip` was last given by an answer in a frame before `frame`
+    /// (the first packet of a connection): a later answer, or one for
+    /// another name sharing the address later, does not name it.
+    pub fn name_before(&self, ip: IpAddr, frame: u64) -> Option<&str> {
+        self.names
+            .get(&ip)?
+            .iter()
+            .rev()
+            .find(|(f, _)| *f < frame)
+            .map(|(_, n)| &**n)
     }
 
     /// Queries held: unanswered ones, and answered ones not yet handed out

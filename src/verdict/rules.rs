@@ -327,6 +327,50 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
         } else {
             Confidence::Medium
         };
+        // A firewall rejecting with a forged RST sits nearer (or farther)
+        // than the server: its TTL differs from the server's own SYN/ACKs
+        // in other connections.
+        if let Some(other) = rst.other_conn_ttl
+            && other != rst.ttl
+        {
+            let mut v = verdict(
+                VerdictKind::FirewallDrop,
+                Some(Stage::Syn),
+                Confidence::Medium,
+            );
+            v.reset_by = Some(ResetBy::Middlebox);
+            let kind = if rst.flags.ack() { "RST/ACK" } else { "RST" };
+            v.blocked_by = Some(format!(
+                "a middlebox forging {kind}s for {} (TTL {} instead of {other})",
+                c.server.0, rst.ttl
+            ));
+            v.explanation = format!(
+                "{tries} to {server} answered by {kind} after {} (frame {}), but its TTL {} differs from the TTL {other} of {}'s SYN/ACKs in other connections of this capture: a firewall on the path rejected the connection with a forged reset (REJECT --reject-with tcp-reset), not the server",
+                human_ns(since(
+                    syns.iter()
+                        .copied()
+                        .rfind(|e| e.ts <= rst.at.ts)
+                        .unwrap_or(first_syn)
+                        .ts,
+                    rst.at.ts
+                )),
+                rst.at.frame,
+                rst.ttl,
+                c.server.0
+            );
+            for s in &syns {
+                v.evidence.push(ev(*s, "client", "SYN"));
+            }
+            v.evidence.push(ev(
+                rst.at,
+                "server",
+                format!(
+                    "{kind} (TTL {}; the server's SYN/ACKs elsewhere have TTL {other})",
+                    rst.ttl
+                ),
+            ));
+            return Some(v);
+        }
         let mut v = verdict(VerdictKind::ServiceDown, Some(Stage::Syn), conf);
         v.reset_by = Some(ResetBy::Server);
         // The SYN this RST answered: the latest one sent before it.
@@ -361,12 +405,16 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
             rst.at,
             "server",
             format!(
-                "{} (TTL {}{}; the server's only packet, so whether it or a firewall sent it cannot be told)",
+                "{} (TTL {}{}; {})",
                 if rst.flags.ack() { "RST/ACK" } else { "RST" },
                 rst.ttl,
                 rst.ip_id
                     .map(|id| format!(", IP ID {id}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                match rst.other_conn_ttl {
+                    Some(t) => format!("the same TTL as this server's SYN/ACKs elsewhere ({t})"),
+                    None => "the server's only packet, so whether it or a firewall sent it cannot be told".to_string(),
+                }
             ),
         ));
         return Some(v);
