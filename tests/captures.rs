@@ -559,6 +559,12 @@ fn every_shipped_capture_is_covered() {
         "gomod_sni_reset.pcap",
         "gomod_stall.pcap",
         "sni_reset.pcap",
+        "gomod_syn_drop.pcap",
+        "gomod_tls_stall.pcap",
+        "gomod_fallback.pcap",
+        "dns_servfail.pcap",
+        "dns_tcp.pcap",
+        "icmp_admin_named.pcap",
     ];
     listed.sort();
     let mut found: Vec<String> = std::fs::read_dir(path(""))

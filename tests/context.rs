@@ -447,3 +447,145 @@ fn ndjson_ends_with_the_dns_queries() {
     assert!(lines[..2].iter().all(|l| l["record"].is_null()));
     assert!(lines[2..].iter().all(|l| l["record"] == "dns"));
 }
+
+#[test]
+fn go_gives_up_a_tls_handshake_after_ten_seconds() {
+    let d = json("gomod_tls_stall.pcap", &[]);
+    let c = &d["connections"][0];
+    assert_eq!(c["verdict"], "app_stall");
+    assert_eq!(c["stage"], "tls_handshake");
+    assert_eq!(c["tls"]["client_hello_frame"], 8);
+    let e = c["explanation"].as_str().unwrap();
+    assert!(e.contains("ClientHello for proxy.golang.org"), "{e}");
+    assert!(
+        e.contains("go command gives up a TLS handshake after 10 s"),
+        "{e}"
+    );
+    assert!(e.contains("FIN, frame 10"), "{e}");
+}
+
+#[test]
+fn go_behind_a_syn_dropping_firewall() {
+    // 9 SYNs over 19.5 s; go's 30 s dial timeout ends it silently.
+    let d = json("gomod_syn_drop.pcap", &[]);
+    let c = &d["connections"][0];
+    assert_eq!(c["verdict"], "firewall_drop");
+    assert_eq!(c["stage"], "syn");
+    assert_eq!(c["syn_count"], 9);
+    assert_eq!(c["server_name"], "proxy.golang.org");
+    assert_eq!(c["name_source"], "dns");
+    assert_eq!(c["module_fetch"], true);
+    assert_eq!(frames(c), (5..=13).collect::<Vec<u64>>());
+}
+
+#[test]
+fn go_falls_back_to_the_next_proxy_after_forged_resets() {
+    // The router REJECTs every SYN to :443 with a tcp-reset of TTL 64; the
+    // SYN/ACKs of 10.77.2.20 itself (stream 1, :8080) have TTL 63.
+    let d = json("gomod_fallback.pcap", &[]);
+    let conns = d["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 4);
+    for (i, rst) in [(0usize, 6u64), (2, 23), (3, 31)] {
+        let c = &conns[i];
+        assert_eq!(c["verdict"], "firewall_drop", "#{i}");
+        assert_eq!(c["stage"], "syn");
+        assert_eq!(c["reset_by"], "middlebox");
+        assert_eq!(c["server_name"], "proxy.golang.org");
+        assert_eq!(c["tcp"]["rst"]["frame"], rst);
+        assert_eq!(c["tcp"]["rst"]["ttl"], 64);
+        let e = c["explanation"].as_str().unwrap();
+        assert!(e.contains("TTL 64 differs from the TTL 63"), "{e}");
+    }
+    let ok = &conns[1];
+    assert_eq!(ok["verdict"], "ok");
+    assert_eq!(ok["server_name"], "goproxy.corp.example");
+    let kinds: Vec<&str> = ok["http"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["module"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["info", "mod", "zip"]);
+    let m = table("gomod_fallback.pcap", &["--modules"]);
+    assert!(
+        m.contains("proxy.golang.org — FAILED (3 connections, 6 DNS queries)"),
+        "{m}"
+    );
+    assert!(
+        m.contains("goproxy.corp.example — ok (1 connection, 2 DNS queries)"),
+        "{m}"
+    );
+    assert!(
+        m.contains("then: goproxy.corp.example was tried next"),
+        "{m}"
+    );
+    assert!(
+        m.contains("Overall: ok through goproxy.corp.example after failures"),
+        "{m}"
+    );
+}
+
+#[test]
+fn servfail_is_a_dns_failure() {
+    let d = json("dns_servfail.pcap", &[]);
+    check_dns(
+        &d,
+        &[
+            (1, "www.x.example", "A", "servfail", Some(3), 0),
+            (2, "www.x.example", "AAAA", "servfail", Some(4), 0),
+            (5, "www.x.example", "A", "servfail", Some(7), 0),
+            (6, "www.x.example", "AAAA", "servfail", Some(8), 0),
+        ],
+    );
+}
+
+#[test]
+fn dns_over_tcp_is_parsed_and_the_resolver_is_not_named_after_its_answers() {
+    let d = json("dns_tcp.pcap", &[]);
+    let dns = d["dns"].as_array().unwrap();
+    let got: Vec<(u64, &str, &str, &str, u64)> = dns
+        .iter()
+        .map(|q| {
+            (
+                q["first_frame"].as_u64().unwrap(),
+                q["name"].as_str().unwrap(),
+                q["qtype"].as_str().unwrap(),
+                q["outcome"].as_str().unwrap(),
+                q["response_frame"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // A and AAAA go in one segment (frames 4 and 16); answers one each.
+    assert_eq!(
+        got,
+        vec![
+            (4, "nosuch.blocked.example", "A", "nxdomain", 6),
+            (4, "nosuch.blocked.example", "AAAA", "nxdomain", 8),
+            (16, "goproxy.corp.example", "A", "answer", 18),
+            (16, "goproxy.corp.example", "AAAA", "nodata", 20),
+        ]
+    );
+    assert!(dns.iter().all(|q| q["transport"] == "tcp"));
+    let conns = d["connections"].as_array().unwrap();
+    for c in &conns[..2] {
+        assert_eq!(c["server_port"], 53);
+        assert_eq!(c["verdict"], "ok");
+        assert!(c["server_name"].is_null() && c["dns_name"].is_null(), "{c}");
+    }
+    assert_eq!(conns[2]["dns_name"], "goproxy.corp.example");
+}
+
+#[test]
+fn an_icmp_reject_of_a_named_fetch_names_the_target() {
+    let d = json("icmp_admin_named.pcap", &[]);
+    let c = &d["connections"][0];
+    assert_eq!(c["verdict"], "firewall_drop");
+    assert_eq!(c["stage"], "syn");
+    assert_eq!(c["target"], "goproxy.corp.example");
+    assert_eq!(
+        c["blocked_by"],
+        "10.77.1.1 (ICMP type 3 code 13: administratively prohibited)"
+    );
+    assert_eq!(frames(c), vec![5, 6]);
+    assert_eq!(c["icmp"]["frame"], 6);
+}
