@@ -9,8 +9,8 @@
 use crate::decode::{self, Decoded, OtherKind, link};
 use crate::flows::{Connection, Dir, Event, FlowTable};
 use crate::report::{
-    AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, connection_report,
-    dns_report,
+    AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, auth_required,
+    connection_report, dns_report, is_module_fetch,
 };
 use crate::sniff::dns::{self, DnsTracker, Transport};
 use crate::source::{Frame, PacketSource, SourceError};
@@ -32,6 +32,9 @@ pub struct Options {
     /// How connections are named and judged at the application level
     /// (module proxies, expected certificate issuers).
     pub app: AppSettings,
+    /// Build reports of `ok` connections too (off: they are only counted,
+    /// unless they carry an HTTP 401/403/407).
+    pub keep_ok: bool,
 }
 
 /// DNS queries that ended `ok` kept for the report; beyond this they are
@@ -45,6 +48,7 @@ impl Default for Options {
             max_connections: 1_000_000,
             sweep_every: 8192,
             app: AppSettings::default(),
+            keep_ok: true,
         }
     }
 }
@@ -221,7 +225,7 @@ impl Engine {
         let start = self.first_ts.unwrap_or_default();
         let mut out = Vec::with_capacity(conns.len());
         for mut c in conns {
-            out.push(self.report(&mut c, &ctx, start, now));
+            out.extend(self.report(&mut c, &ctx, start, now));
         }
         let queries = self.dns.take_final(now);
         self.keep_dns(queries, start, now);
@@ -235,7 +239,7 @@ impl Engine {
         ctx: &Context,
         start: Ts,
         now: Ts,
-    ) -> ConnectionReport {
+    ) -> Option<ConnectionReport> {
         // An RST that was the server's first packet: compare it with the
         // server's SYN/ACKs anywhere in the capture (some may come later).
         if c.s2c().rst.is_some_and(|r| r.prior_ttl.is_none())
@@ -252,6 +256,15 @@ impl Engine {
         }
         let v = verdict::classify(c, ctx);
         self.count(v.kind);
+        let auth_required = auth_required(c).is_some();
+        // Ok connections that will not be listed are only counted: the
+        // report of each would cost more than its analysis.
+        if v.kind == VerdictKind::Ok && !self.opts.keep_ok && !auth_required {
+            if is_module_fetch(c, &self.opts.app) {
+                self.summary.module_fetches += 1;
+            }
+            return None;
+        }
         let r = connection_report(c, &v, start, now, &self.opts.app);
         if r.module_fetch {
             self.summary.module_fetches += 1;
@@ -259,7 +272,7 @@ impl Engine {
         if r.auth_required.is_some() {
             self.summary.auth_required += 1;
         }
-        r
+        Some(r)
     }
 
     fn keep_dns(&mut self, queries: Vec<dns::DnsQuery>, start: Ts, now: Ts) {
@@ -298,7 +311,7 @@ impl Engine {
         let conns = self.table.drain_connections();
         let mut reports = Vec::with_capacity(conns.len());
         for mut c in conns {
-            reports.push(self.report(&mut c, &ctx, start, end));
+            reports.extend(self.report(&mut c, &ctx, start, end));
         }
         let queries = self.dns.finish(end);
         self.keep_dns(queries, start, end);
@@ -368,15 +381,20 @@ pub fn analyze_with(
     if keep_ok {
         return run(src, name, opts, None);
     }
+    let opts = &Options {
+        keep_ok: false,
+        ..opts.clone()
+    };
     let mut kept: Vec<ConnectionReport> = Vec::new();
+    let listed = |c: &ConnectionReport| c.verdict != VerdictKind::Ok || c.auth_required.is_some();
     let mut keep = |c: ConnectionReport| {
-        if c.verdict != VerdictKind::Ok {
+        if listed(&c) {
             kept.push(c);
         }
         true
     };
     let mut report = run(src, name, opts, Some(&mut keep))?;
-    report.connections.retain(|c| c.verdict != VerdictKind::Ok);
+    report.connections.retain(listed);
     report.connections.extend(kept);
     report.connections.sort_by_key(|c| c.id);
     Ok(report)

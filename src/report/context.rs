@@ -293,10 +293,7 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
         .as_deref()
         .is_some_and(|n| settings.goproxy.is_module_host(n));
     let module_fetch = module.is_some() || named_module_host;
-    let auth_required = http
-        .iter()
-        .filter_map(|h| h.status)
-        .find(|s| matches!(s, 401 | 403 | 407));
+    let auth_required = auth_required(c);
     let target = match (&module, &server_name) {
         (Some(m), Some(n)) => Some(format!("{n} {}", m.label)),
         (Some(m), None) => Some(m.label.clone()),
@@ -314,6 +311,35 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
         auth_required,
         target,
     }
+}
+
+/// The first 401, 403 or 407 an HTTP response of `c` answered with.
+pub fn auth_required(c: &Connection) -> Option<u16> {
+    c.app
+        .as_deref()?
+        .http
+        .iter()
+        .filter_map(|x| x.response.map(|r| r.1))
+        .find(|s| matches!(s, 401 | 403 | 407))
+}
+
+/// Whether `c` is a Go module fetch (what [`app_context`] says as
+/// `module_fetch`, without building the rest): its name is a module host,
+/// or a request path is a module proxy or checksum-database path.
+pub fn is_module_fetch(c: &Connection, settings: &AppSettings) -> bool {
+    if crate::verdict::server_name(c).is_some_and(|n| settings.goproxy.is_module_host(&n)) {
+        return true;
+    }
+    c.app.as_deref().is_some_and(|a| {
+        a.http.iter().any(|x| {
+            let prefix = x
+                .request
+                .host
+                .as_deref()
+                .map_or("", |h| settings.goproxy.prefix_for(h));
+            gomod::parse_path(&x.request.path, prefix).is_some()
+        })
+    })
 }
 
 /// The ICMP error of a connection, as reported.

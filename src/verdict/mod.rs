@@ -26,7 +26,7 @@
 
 mod rules;
 
-pub use rules::classify;
+pub use rules::{classify, server_label, server_name};
 
 use crate::time::Ts;
 use serde::Serialize;

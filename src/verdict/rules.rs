@@ -68,10 +68,21 @@ fn ev(at: Event, from: &str, what: impl Into<String>) -> Evidence {
 /// The server as the explanations name it: `proxy.golang.org
 /// (10.77.2.20:443)` when its name is known (SNI, HTTP Host or DNS), else
 /// its address.
-pub fn server_label(c: &Connection) -> String {
-    match server_name(c) {
-        Some(n) => format!("{n} ({})", endpoint(c.server)),
-        None => endpoint(c.server),
+pub fn server_label(c: &Connection) -> ServerLabel<'_> {
+    ServerLabel(c)
+}
+
+/// [`server_label`], formatted only when it is printed (most connections
+/// are `ok` and never are).
+#[derive(Clone, Copy)]
+pub struct ServerLabel<'a>(&'a Connection);
+
+impl std::fmt::Display for ServerLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match server_name(self.0) {
+            Some(n) => write!(f, "{n} ({})", endpoint(self.0.server)),
+            None => f.write_str(&endpoint(self.0.server)),
+        }
     }
 }
 
