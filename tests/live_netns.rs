@@ -450,3 +450,72 @@ fn bad_filter_and_missing_libpcap_are_clear_errors() {
     assert!(err.contains("libpcap0.8"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// Answers every DNS query on UDP port 53 with NXDOMAIN.
+const DNS_NXDOMAIN_PY: &str = r#"
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53)); s.settimeout(1.0)
+print("ready", flush=True)
+end = time.time() + 30
+while time.time() < end:
+    try:
+        q, peer = s.recvfrom(512)
+    except socket.timeout:
+        continue
+    if len(q) < 12: continue
+    s.sendto(q[:2] + bytes([0x81, 0x83]) + q[4:], peer)
+"#;
+
+/// Sends one A query for blocked.corp.example to the address in argv[1].
+const DNS_QUERY_PY: &str = r#"
+import socket, sys
+q = b"\x4a\x4b\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + b"\x07blocked\x04corp\x07example\x00" + b"\x00\x01\x00\x01"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2.0)
+s.sendto(q, (sys.argv[1], 53))
+try: s.recvfrom(512)
+except Exception: pass
+"#;
+
+#[test]
+fn live_reports_dns_failures_as_they_happen() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipping live capture test: {why}");
+        return;
+    }
+    let mut net = Net::new("d", 63);
+    let srv = net.dir.join("dns.py");
+    std::fs::write(&srv, DNS_NXDOMAIN_PY).unwrap();
+    let mut child = net
+        .exec(
+            &net.server.clone(),
+            &["python3", "-u", srv.to_str().unwrap()],
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 6];
+    child.stdout.as_mut().unwrap().read_exact(&mut buf).unwrap();
+    net.children.push(child);
+    let live = net.live(&["-f", "udp port 53", "--duration", "4s"]);
+    std::thread::sleep(Duration::from_millis(700));
+    let cli = net.dir.join("q.py");
+    std::fs::write(&cli, DNS_QUERY_PY).unwrap();
+    let _ = net
+        .exec(
+            &net.client.clone(),
+            &["python3", cli.to_str().unwrap(), &net.server_ip],
+        )
+        .status();
+    let (code, out, err) = wait_output(live, Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{err}");
+    // The line printed while capturing, before the final summary.
+    let line = out
+        .lines()
+        .find(|l| l.contains("dns    dns_failure/nxdomain"))
+        .unwrap_or_else(|| panic!("no live DNS line:\n{out}\n{err}"));
+    assert!(line.contains("blocked.corp.example A"), "{line}");
+    let summary_at = out.find("\nSummary").unwrap();
+    assert!(out.find(line).unwrap() < summary_at, "{out}");
+    assert!(out.contains("dns          1 queries, 1 failed"), "{out}");
+}

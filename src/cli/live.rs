@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tcptriage::analyze::{Engine, Options};
-use tcptriage::report::{self, ConnectionReport, LiveInfo, Report, sanitize};
+use tcptriage::report::{self, ConnectionReport, DnsReport, LiveInfo, Report, sanitize};
 use tcptriage::source::{LiveNext, LiveOptions, LiveSource, PcapngWriter};
 use tcptriage::time::Ts;
 use tcptriage::verdict::VerdictKind;
@@ -46,12 +46,58 @@ fn line(c: &ConnectionReport) -> String {
         .explanation
         .clone()
         .unwrap_or_else(|| format!("{:.1} ms, {} B down", c.timings.duration_ms, c.bytes_s2c));
+    let target = c
+        .target
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
     sanitize(&format!(
-        "{time}  #{:<5} {verdict:<34} {} → {}  {what}",
+        "{time}  #{:<5} {verdict:<34} {} → {}{target}  {what}",
         c.id,
         c.client(),
         c.server()
     ))
+}
+
+/// One compact line for a DNS query whose outcome is final.
+fn dns_line(d: &DnsReport) -> String {
+    let time = d.time.get(11..23).unwrap_or(&d.time);
+    let verdict = format!("{}/{}", d.verdict, d.outcome.as_str());
+    let what = d.explanation.clone().unwrap_or_else(|| {
+        format!(
+            "{} {} → {}",
+            d.name,
+            d.qtype,
+            if d.answers.is_empty() {
+                d.rcode.clone().unwrap_or_default()
+            } else {
+                d.answers.join(" ")
+            }
+        )
+    });
+    sanitize(&format!(
+        "{time}  dns    {verdict:<34} {} → {}  {what}",
+        d.client, d.server
+    ))
+}
+
+fn emit_dns(out: &mut dyn Write, cfg: &LiveConfig, queries: &[DnsReport]) -> io::Result<()> {
+    for d in queries {
+        match cfg.format {
+            LiveFormat::Ndjson => {
+                report::to_writer_line(&mut *out, d)?;
+                out.write_all(b"\n")?;
+            }
+            LiveFormat::Table if cfg.all || d.is_failure() => {
+                writeln!(out, "{}", dns_line(d))?;
+            }
+            _ => {}
+        }
+    }
+    if !queries.is_empty() {
+        out.flush()?;
+    }
+    Ok(())
 }
 
 fn emit(out: &mut dyn Write, cfg: &LiveConfig, reports: &[ConnectionReport]) -> io::Result<()> {
@@ -124,6 +170,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
     let started = Instant::now();
     let mut last_packet: Option<(Ts, Instant)> = None;
     let mut kept_failures: Vec<ConnectionReport> = Vec::new();
+    let mut kept_dns: Vec<DnsReport> = Vec::new();
     let mut reported: u64 = 0;
     let mut packets: u64 = 0;
     let mut stopped_by = "signal";
@@ -174,6 +221,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
         }
         last_tick = Instant::now();
         let done = engine.take_final(now);
+        let queries = engine.take_dns();
         reported += done.len() as u64;
         if cfg.format == LiveFormat::Json {
             kept_failures.extend(
@@ -182,7 +230,13 @@ pub fn run(cfg: LiveConfig) -> u8 {
                     .cloned(),
             );
         }
-        if !pipe_closed && let Err(e) = emit(&mut out, &cfg, &done) {
+        if cfg.format == LiveFormat::Json {
+            kept_dns.extend(queries.iter().cloned());
+        }
+        if !pipe_closed
+            && let Err(e) =
+                emit(&mut out, &cfg, &done).and_then(|_| emit_dns(&mut out, &cfg, &queries))
+        {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 pipe_closed = true;
                 stopped_by = "signal";
@@ -236,6 +290,8 @@ pub fn run(cfg: LiveConfig) -> u8 {
                 let mut all = kept_failures;
                 all.extend(rep.connections.iter().cloned());
                 rep.connections = all;
+                kept_dns.append(&mut rep.dns);
+                rep.dns = kept_dns;
                 report::write_json(&mut out, std::slice::from_ref(&rep))
             }
         };
