@@ -517,5 +517,5 @@ fn live_reports_dns_failures_as_they_happen() {
     assert!(line.contains("blocked.corp.example A"), "{line}");
     let summary_at = out.find("\nSummary").unwrap();
     assert!(out.find(line).unwrap() < summary_at, "{out}");
-    assert!(out.contains("dns          1 queries, 1 failed"), "{out}");
+    assert!(out.contains("dns          1 query, 1 failed"), "{out}");
 }

@@ -209,8 +209,10 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
     if s.dns_queries > 0 {
         writeln!(
             out,
-            "  dns          {} queries, {} failed",
-            s.dns_queries, s.dns_failures
+            "  dns          {} quer{}, {} failed",
+            s.dns_queries,
+            if s.dns_queries == 1 { "y" } else { "ies" },
+            s.dns_failures
         )?;
     }
     if s.auth_required > 0 {

@@ -12,7 +12,9 @@
 //! | `service_down` | `syn` | SYN answered by RST (nothing listens) |
 //! | `firewall_drop` | `syn` | SYN(s) unanswered for at least 1 s |
 //! | `incomplete` | `syn` | SYN unanswered, capture ended within 1 s |
-//! | `midstream_reset` | phase | RST from the server before a normal close |
+//! | `firewall_drop` | `syn` | SYN answered by an RST whose TTL is not the server's (forged) |
+//! | `midstream_reset` | `tls_handshake` | a fatal TLS alert in the clear from either side |
+//! | `midstream_reset` | phase | RST from the server before a normal close (`middlebox` if its TTL is not the server's) |
 //! | `firewall_drop` | `established` | data retransmitted ≥ 3 times over ≥ 1 s, peer silent |
 //! | `firewall_drop` | `established` | data the peer already ACKed re-sent ≥ 3 times over ≥ 1 s |
 //! | `app_stall` | `zero_window` | a receiver's window stayed at zero while data waited |

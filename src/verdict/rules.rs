@@ -225,6 +225,99 @@ fn icmp_desc(kind: IcmpErrorKind) -> &'static str {
     }
 }
 
+/// A fatal TLS alert sent in the clear, i.e. during the handshake: the
+/// server (or something on the path speaking for it) refused the
+/// handshake, or the client refused the server's certificate — what a
+/// TLS-inspecting proxy whose CA the client does not trust causes.
+fn tls_alert_rule(c: &Connection) -> Option<Verdict> {
+    let app = c.app.as_deref()?;
+    let hello = app.client_hello()?;
+    let fatal = |dir: Dir| {
+        app.tls(dir)?
+            .alerts
+            .iter()
+            .find(|a| !a.encrypted && a.level == 2)
+            .cloned()
+    };
+    let (dir, alert) = match (fatal(Dir::ServerToClient), fatal(Dir::ClientToServer)) {
+        (Some(s), Some(cl)) if cl.at.frame < s.at.frame => (Dir::ClientToServer, cl),
+        (Some(s), _) => (Dir::ServerToClient, s),
+        (None, Some(cl)) => (Dir::ClientToServer, cl),
+        (None, None) => return None,
+    };
+    let name = crate::sniff::tls::alert_description_name(alert.description);
+    let sni = hello
+        .sni
+        .as_deref()
+        .map(|n| format!(" for {n}"))
+        .unwrap_or_default();
+    let mut v = verdict(
+        VerdictKind::MidstreamReset,
+        Some(Stage::TlsHandshake),
+        Confidence::High,
+    );
+    v.evidence.push(ev(
+        hello.at,
+        "client",
+        describe_payload(c, hello.at, "TLS ClientHello"),
+    ));
+    let server_tls = app.tls(Dir::ServerToClient);
+    if let Some(sh) = server_tls.and_then(|i| i.server_hello.as_ref()) {
+        v.evidence.push(ev(sh.at, "server", "ServerHello"));
+    }
+    let cert = server_tls.and_then(|i| i.certificate.as_ref());
+    match dir {
+        Dir::ServerToClient => {
+            v.reset_by = Some(ResetBy::Server);
+            v.explanation = format!(
+                "{} refused the TLS handshake{sni} with a fatal {name} alert (frame {}), {} after the ClientHello",
+                server_label(c),
+                alert.at.frame,
+                human_ns(since(hello.at.ts, alert.at.ts))
+            );
+            if let Some(rst) = c.s2c().rst
+                && let Some(why) = injected_rst(&rst)
+            {
+                v.reset_by = Some(ResetBy::Middlebox);
+                let _ = write!(
+                    v.explanation,
+                    "; the RST that followed (frame {}) was injected: {why}",
+                    rst.at.frame
+                );
+            }
+        }
+        Dir::ClientToServer => {
+            v.reset_by = Some(ResetBy::Client);
+            let mut e = format!(
+                "the client refused the TLS handshake{sni} with a fatal {name} alert (frame {})",
+                alert.at.frame
+            );
+            if let Some(cert) = cert {
+                v.evidence.push(ev(
+                    cert.at,
+                    "server",
+                    format!("certificate {} issued by {}", cert.subject, cert.issuer),
+                ));
+                let _ = write!(
+                    e,
+                    " after the server's certificate \"{}\" issued by \"{}\"",
+                    cert.subject, cert.issuer
+                );
+                if matches!(alert.description, 42 | 43 | 44 | 45 | 46 | 48) {
+                    e.push_str(": it does not trust that certificate (a TLS-inspecting proxy whose CA is not installed, or a private CA)");
+                }
+            }
+            v.explanation = e;
+        }
+    }
+    v.evidence.push(ev(
+        alert.at,
+        dir.sender(),
+        format!("TLS alert: fatal, {name}"),
+    ));
+    Some(v)
+}
+
 /// Why an RST from the server's side looks injected: its TTL differs from
 /// the server's own earlier packets (a middlebox sits fewer or more hops
 /// away), backed by an IPv4 ID out of the server's sequence. `None` when
@@ -630,6 +723,11 @@ fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
         (Some(_), None) => true,
         _ => false,
     };
+
+    // A0. A TLS handshake refused with a fatal alert in the clear.
+    if let Some(v) = tls_alert_rule(c) {
+        return v;
+    }
 
     // A. The server reset the connection before any normal close.
     if let Some(rst) = c.s2c().rst {

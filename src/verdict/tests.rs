@@ -722,3 +722,97 @@ fn head_responses_announce_a_length_without_a_body() {
     let (_, v) = s.one(8040.0);
     assert_eq!(v.kind, VerdictKind::Ok);
 }
+
+/// The TLS records of a fixture byte stream (real OpenSSL handshakes made
+/// by `src/sniff/testdata/tls/gen.py`).
+fn records(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 5 <= bytes.len() {
+        let len = usize::from(u16::from_be_bytes([bytes[at + 3], bytes[at + 4]]));
+        let end = (at + 5 + len).min(bytes.len());
+        out.push(&bytes[at..end]);
+        at = end;
+    }
+    out
+}
+
+#[test]
+fn server_fatal_alert_refuses_the_handshake() {
+    // The server answers the ClientHello for blocked.example.com with a
+    // fatal unrecognized_name alert, then closes.
+    let hello = include_bytes!("../sniff/testdata/tls/sni_reject_c2s.bin");
+    let alert = include_bytes!("../sniff/testdata/tls/sni_reject_s2c.bin");
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    let hl = hello.len() as u32;
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, hl, 64240, hello);
+    s.seg(false, 31.0, P | A, SISN + 1, CISN + 1 + hl, 7, 65160, alert);
+    s.s(31.5, F | A, SISN + 8, CISN + 1 + hl, 0);
+    s.c(32.0, F | A, CISN + 1 + hl, SISN + 9, 0);
+    s.s(42.0, A, SISN + 9, CISN + 2 + hl, 0);
+    let (_, v) = s.one(3000.0);
+    assert_eq!(v.kind, VerdictKind::MidstreamReset);
+    assert_eq!(v.stage, Some(Stage::TlsHandshake));
+    assert_eq!(v.reset_by, Some(ResetBy::Server));
+    assert!(
+        v.explanation
+            .contains("refused the TLS handshake for blocked.example.com with a fatal unrecognized_name alert (frame 5)"),
+        "{}",
+        v.explanation
+    );
+    assert_eq!(
+        v.evidence.iter().map(|e| e.frame).collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+}
+
+#[test]
+fn client_fatal_alert_names_the_untrusted_issuer() {
+    // A self-signed "Corp Inspection CA" certificate; the client answers
+    // with a fatal unknown_ca alert and closes.
+    let c2s = include_bytes!("../sniff/testdata/tls/selfsigned_c2s.bin");
+    let s2c = include_bytes!("../sniff/testdata/tls/selfsigned_s2c.bin");
+    let recs = records(c2s);
+    let (hello, alert) = (recs[0], recs[recs.len() - 1]);
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    let hl = hello.len() as u32;
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, hl, 64240, hello);
+    let (a, b) = s2c.split_at(s2c.len().min(1448));
+    s.seg(
+        false,
+        31.0,
+        A,
+        SISN + 1,
+        CISN + 1 + hl,
+        a.len() as u32,
+        65160,
+        a,
+    );
+    let sb = SISN + 1 + a.len() as u32;
+    s.seg(
+        false,
+        31.1,
+        P | A,
+        sb,
+        CISN + 1 + hl,
+        b.len() as u32,
+        65160,
+        b,
+    );
+    let send = sb + b.len() as u32;
+    let al = alert.len() as u32;
+    s.seg(true, 32.0, P | A, CISN + 1 + hl, send, al, 64240, alert);
+    s.c(32.1, F | A, CISN + 1 + hl + al, send, 0);
+    s.s(42.0, F | A, send, CISN + 2 + hl + al, 0);
+    s.c(42.1, A, CISN + 2 + hl + al, send + 1, 0);
+    let (_, v) = s.one(3000.0);
+    assert_eq!(v.kind, VerdictKind::MidstreamReset);
+    assert_eq!(v.stage, Some(Stage::TlsHandshake));
+    assert_eq!(v.reset_by, Some(ResetBy::Client));
+    let e = &v.explanation;
+    assert!(e.contains("fatal unknown_ca alert (frame 7)"), "{e}");
+    assert!(e.contains("Corp Inspection CA"), "{e}");
+    assert!(e.contains("does not trust that certificate"), "{e}");
+}
