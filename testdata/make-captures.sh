@@ -18,7 +18,7 @@
 # tcpdump runs in tt-client on c0 (-U --immediate-mode -w), one file per scenario. No route leaves 10.77.0.0/16 /
 # fd77::/64; URLs use IP literals; every client has a timeout; every helper is killed by PID.
 #
-# DNS / TLS / go scenarios (dns_*, sni_reset, gomod_*, icmp_admin_named): dnsmasq in tt-server answers on
+# DNS / TLS / go scenarios (dns_*, *sni_reset, gomod_*, icmp_admin_named): dnsmasq in tt-server answers on
 # 10.77.2.20:53 (--no-resolv --no-hosts: it never forwards anywhere); tt-client's resolver is
 # pointed at it with /etc/netns/tt-client/resolv.conf (bind-mounted by `ip netns exec`; the
 # directory is created per scenario and removed again, /etc/netns too if this script made it).
@@ -41,6 +41,8 @@ NETNS_ETC=/etc/netns/tt-client   # resolv.conf for tt-client (DNS scenarios only
 MADE_ETC_NETNS=""                # set if this script created /etc/netns itself
 DNS_EXTRA=()                     # extra dnsmasq arguments of the current scenario (dns_servfail)
 RESOLV_OPTS="timeout:2 attempts:2"   # tt-client resolv.conf options (dns_tcp adds use-vc)
+GO_MODULE=corp.example/Tools/greet   # the module goproxy.py serves and go downloads
+GO_VERSION=v1.0.0                    #   (gomod_pseudo_stall: another path, a pseudo-version)
 CURL=(curl -q -sS -o /dev/null --noproxy '*')
 TMP=""           # work dir, created only after argument checks (so --list leaves nothing behind)
 PIDS=()          # every background process started by this script
@@ -372,8 +374,8 @@ dns_start() {  # dnsmasq on 10.77.2.20:53 in tt-server (never forwards: --no-res
 
 gproxy() {  # gproxy PORT MODE [goproxy.py args...]
   local port=$1 mode=$2 i; shift 2
-  ip netns exec tt-server "$PY" -u "$GEN/goproxy.py" --port "$port" --mode "$mode" --max-seconds 120 "$@" \
-    >>"$TMP/goproxy.log" 2>&1 &
+  ip netns exec tt-server "$PY" -u "$GEN/goproxy.py" --port "$port" --mode "$mode" --max-seconds 120 \
+    --module "$GO_MODULE" --version "$GO_VERSION" "$@" >>"$TMP/goproxy.log" 2>&1 &
   local p=$!; PIDS+=("$p"); SRV_PIDS+=("$p")
   for i in $(seq 1 40); do
     inns tt-server ss -Hltn "sport = :$port" | grep -q LISTEN && return 0; sleep 0.05
@@ -399,13 +401,14 @@ sni_reject() {  # the router resets every TCP segment to :443 that carries the S
     -j REJECT --reject-with tcp-reset
 }
 
-gomod() {  # gomod TIMEOUT GOPROXY [VAR=value...]: real `go mod download` in tt-client, fresh GOPATH
+gomod() {  # gomod TIMEOUT GOPROXY [VAR=value...]: real `go mod download $GO_MODULE@$GO_VERSION`
+           # in tt-client, fresh GOPATH; VAR=value (e.g. GOSUMDB=sum.golang.org) overrides the defaults
   local t=$1 proxy=$2 h=$TMP/gohome rc=0; shift 2; need go timeout
   rm -rf "$h"; mkdir -p "$h"
   ( cd "$h" && ip netns exec tt-client env -i PATH=/usr/bin:/bin HOME="$h" GOPATH="$h/go" \
       GOMODCACHE="$h/go/pkg/mod" GOCACHE="$h/cache" GOENV=off GO111MODULE=on GOFLAGS=-modcacherw \
       GOSUMDB=off GOPROXY="$proxy" "$@" \
-      timeout "$t" go mod download -x corp.example/Tools/greet@v1.0.0 ) >>"$TMP/go.log" 2>&1 || rc=$?
+      timeout "$t" go mod download -x "$GO_MODULE@$GO_VERSION" ) >>"$TMP/go.log" 2>&1 || rc=$?
   echo "go exit $rc; module cache: $(cd "$h/go/pkg/mod" 2>/dev/null && find . -maxdepth 3 -name '*@v*' | tr '\n' ' ')" >>"$TMP/go.log"
   echo "$rc"
 }
@@ -525,6 +528,7 @@ sc_icmp_admin_named() {
   cap_start_dns icmp_admin_named.pcap
   log "curl rc=$(ccurl --connect-timeout 8 --max-time 10 http://goproxy.corp.example:8080/)"; cap_stop
 }
+
 
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
