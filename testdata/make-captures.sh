@@ -536,6 +536,11 @@ sc_gomod_auth_407() {
   dns_start; gproxy 8080 auth-info; cap_start_dns gomod_auth_407.pcap
   log "go rc=$(gomod 20 http://goproxy.corp.example:8080)"; cap_stop 1.5
 }
+sc_gomod_auth_403() {
+  # the proxy answers the .info request "403 Forbidden"
+  dns_start; gproxy 8080 forbid-info; cap_start_dns gomod_auth_403.pcap
+  log "go rc=$(gomod 20 http://goproxy.corp.example:8080)"; cap_stop 1.5
+}
 
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
@@ -546,7 +551,7 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
      gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
      icmp_admin_named
-     gomod_auth_407)
+     gomod_auth_407 gomod_auth_403)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
