@@ -541,6 +541,14 @@ sc_gomod_auth_403() {
   dns_start; gproxy 8080 forbid-info; cap_start_dns gomod_auth_403.pcap
   log "go rc=$(gomod 20 http://goproxy.corp.example:8080)"; cap_stop 1.5
 }
+sc_gomod_pseudo_stall() {
+  # as gomod_stall, for a module path with several uppercase letters (case-escaped on the wire:
+  # corp.example/!my!org/!big!tool) at a pseudo-version
+  local GO_MODULE=corp.example/MyOrg/BigTool GO_VERSION=v0.0.0-20240102030405-abcdefabcdef
+  dns_start; gproxy 8080 stall-zip --hold 30 --time 2024-01-02T03:04:05Z
+  cap_start_dns gomod_pseudo_stall.pcap
+  log "go rc=$(gomod 8 http://goproxy.corp.example:8080)"; cap_stop 2
+}
 
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
@@ -551,7 +559,7 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
      gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
      icmp_admin_named
-     gomod_auth_407 gomod_auth_403)
+     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
