@@ -549,6 +549,11 @@ sc_gomod_pseudo_stall() {
   cap_start_dns gomod_pseudo_stall.pcap
   log "go rc=$(gomod 8 http://goproxy.corp.example:8080)"; cap_stop 2
 }
+sc_gomod_stall_mod() {
+  # the proxy answers .info, then never answers the .mod request
+  dns_start; gproxy 8080 stall-mod --hold 30; cap_start_dns gomod_stall_mod.pcap
+  log "go rc=$(gomod 8 http://goproxy.corp.example:8080)"; cap_stop 2
+}
 
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
@@ -559,7 +564,7 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
      gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
      icmp_admin_named
-     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall)
+     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
