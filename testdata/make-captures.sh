@@ -554,6 +554,20 @@ sc_gomod_stall_mod() {
   dns_start; gproxy 8080 stall-mod --hold 30; cap_start_dns gomod_stall_mod.pcap
   log "go rc=$(gomod 8 http://goproxy.corp.example:8080)"; cap_stop 2
 }
+sc_sumdb_sni_reset() {
+  # GOSUMDB=sum.golang.org: the module comes from the corp proxy; the proxy answers 404 to
+  # /sumdb/sum.golang.org/supported, so go asks sum.golang.org:443 itself -- and the router resets
+  # every ClientHello whose SNI is sum.golang.org
+  local DNS_EXTRA=(--address=/sum.golang.org/$S4 --local=/sum.golang.org/)
+  dns_start; mkcerts; gproxy 8080 ok
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key"
+  inns tt-router iptables -A FORWARD -p tcp --dport 443 -m string --algo bm --string sum.golang.org \
+    -j REJECT --reject-with tcp-reset
+  cap_start_dns sumdb_sni_reset.pcap
+  log "go rc=$(gomod 20 http://goproxy.corp.example:8080 GOSUMDB=sum.golang.org SSL_CERT_FILE="$TMP/pki/ca.pem")"
+  cap_stop 1.5
+  inns tt-router iptables -vnL FORWARD >&2
+}
 
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
@@ -564,7 +578,7 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
      gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
      icmp_admin_named
-     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod)
+     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod sumdb_sni_reset)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
