@@ -568,6 +568,21 @@ sc_sumdb_sni_reset() {
   cap_stop 1.5
   inns tt-router iptables -vnL FORWARD >&2
 }
+sc_ipv6_sni_reset() {
+  # sni_reset over IPv6: proxy.golang.org also has AAAA fd77::2:20; ip6tables string match REJECT
+  # tcp-reset. Control: SNI example.org (curl --resolve, no DNS) completes.
+  local DNS_EXTRA=(--address=/proxy.golang.org/$S6)
+  dns_start; mkcerts
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key"
+  inns tt-router ip6tables -A FORWARD -p tcp --dport 443 -m string --algo bm --string proxy.golang.org \
+    -j REJECT --reject-with tcp-reset
+  cap_start_dns ipv6_sni_reset.pcap
+  log "control curl rc=$(ccurl -6 -g -k --max-time 8 --resolve "example.org:443:[$S6]" https://example.org/)"
+  sleep 0.5
+  log "curl rc=$(ccurl -6 --cacert "$TMP/pki/ca.pem" --max-time 8 https://proxy.golang.org/)"
+  cap_stop 1.5
+  inns tt-router ip6tables -vnL FORWARD >&2
+}
 
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
@@ -578,7 +593,7 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
      gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
      icmp_admin_named
-     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod sumdb_sni_reset)
+     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod sumdb_sni_reset ipv6_sni_reset)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }
