@@ -18,7 +18,7 @@
 # tcpdump runs in tt-client on c0 (-U --immediate-mode -w), one file per scenario. No route leaves 10.77.0.0/16 /
 # fd77::/64; URLs use IP literals; every client has a timeout; every helper is killed by PID.
 #
-# DNS / TLS / go scenarios (dns_*, sni_reset, gomod_*, icmp_admin_named): dnsmasq in tt-server answers on
+# DNS / TLS / go scenarios (dns_*, *sni_reset, gomod_*, icmp_admin_named): dnsmasq in tt-server answers on
 # 10.77.2.20:53 (--no-resolv --no-hosts: it never forwards anywhere); tt-client's resolver is
 # pointed at it with /etc/netns/tt-client/resolv.conf (bind-mounted by `ip netns exec`; the
 # directory is created per scenario and removed again, /etc/netns too if this script made it).
@@ -41,6 +41,8 @@ NETNS_ETC=/etc/netns/tt-client   # resolv.conf for tt-client (DNS scenarios only
 MADE_ETC_NETNS=""                # set if this script created /etc/netns itself
 DNS_EXTRA=()                     # extra dnsmasq arguments of the current scenario (dns_servfail)
 RESOLV_OPTS="timeout:2 attempts:2"   # tt-client resolv.conf options (dns_tcp adds use-vc)
+GO_MODULE=corp.example/Tools/greet   # the module goproxy.py serves and go downloads
+GO_VERSION=v1.0.0                    #   (gomod_pseudo_stall: another path, a pseudo-version)
 CURL=(curl -q -sS -o /dev/null --noproxy '*')
 TMP=""           # work dir, created only after argument checks (so --list leaves nothing behind)
 PIDS=()          # every background process started by this script
@@ -372,8 +374,8 @@ dns_start() {  # dnsmasq on 10.77.2.20:53 in tt-server (never forwards: --no-res
 
 gproxy() {  # gproxy PORT MODE [goproxy.py args...]
   local port=$1 mode=$2 i; shift 2
-  ip netns exec tt-server "$PY" -u "$GEN/goproxy.py" --port "$port" --mode "$mode" --max-seconds 120 "$@" \
-    >>"$TMP/goproxy.log" 2>&1 &
+  ip netns exec tt-server "$PY" -u "$GEN/goproxy.py" --port "$port" --mode "$mode" --max-seconds 120 \
+    --module "$GO_MODULE" --version "$GO_VERSION" "$@" >>"$TMP/goproxy.log" 2>&1 &
   local p=$!; PIDS+=("$p"); SRV_PIDS+=("$p")
   for i in $(seq 1 40); do
     inns tt-server ss -Hltn "sport = :$port" | grep -q LISTEN && return 0; sleep 0.05
@@ -399,13 +401,14 @@ sni_reject() {  # the router resets every TCP segment to :443 that carries the S
     -j REJECT --reject-with tcp-reset
 }
 
-gomod() {  # gomod TIMEOUT GOPROXY [VAR=value...]: real `go mod download` in tt-client, fresh GOPATH
+gomod() {  # gomod TIMEOUT GOPROXY [VAR=value...]: real `go mod download $GO_MODULE@$GO_VERSION`
+           # in tt-client, fresh GOPATH; VAR=value (e.g. GOSUMDB=sum.golang.org) overrides the defaults
   local t=$1 proxy=$2 h=$TMP/gohome rc=0; shift 2; need go timeout
   rm -rf "$h"; mkdir -p "$h"
   ( cd "$h" && ip netns exec tt-client env -i PATH=/usr/bin:/bin HOME="$h" GOPATH="$h/go" \
       GOMODCACHE="$h/go/pkg/mod" GOCACHE="$h/cache" GOENV=off GO111MODULE=on GOFLAGS=-modcacherw \
       GOSUMDB=off GOPROXY="$proxy" "$@" \
-      timeout "$t" go mod download -x corp.example/Tools/greet@v1.0.0 ) >>"$TMP/go.log" 2>&1 || rc=$?
+      timeout "$t" go mod download -x "$GO_MODULE@$GO_VERSION" ) >>"$TMP/go.log" 2>&1 || rc=$?
   echo "go exit $rc; module cache: $(cd "$h/go/pkg/mod" 2>/dev/null && find . -maxdepth 3 -name '*@v*' | tr '\n' ' ')" >>"$TMP/go.log"
   echo "$rc"
 }
@@ -526,6 +529,61 @@ sc_icmp_admin_named() {
   log "curl rc=$(ccurl --connect-timeout 8 --max-time 10 http://goproxy.corp.example:8080/)"; cap_stop
 }
 
+# --- more go failures: HTTP 407/403 from the proxy, a pseudo-version, a stalled .mod, the checksum
+# DB behind an SNI filter, and the SNI reset over IPv6
+sc_gomod_auth_407() {
+  # the proxy answers the .info request "407 Proxy Authentication Required" (+ Proxy-Authenticate)
+  dns_start; gproxy 8080 auth-info; cap_start_dns gomod_auth_407.pcap
+  log "go rc=$(gomod 20 http://goproxy.corp.example:8080)"; cap_stop 1.5
+}
+sc_gomod_auth_403() {
+  # the proxy answers the .info request "403 Forbidden"
+  dns_start; gproxy 8080 forbid-info; cap_start_dns gomod_auth_403.pcap
+  log "go rc=$(gomod 20 http://goproxy.corp.example:8080)"; cap_stop 1.5
+}
+sc_gomod_pseudo_stall() {
+  # as gomod_stall, for a module path with several uppercase letters (case-escaped on the wire:
+  # corp.example/!my!org/!big!tool) at a pseudo-version
+  local GO_MODULE=corp.example/MyOrg/BigTool GO_VERSION=v0.0.0-20240102030405-abcdefabcdef
+  dns_start; gproxy 8080 stall-zip --hold 30 --time 2024-01-02T03:04:05Z
+  cap_start_dns gomod_pseudo_stall.pcap
+  log "go rc=$(gomod 8 http://goproxy.corp.example:8080)"; cap_stop 2
+}
+sc_gomod_stall_mod() {
+  # the proxy answers .info, then never answers the .mod request
+  dns_start; gproxy 8080 stall-mod --hold 30; cap_start_dns gomod_stall_mod.pcap
+  log "go rc=$(gomod 8 http://goproxy.corp.example:8080)"; cap_stop 2
+}
+sc_sumdb_sni_reset() {
+  # GOSUMDB=sum.golang.org: the module comes from the corp proxy; the proxy answers 404 to
+  # /sumdb/sum.golang.org/supported, so go asks sum.golang.org:443 itself -- and the router resets
+  # every ClientHello whose SNI is sum.golang.org
+  local DNS_EXTRA=(--address=/sum.golang.org/$S4 --local=/sum.golang.org/)
+  dns_start; mkcerts; gproxy 8080 ok
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key"
+  inns tt-router iptables -A FORWARD -p tcp --dport 443 -m string --algo bm --string sum.golang.org \
+    -j REJECT --reject-with tcp-reset
+  cap_start_dns sumdb_sni_reset.pcap
+  log "go rc=$(gomod 20 http://goproxy.corp.example:8080 GOSUMDB=sum.golang.org SSL_CERT_FILE="$TMP/pki/ca.pem")"
+  cap_stop 1.5
+  inns tt-router iptables -vnL FORWARD >&2
+}
+sc_ipv6_sni_reset() {
+  # sni_reset over IPv6: proxy.golang.org also has AAAA fd77::2:20; ip6tables string match REJECT
+  # tcp-reset. Control: SNI example.org (curl --resolve, no DNS) completes.
+  local DNS_EXTRA=(--address=/proxy.golang.org/$S6)
+  dns_start; mkcerts
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key"
+  inns tt-router ip6tables -A FORWARD -p tcp --dport 443 -m string --algo bm --string proxy.golang.org \
+    -j REJECT --reject-with tcp-reset
+  cap_start_dns ipv6_sni_reset.pcap
+  log "control curl rc=$(ccurl -6 -g -k --max-time 8 --resolve "example.org:443:[$S6]" https://example.org/)"
+  sleep 0.5
+  log "curl rc=$(ccurl -6 --cacert "$TMP/pki/ca.pem" --max-time 8 https://proxy.golang.org/)"
+  cap_stop 1.5
+  inns tt-router ip6tables -vnL FORWARD >&2
+}
+
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
      receiver_stops_reading established_blackhole loss_ok any_sll2 snaplen96 mixed
@@ -534,7 +592,8 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      icmp_host_unreachable
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
      gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
-     icmp_admin_named)
+     icmp_admin_named
+     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod sumdb_sni_reset ipv6_sni_reset)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Minimal Go module proxy (GOPROXY protocol) for make-captures.sh (runs in tt-server).
 
-Serves ONE module, corp.example/Tools/greet at v1.0.0. Its path has an uppercase letter, so the
-go command asks for the escaped path corp.example/!tools/greet:
+Serves ONE module, by default corp.example/Tools/greet at v1.0.0 (--module/--version/--time
+choose another; make-captures.sh uses corp.example/MyOrg/BigTool at a pseudo-version). Uppercase
+letters in the path are case-escaped by the go command ("T" -> "!t"), so it asks for
+corp.example/!tools/greet:
 
   GET /corp.example/!tools/greet/@v/list          -> "v1.0.0\n"
   GET /corp.example/!tools/greet/@v/v1.0.0.info   -> {"Version":"v1.0.0","Time":...}
@@ -11,29 +13,32 @@ go command asks for the escaped path corp.example/!tools/greet:
   GET /corp.example/!tools/greet/@v/v1.0.0.zip    -> module zip (entries under the UNescaped
                                                      prefix corp.example/Tools/greet@v1.0.0/)
   GET /                                           -> 200 short text (TLS control connection)
-  anything else                                   -> 404
+  anything else                                   -> 404 (e.g. /sumdb/sum.golang.org/supported:
+                                                     go then asks the checksum DB directly)
 
 The go command percent-encodes the "!" (GET /corp.example/%21tools/greet/...); paths are unquoted.
-HTTP/1.1 with keep-alive (Content-Length on every answer). Modes, applied to the .zip request:
-  ok         answer it
-  stall-zip  read the request, send nothing, keep the socket open until the peer closes or
-             --hold seconds pass
-  reset-zip  read the request, then close with SO_LINGER {1,0} -> RST
+HTTP/1.1 with keep-alive (Content-Length on every answer). Modes:
+  ok            answer everything
+  stall-zip     read the .zip request, send nothing, keep the socket open until the peer closes
+                or --hold seconds pass
+  stall-mod     the same for the .mod request
+  reset-zip     read the .zip request, then close with SO_LINGER {1,0} -> RST
+  forbid-info   answer the .info request "403 Forbidden" (keep-alive, short text body)
+  auth-info     answer the .info request "407 Proxy Authentication Required" with
+                Proxy-Authenticate: Basic realm="corp"
 With --tls-cert/--tls-key the listener speaks TLS (forced to TLS 1.2 so that the certificate is
 visible on the wire). Listens on [::]:port dual-stack. Bounded by --max-seconds.
 """
 import argparse, io, json, socket, ssl, struct, sys, threading, time, urllib.parse, zipfile
 
-MOD = "corp.example/Tools/greet"
-ESC = "corp.example/!tools/greet"
-VER = "v1.0.0"
-GOMOD = b"module corp.example/Tools/greet\n\ngo 1.19\n"
+MOD = VER = ESC = ""   # set by configure() from the command line
+GOMOD = INFO = ZIP = b""
+ROUTES = {}
 GREET = b"""package greet
 
 // Hello returns a greeting.
 func Hello(name string) string { return "hello, " + name }
 """
-INFO = json.dumps({"Version": VER, "Time": "2024-01-01T00:00:00Z"}).encode() + b"\n"
 
 
 def build_zip():
@@ -46,15 +51,25 @@ def build_zip():
     return buf.getvalue()
 
 
-ZIP = build_zip()
-ROUTES = {
-    f"/{ESC}/@v/list": (b"text/plain; charset=utf-8", VER.encode() + b"\n"),
-    f"/{ESC}/@v/{VER}.info": (b"application/json", INFO),
-    f"/{ESC}/@latest": (b"application/json", INFO),
-    f"/{ESC}/@v/{VER}.mod": (b"text/plain; charset=utf-8", GOMOD),
-    f"/{ESC}/@v/{VER}.zip": (b"application/zip", ZIP),
-    "/": (b"text/plain; charset=utf-8", b"tcptriage test goproxy\n"),
-}
+def escape_path(mod):
+    """The go command's case escaping of a module path: every uppercase letter -> "!" + lower."""
+    return "".join("!" + ch.lower() if ch.isupper() else ch for ch in mod)
+
+
+def configure(mod, ver, when):
+    global MOD, VER, ESC, GOMOD, INFO, ZIP, ROUTES
+    MOD, VER, ESC = mod, ver, escape_path(mod)
+    GOMOD = f"module {MOD}\n\ngo 1.19\n".encode()
+    INFO = json.dumps({"Version": VER, "Time": when}).encode() + b"\n"
+    ZIP = build_zip()
+    ROUTES = {
+        f"/{ESC}/@v/list": (b"text/plain; charset=utf-8", VER.encode() + b"\n"),
+        f"/{ESC}/@v/{VER}.info": (b"application/json", INFO),
+        f"/{ESC}/@latest": (b"application/json", INFO),
+        f"/{ESC}/@v/{VER}.mod": (b"text/plain; charset=utf-8", GOMOD),
+        f"/{ESC}/@v/{VER}.zip": (b"application/zip", ZIP),
+        "/": (b"text/plain; charset=utf-8", b"tcptriage test goproxy\n"),
+    }
 
 
 def log(*a):
@@ -101,7 +116,8 @@ def handle(c, a):
             log(a[0], a[1], line)
             parts = line.split()
             path = urllib.parse.unquote(parts[1] if len(parts) > 1 else "/")  # go sends %21 for !
-            if path.endswith(".zip") and A.mode == "stall-zip":
+            if (path.endswith(".zip") and A.mode == "stall-zip") or \
+                    (path.endswith(".mod") and A.mode == "stall-mod"):
                 log("stall: sending nothing")
                 wait_peer_close(c, A.hold)
                 break
@@ -110,6 +126,16 @@ def handle(c, a):
                 time.sleep(0.05)
                 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 break
+            if path.endswith(".info") and A.mode in ("forbid-info", "auth-info"):
+                if A.mode == "forbid-info":
+                    status, extra = b"403 Forbidden", b""
+                else:
+                    status = b"407 Proxy Authentication Required"
+                    extra = b'\r\nProxy-Authenticate: Basic realm="corp"'
+                body = b"access denied\n"
+                c.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain; charset=utf-8" +
+                          b"\r\nContent-Length: " + str(len(body)).encode() + extra + b"\r\n\r\n" + body)
+                continue
             ctype, body = ROUTES.get(path, (b"text/plain; charset=utf-8", b"not found\n"))
             status = b"200 OK" if path in ROUTES else b"404 Not Found"
             close = b"connection: close" in head.lower()
@@ -131,7 +157,11 @@ def main():
     global A, CTX
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--mode", choices=["ok", "stall-zip", "reset-zip"], default="ok")
+    ap.add_argument("--mode", choices=["ok", "stall-zip", "stall-mod", "reset-zip", "forbid-info", "auth-info"],
+                    default="ok")
+    ap.add_argument("--module", default="corp.example/Tools/greet", help="module path (unescaped)")
+    ap.add_argument("--version", default="v1.0.0")
+    ap.add_argument("--time", default="2024-01-01T00:00:00Z", help="Time in the .info answer")
     ap.add_argument("--tls-cert", help="PEM chain (leaf first)")
     ap.add_argument("--tls-key")
     ap.add_argument("--hold", type=float, default=30, help="stall / TLS handshake bound")
@@ -139,6 +169,7 @@ def main():
     ap.add_argument("--max-seconds", type=float, default=120)
     ap.add_argument("--write-zip", help="only write the module zip to this file and exit")
     A = ap.parse_args()
+    configure(A.module, A.version, A.time)
     if A.write_zip:
         open(A.write_zip, "wb").write(ZIP)
         return
@@ -154,7 +185,7 @@ def main():
     s.bind(("::", A.port))
     s.listen(16)
     s.settimeout(0.5)
-    log(f"listening on {A.port} mode {A.mode} tls={bool(A.tls_cert)} zip={len(ZIP)} bytes")
+    log(f"listening on {A.port} mode {A.mode} tls={bool(A.tls_cert)} module {MOD}@{VER} zip={len(ZIP)} bytes")
     end = time.monotonic() + A.max_seconds
     while time.monotonic() < end:
         try:
