@@ -565,6 +565,12 @@ fn every_shipped_capture_is_covered() {
         "dns_servfail.pcap",
         "dns_tcp.pcap",
         "icmp_admin_named.pcap",
+        "gomod_auth_403.pcap",
+        "gomod_auth_407.pcap",
+        "gomod_pseudo_stall.pcap",
+        "gomod_stall_mod.pcap",
+        "sumdb_sni_reset.pcap",
+        "ipv6_sni_reset.pcap",
     ];
     listed.sort();
     let mut found: Vec<String> = std::fs::read_dir(path(""))

@@ -589,3 +589,101 @@ fn an_icmp_reject_of_a_named_fetch_names_the_target() {
     assert_eq!(frames(c), vec![5, 6]);
     assert_eq!(c["icmp"]["frame"], 6);
 }
+
+#[test]
+fn an_authentication_gateway_is_ok_for_tcp_but_listed_and_fails_the_fetch() {
+    for (file, status) in [("gomod_auth_407.pcap", 407), ("gomod_auth_403.pcap", 403)] {
+        let d = json(file, &[]);
+        let c = &d["connections"][0];
+        assert_eq!(c["verdict"], "ok", "{file}");
+        assert_eq!(c["auth_required"], status);
+        assert_eq!(c["http"][0]["frame"], 8);
+        assert_eq!(c["http"][0]["status"], status);
+        assert_eq!(c["module"]["kind"], "info");
+        assert_eq!(d["summary"]["auth_required"], 1);
+        // Listed in the default table although ok, with the reason.
+        let t = table(file, &[]);
+        assert!(t.contains(&format!("auth_required: HTTP {status}")), "{t}");
+        let m = table(file, &["--modules"]);
+        assert!(m.contains("goproxy.corp.example — FAILED"), "{m}");
+        assert!(m.contains(&format!("auth_required (HTTP {status})")), "{m}");
+    }
+}
+
+#[test]
+fn a_stall_names_the_module_with_its_case_and_pseudo_version() {
+    // go sends /corp.example/%21my%21org/%21big%21tool/@v/...; the .zip
+    // (frame 14) is ACKed and never answered.
+    let d = json("gomod_pseudo_stall.pcap", &[]);
+    let c = &d["connections"][0];
+    assert_eq!(c["verdict"], "app_stall");
+    assert_eq!(c["stage"], "awaiting_response");
+    assert_eq!(c["module"]["module"], "corp.example/MyOrg/BigTool");
+    assert_eq!(c["module"]["version"], "v0.0.0-20240102030405-abcdefabcdef");
+    assert_eq!(c["module"]["kind"], "zip");
+    assert!(frames(c).contains(&14));
+    // The stall is on the .mod (frame 12) here.
+    let d = json("gomod_stall_mod.pcap", &[]);
+    let c = &d["connections"][0];
+    assert_eq!(c["verdict"], "app_stall");
+    assert_eq!(c["module"]["kind"], "mod");
+    assert!(frames(c).contains(&12));
+    let e = c["explanation"].as_str().unwrap();
+    assert!(
+        e.contains("GET for corp.example/Tools/greet@v1.0.0 (mod)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_sni_filter_on_the_checksum_database_fails_the_download() {
+    // The module came from the corp proxy (.info, .mod 200; 404 on
+    // /sumdb/sum.golang.org/supported is normal), then the TLS connection to
+    // sum.golang.org got an injected RST (frame 24, TTL 64 vs 63).
+    let d = json("sumdb_sni_reset.pcap", &[]);
+    let conns = d["connections"].as_array().unwrap();
+    assert_eq!(conns[0]["verdict"], "ok");
+    assert_eq!(conns[0]["http"][2]["status"], 404);
+    let c = &conns[1];
+    assert_eq!(c["verdict"], "midstream_reset");
+    assert_eq!(c["stage"], "tls_handshake");
+    assert_eq!(c["reset_by"], "middlebox");
+    assert_eq!(c["server_name"], "sum.golang.org");
+    assert_eq!(c["module_fetch"], true);
+    assert!(
+        c["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("likely SNI filtering of sum.golang.org")
+    );
+    let m = table("sumdb_sni_reset.pcap", &["--modules"]);
+    assert!(m.contains("GET /sumdb/sum.golang.org/supported → 404"), "{m}");
+    assert!(
+        m.contains("Overall: FAILED: the last attempt, #1 to sum.golang.org (midstream_reset)"),
+        "{m}"
+    );
+}
+
+#[test]
+fn an_injected_reset_over_ipv6_compares_hop_limits() {
+    let d = json("ipv6_sni_reset.pcap", &[]);
+    let conns = d["connections"].as_array().unwrap();
+    assert_eq!(conns[0]["verdict"], "ok");
+    assert_eq!(conns[0]["server_name"], "example.org");
+    let c = &conns[1];
+    assert_eq!(c["server_ip"], "fd77::2:20");
+    assert_eq!(c["verdict"], "midstream_reset");
+    assert_eq!(c["reset_by"], "middlebox");
+    assert_eq!(c["tcp"]["rst"]["ttl"], 64);
+    assert_eq!(c["tcp"]["rst"]["prior_ttl"], 63);
+    let e = c["explanation"].as_str().unwrap();
+    assert!(e.contains("hop limit 64"), "{e}");
+    assert_eq!(frames(c), vec![22, 23, 24]);
+    let aaaa = d["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["qtype"] == "AAAA")
+        .unwrap();
+    assert_eq!(aaaa["answers"], serde_json::json!(["fd77::2:20"]));
+}

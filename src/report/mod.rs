@@ -305,9 +305,11 @@ pub fn connection_report(
         warnings.push(why);
     }
     if let Some(status) = app.auth_required {
-        warnings.push(format!(
-            "auth_required: HTTP {status} from the server (an authentication gateway or proxy wants credentials)"
-        ));
+        warnings.push(match status {
+            403 => "auth_required: HTTP 403 Forbidden from the server (access refused: an authentication gateway or a policy)".to_string(),
+            407 => "auth_required: HTTP 407 from the server (a proxy wants credentials)".to_string(),
+            s => format!("auth_required: HTTP {s} from the server (it wants credentials)"),
+        });
     }
     ConnectionReport {
         server_name: app.server_name,

@@ -120,6 +120,62 @@ pub fn module_hosts(report: &Report) -> Vec<HostView<'_>> {
     hosts
 }
 
+/// How the module fetches ended, all hosts together: what happened last
+/// decides. The go command moves on to the next proxy after a failure, so
+/// a failure followed by a success elsewhere is recovered; but a failure
+/// after the last success (the checksum database, once the module came
+/// from a proxy) is where the fetch stopped.
+pub fn overall(hosts: &[HostView<'_>]) -> String {
+    let mut last_ok: Option<(u64, &str)> = None;
+    let mut last_fail: Option<(u64, String)> = None;
+    for h in hosts {
+        for c in &h.conns {
+            if c.verdict.is_failure() || c.auth_required.is_some() {
+                let what = match c.auth_required {
+                    Some(s) if !c.verdict.is_failure() => {
+                        format!("#{} to {} (HTTP {s})", c.id, h.host)
+                    }
+                    _ => format!("#{} to {} ({})", c.id, h.host, c.verdict.as_str()),
+                };
+                if last_fail.as_ref().is_none_or(|(f, _)| c.first_frame > *f) {
+                    last_fail = Some((c.first_frame, what));
+                }
+            } else if c.verdict == VerdictKind::Ok {
+                // When it last worked: its last successful HTTP answer (a
+                // kept-alive connection closes long after), else its end.
+                let at = c
+                    .http
+                    .iter()
+                    .filter(|x| x.status.is_some_and(|s| (200..300).contains(&s)))
+                    .filter_map(|x| x.status_frame)
+                    .max()
+                    .unwrap_or(c.last_frame);
+                if last_ok.is_none_or(|(f, _)| at > f) {
+                    last_ok = Some((at, h.host.as_str()));
+                }
+            }
+        }
+        for d in h.dns.iter().filter(|d| d.is_failure()) {
+            if last_fail.as_ref().is_none_or(|(f, _)| d.first_frame > *f) {
+                last_fail = Some((
+                    d.first_frame,
+                    format!("DNS {} {}", d.name, d.outcome.as_str()),
+                ));
+            }
+        }
+    }
+    match (last_ok, last_fail) {
+        (Some(_), None) => "ok".to_string(),
+        (Some((ok_at, host)), Some((fail_at, _))) if ok_at > fail_at => {
+            format!("ok through {host} after failures")
+        }
+        (_, Some((at, what))) => {
+            format!("FAILED: the last attempt, {what} at frame {at}, failed")
+        }
+        (None, None) => "unknown (the capture ended first)".to_string(),
+    }
+}
+
 /// Writes the module view.
 pub fn write_modules(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let cap = &report.capture;
@@ -229,18 +285,6 @@ pub fn write_modules(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             writeln!(out, "  then: {} was tried next", sanitize(&next.host))?;
         }
     }
-    let worked: Vec<&str> = hosts
-        .iter()
-        .filter(|h| matches!(h.outcome(), Outcome::Ok | Outcome::Recovered))
-        .map(|h| h.host.as_str())
-        .collect();
-    let failed = hosts.iter().any(|h| h.outcome() == Outcome::Failed);
-    let overall = match (worked.is_empty(), failed) {
-        (false, false) => "ok".to_string(),
-        (false, true) => format!("ok through {} after failures", sanitize(&worked.join(", "))),
-        (true, true) => "FAILED: no module host worked".to_string(),
-        (true, false) => "unknown (the capture ended first)".to_string(),
-    };
-    writeln!(out, "\nOverall: {overall}")?;
+    writeln!(out, "\nOverall: {}", sanitize(&overall(&hosts)))?;
     out.flush()
 }

@@ -327,8 +327,14 @@ fn injected_rst(rst: &crate::flows::RstInfo) -> Option<String> {
     if prior == rst.ttl {
         return None;
     }
+    // IPv6 has no IP ID, and calls its TTL the hop limit.
+    let ttl = if rst.ip_id.is_none() {
+        "hop limit"
+    } else {
+        "TTL"
+    };
     let mut why = format!(
-        "its TTL {} differs from the server's earlier packets' {prior}",
+        "its {ttl} {} differs from the server's earlier packets' {prior}",
         rst.ttl
     );
     // Linux sends its SYN/ACK with IP ID 0 and counts from a random start
@@ -437,6 +443,11 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
         if let Some(other) = rst.other_conn_ttl
             && other != rst.ttl
         {
+            let ttl = if c.server.0.is_ipv6() {
+                "hop limit"
+            } else {
+                "TTL"
+            };
             let mut v = verdict(
                 VerdictKind::FirewallDrop,
                 Some(Stage::Syn),
@@ -449,7 +460,7 @@ fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
                 c.server.0, rst.ttl
             ));
             v.explanation = format!(
-                "{tries} to {server} answered by {kind} after {} (frame {}), but its TTL {} differs from the TTL {other} of {}'s SYN/ACKs in other connections of this capture: a firewall on the path rejected the connection with a forged reset (REJECT --reject-with tcp-reset), not the server",
+                "{tries} to {server} answered by {kind} after {} (frame {}), but its {ttl} {} differs from the {ttl} {other} of {}'s SYN/ACKs in other connections of this capture: a firewall on the path rejected the connection with a forged reset (REJECT --reject-with tcp-reset), not the server",
                 human_ns(since(
                     syns.iter()
                         .copied()
