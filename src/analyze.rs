@@ -379,8 +379,18 @@ pub fn analyze_with(
     keep_ok: bool,
 ) -> Result<Report, SourceError> {
     if keep_ok {
-        return run(src, name, opts, None);
+        return run(src, name, opts, None, None);
     }
+    keep_failed(src, name, opts, None)
+}
+
+/// The body of [`analyze_with`] without `ok` connections.
+fn keep_failed(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    progress: Option<&mut dyn FnMut(&Progress)>,
+) -> Result<Report, SourceError> {
     let opts = &Options {
         keep_ok: false,
         ..opts.clone()
@@ -393,11 +403,40 @@ pub fn analyze_with(
         }
         true
     };
-    let mut report = run(src, name, opts, Some(&mut keep))?;
+    let mut report = run(src, name, opts, Some(&mut keep), progress)?;
     report.connections.retain(listed);
     report.connections.extend(kept);
     report.connections.sort_by_key(|c| c.id);
     Ok(report)
+}
+
+/// How far a whole-file analysis has got, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Input bytes consumed, when the source knows.
+    pub bytes: Option<u64>,
+    pub packets: u64,
+    pub open_connections: usize,
+}
+
+/// Packets between two calls of a progress callback.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// [`analyze_with`] or (with `emit`) [`analyze_streaming`], calling
+/// `progress` every [`PROGRESS_EVERY`] packets and once at the end.
+pub fn analyze_with_progress(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    keep_ok: bool,
+    emit: Option<&mut dyn FnMut(ConnectionReport) -> bool>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Report, SourceError> {
+    match emit {
+        Some(emit) => run(src, name, opts, Some(emit), Some(progress)),
+        None if keep_ok => run(src, name, opts, None, Some(progress)),
+        None => keep_failed(src, name, opts, Some(progress)),
+    }
 }
 
 /// [`analyze`], handing each connection to `emit` as soon as it closed
@@ -411,7 +450,7 @@ pub fn analyze_streaming(
     opts: &Options,
     emit: &mut dyn FnMut(ConnectionReport) -> bool,
 ) -> Result<Report, SourceError> {
-    run(src, name, opts, Some(emit))
+    run(src, name, opts, Some(emit), None)
 }
 
 fn run(
@@ -419,6 +458,7 @@ fn run(
     name: &str,
     opts: &Options,
     mut emit: Option<&mut dyn FnMut(ConnectionReport) -> bool>,
+    mut progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, SourceError> {
     let mut engine = Engine::new(opts.clone());
     let mut extra = Vec::new();
@@ -426,10 +466,20 @@ fn run(
         match src.next_frame() {
             Ok(Some(f)) => {
                 engine.push(&f);
+                let ts = f.ts;
+                if let Some(p) = progress.as_mut()
+                    && engine.packets().is_multiple_of(PROGRESS_EVERY)
+                {
+                    p(&Progress {
+                        bytes: src.bytes_read(),
+                        packets: engine.packets(),
+                        open_connections: engine.open_connections(),
+                    });
+                }
                 if let Some(emit) = emit.as_mut()
                     && engine.packets().is_multiple_of(opts.sweep_every.max(1))
                 {
-                    let now = engine.now().unwrap_or(f.ts);
+                    let now = engine.now().unwrap_or(ts);
                     for c in engine.take_closed(now) {
                         if !emit(c) {
                             break 'read;
@@ -447,6 +497,13 @@ fn run(
             }
             Err(e) => return Err(e),
         }
+    }
+    if let Some(p) = progress.as_mut() {
+        p(&Progress {
+            bytes: src.bytes_read(),
+            packets: engine.packets(),
+            open_connections: engine.open_connections(),
+        });
     }
     let mut warnings: Vec<String> = src.warnings().to_vec();
     warnings.extend(extra);

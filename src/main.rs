@@ -6,10 +6,11 @@
 mod cli;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tcptriage::analyze::{Options, analyze_streaming, analyze_with};
+use tcptriage::analyze::{Options, Progress, analyze_with_progress};
 use tcptriage::report::{self, Report};
 use tcptriage::sniff::gomod::GoProxy;
 use tcptriage::source;
@@ -145,6 +146,11 @@ struct AnalyzeArgs {
     /// scripts and CI).
     #[arg(long)]
     fail_on_failure: bool,
+
+    /// No progress bar (it is shown only when stderr is a terminal and the
+    /// input is a file).
+    #[arg(long, short = 'q')]
+    quiet: bool,
 
     /// Print the Go module view instead of the connection table: per module
     /// proxy or checksum host, every attempt (addresses, SYN retries,
@@ -283,6 +289,20 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
         // NDJSON streams each connection as soon as it closed; the rest
         // follow at the end of the file.
         let mut stream_err: Option<io::Error> = None;
+        let bar = progress_bar(path, args.quiet);
+        let mut on_progress = |p: &Progress| {
+            if let Some(b) = &bar {
+                if let Some(n) = p.bytes {
+                    b.set_position(n);
+                }
+                let secs = b.elapsed().as_secs_f64().max(1e-3);
+                b.set_message(format!(
+                    "{:.1} M packets/s, {} connections open",
+                    p.packets as f64 / secs / 1e6,
+                    p.open_connections
+                ));
+            }
+        };
         let result = source::open_path(path).and_then(|mut src| {
             if args.format == Format::Ndjson {
                 let mut emit =
@@ -295,11 +315,21 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                             false
                         }
                     };
-                analyze_streaming(src.as_mut(), &name, &opts, &mut emit)
+                analyze_with_progress(
+                    src.as_mut(),
+                    &name,
+                    &opts,
+                    true,
+                    Some(&mut emit),
+                    &mut on_progress,
+                )
             } else {
-                analyze_with(src.as_mut(), &name, &opts, keep_ok)
+                analyze_with_progress(src.as_mut(), &name, &opts, keep_ok, None, &mut on_progress)
             }
         });
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
         if let Some(e) = stream_err {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
@@ -400,6 +430,27 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A progress bar on stderr for reading `path`: bytes read of the file's
+/// size, packets/s, connections open and ETA. None when stderr is not a
+/// terminal, with --quiet, or for standard input.
+fn progress_bar(path: &std::path::Path, quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || path.as_os_str() == "-" || !io::stderr().is_terminal() {
+        return None;
+    }
+    let len = std::fs::metadata(path).ok()?.len();
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr_with_hz(5),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {bytes}/{total_bytes} ({binary_bytes_per_sec}) {msg}, ETA {eta}",
+        )
+        .ok()?,
+    );
+    Some(bar)
 }
 
 /// `out.pcapng` for the `i`th of several files: `out.1.pcapng`.

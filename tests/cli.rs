@@ -407,3 +407,57 @@ fn error_lines_read_well() {
         "tcptriage: /nonexistent/\\x1b[2Jx.pcap: cannot open: no such file\n"
     );
 }
+
+/// A pcapng of `n` copies of ok_download.pcap's frames, one after the other.
+fn big_capture(n: usize) -> PathBuf {
+    use tcptriage::source::{PcapngWriter, open_path};
+    use tcptriage::time::Ts;
+    let mut frames = Vec::new();
+    let mut src = open_path(&td("ok_download.pcap")).unwrap();
+    while let Some(f) = src.next_frame().unwrap() {
+        frames.push((f.ts, f.orig_len, f.data.to_vec(), f.linktype));
+    }
+    let path = std::env::temp_dir().join(format!("tt-progress-{}.pcapng", std::process::id()));
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut w = PcapngWriter::new(file, frames[0].3, 0).unwrap();
+    for i in 0..n {
+        for (ts, len, data, _) in &frames {
+            w.write(Ts(ts.0 + i as i64 * 1_000_000_000), *len, data)
+                .unwrap();
+        }
+    }
+    w.finish().unwrap().flush().unwrap();
+    path
+}
+
+#[test]
+fn progress_bar_only_on_a_terminal_and_not_with_quiet() {
+    let file = big_capture(4000);
+    let f = file.display().to_string();
+    // Not a terminal: nothing on stderr.
+    let out = run(&["analyze", &f]);
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{}", s(&out.stderr));
+    // On a terminal (script(1) gives it a pty), the bar shows packets/s.
+    let have_script = Command::new("script").arg("--version").output().is_ok();
+    if have_script {
+        let bin = env!("CARGO_BIN_EXE_tcptriage");
+        let pty = |extra: &str| {
+            let cmd = format!("{bin} analyze {extra} {f} >/dev/null");
+            let o = Command::new("script")
+                .args(["-qec", &cmd, "/dev/null"])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", s(&o.stderr));
+            s(&o.stdout)
+        };
+        let shown = pty("");
+        assert!(shown.contains("packets/s"), "{shown:?}");
+        assert!(shown.contains("connections open"), "{shown:?}");
+        let quiet = pty("--quiet");
+        assert!(!quiet.contains("packets/s"), "{quiet:?}");
+    } else {
+        eprintln!("script(1) not found: terminal part skipped");
+    }
+    std::fs::remove_file(&file).unwrap();
+}

@@ -657,7 +657,10 @@ fn an_sni_filter_on_the_checksum_database_fails_the_download() {
             .contains("likely SNI filtering of sum.golang.org")
     );
     let m = table("sumdb_sni_reset.pcap", &["--modules"]);
-    assert!(m.contains("GET /sumdb/sum.golang.org/supported → 404"), "{m}");
+    assert!(
+        m.contains("GET /sumdb/sum.golang.org/supported → 404"),
+        "{m}"
+    );
     assert!(
         m.contains("Overall: FAILED: the last attempt, #1 to sum.golang.org (midstream_reset)"),
         "{m}"

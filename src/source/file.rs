@@ -629,6 +629,10 @@ impl PacketSource for CaptureReader {
         &self.warnings
     }
 
+    fn bytes_read(&self) -> Option<u64> {
+        Some(self.offset)
+    }
+
     fn format(&self) -> String {
         match self.format {
             Format::Pcap {

@@ -57,6 +57,12 @@ pub trait PacketSource {
 
     /// A short description of the format, e.g. `pcap (microseconds, little-endian)`.
     fn format(&self) -> String;
+
+    /// Bytes of the input consumed so far, when the source knows (for a
+    /// progress bar).
+    fn bytes_read(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Why a source could not be read at all.
