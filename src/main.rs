@@ -59,6 +59,26 @@ EXIT STATUS:
     Live(LiveArgs),
     /// List the capture devices and their addresses.
     Interfaces,
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell).
+    #[command(after_help = "INSTALL:
+    tcptriage completions bash | sudo tee /usr/share/bash-completion/completions/tcptriage
+    tcptriage completions zsh  > \"${fpath[1]}/_tcptriage\"
+    tcptriage completions fish > ~/.config/fish/completions/tcptriage.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a
+    /// directory.
+    #[command(after_help = "INSTALL:
+    tcptriage man --dir /usr/local/share/man/man1 && mandb -q
+    tcptriage man | man -l -")]
+    Man {
+        /// Write tcptriage.1 and tcptriage-SUBCOMMAND.1 here instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Parser, Debug)]
@@ -585,6 +605,37 @@ fn main() -> ExitCode {
         Command::Analyze(args) => run_analyze(args),
         Command::Live(args) => run_live(args),
         Command::Interfaces => run_interfaces(),
+        Command::Completions { shell } => {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            cli::docs::completions::<Cli>(shell, &mut out);
+            ExitCode::SUCCESS
+        }
+        Command::Man { dir: None } => match cli::docs::man_page::<Cli>(&mut io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tcptriage: writing the man page: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Man { dir: Some(dir) } => match cli::docs::man_pages::<Cli>(&dir) {
+            Ok(files) => {
+                eprintln!(
+                    "tcptriage: wrote {} in {}",
+                    files.join(", "),
+                    report::sanitize(&dir.display().to_string())
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!(
+                    "tcptriage: {}: {e}",
+                    report::sanitize(&dir.display().to_string())
+                );
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

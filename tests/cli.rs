@@ -461,3 +461,38 @@ fn progress_bar_only_on_a_terminal_and_not_with_quiet() {
     }
     std::fs::remove_file(&file).unwrap();
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_cli_definition() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef tcptriage"),
+        ("fish", "complete -c tcptriage"),
+    ] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = s(&out.stdout);
+        assert!(text.contains(marker), "{shell}: {text}");
+        // Every subcommand and a recent option are in it (fish writes
+        // long options as `-l NAME`).
+        for word in ["analyze", "live", "goproxy", "write-failed"] {
+            assert!(text.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let page = s(&out.stdout);
+    assert!(page.contains(".TH tcptriage 1"), "{page}");
+    assert!(page.contains("analyze"), "{page}");
+    let dir = std::env::temp_dir().join(format!("tt-man-{}", std::process::id()));
+    let out = run(&["man", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", s(&out.stderr));
+    let analyze = std::fs::read_to_string(dir.join("tcptriage-analyze.1")).unwrap();
+    assert!(analyze.contains(".TH tcptriage-analyze 1"));
+    assert!(analyze.contains("goproxy") && analyze.contains("stall"));
+    assert!(dir.join("tcptriage-live.1").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,41 @@
+//! Shell completions and man pages, generated from the clap definition so
+//! that they can never disagree with `--help`.
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes the completion script for `shell` to `out`.
+pub fn completions<C: CommandFactory>(shell: Shell, out: &mut dyn Write) {
+    let mut cmd = C::command();
+    let name = cmd.get_name().to_string();
+    clap_complete::generate(shell, &mut cmd, name, out);
+}
+
+/// Writes the man page of the whole command to `out`.
+pub fn man_page<C: CommandFactory>(out: &mut dyn Write) -> io::Result<()> {
+    clap_mangen::Man::new(C::command()).render(out)
+}
+
+/// Writes `tcptriage.1` and one `tcptriage-SUB.1` per subcommand into
+/// `dir`; returns the files written.
+pub fn man_pages<C: CommandFactory>(dir: &Path) -> io::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let cmd = C::command();
+    let name = cmd.get_name().to_string();
+    let mut written = Vec::new();
+    let mut write = |file: String, page: clap::Command| -> io::Result<()> {
+        let mut f = io::BufWriter::new(std::fs::File::create(dir.join(&file))?);
+        clap_mangen::Man::new(page).render(&mut f)?;
+        f.flush()?;
+        written.push(file);
+        Ok(())
+    };
+    write(format!("{name}.1"), cmd.clone())?;
+    for sub in cmd.get_subcommands() {
+        let sub_name = format!("{name}-{}", sub.get_name());
+        write(format!("{sub_name}.1"), sub.clone().name(sub_name.clone()))?;
+    }
+    Ok(written)
+}
