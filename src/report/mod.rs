@@ -4,10 +4,12 @@
 //! Field names are stable snake_case and documented in the README.
 
 mod context;
+mod html;
 mod json;
 mod modules;
 mod table;
 
+pub use html::write_html;
 pub use modules::{HostView, Outcome, module_hosts, write_modules};
 
 pub use context::{
