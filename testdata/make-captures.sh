@@ -18,7 +18,7 @@
 # tcpdump runs in tt-client on c0 (-U --immediate-mode -w), one file per scenario. No route leaves 10.77.0.0/16 /
 # fd77::/64; URLs use IP literals; every client has a timeout; every helper is killed by PID.
 #
-# DNS / TLS / go scenarios (dns_*, *sni_reset, gomod_*, icmp_admin_named): dnsmasq in tt-server answers on
+# DNS / TLS / go scenarios (dns_*, *sni_reset, tls_sni_alert, gomod_*, icmp_admin_named): dnsmasq in tt-server answers on
 # 10.77.2.20:53 (--no-resolv --no-hosts: it never forwards anywhere); tt-client's resolver is
 # pointed at it with /etc/netns/tt-client/resolv.conf (bind-mounted by `ip netns exec`; the
 # directory is created per scenario and removed again, /etc/netns too if this script made it).
@@ -584,6 +584,29 @@ sc_ipv6_sni_reset() {
   inns tt-router ip6tables -vnL FORWARD >&2
 }
 
+# --- TLS refused by an alert: the client does not trust the (inspection) CA; the server refuses the SNI
+sc_gomod_untrusted_ca() {
+  # the classic TLS-inspecting proxy: proxy.golang.org answers with a chain signed by "Corp Inspection
+  # CA" (TLS 1.2, the certificate in the clear), but go gets NO SSL_CERT_FILE, so only the system roots:
+  # x509: certificate signed by unknown authority -> go sends a fatal alert and closes
+  dns_start; mkcerts
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key"
+  cap_start_dns gomod_untrusted_ca.pcap
+  log "go rc=$(gomod 20 https://proxy.golang.org)"; cap_stop 1.5
+}
+sc_tls_sni_alert() {
+  # the TLS server accepts only the SNI proxy.golang.org; any other name is refused with a fatal
+  # unrecognized_name (112) alert answering the ClientHello. Control: proxy.golang.org completes.
+  local DNS_EXTRA=(--address=/blocked.corp.example/$S4 --local=/blocked.corp.example/)
+  dns_start; mkcerts
+  gproxy 443 ok --tls-cert "$TMP/pki/chain.pem" --tls-key "$TMP/pki/leaf.key" --sni-allow proxy.golang.org
+  cap_start_dns tls_sni_alert.pcap
+  log "control curl rc=$(ccurl --cacert "$TMP/pki/ca.pem" --max-time 8 https://proxy.golang.org/)"
+  sleep 0.5
+  log "curl rc=$(ccurl --cacert "$TMP/pki/ca.pem" --max-time 8 https://blocked.corp.example:443/)"
+  cap_stop 1.5
+}
+
 ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable closed_port
      accept_no_response accept_no_response_capture_ends accept_no_response_capture_cut tls_no_serverhello server_abort_mid_body
      receiver_stops_reading established_blackhole loss_ok any_sll2 snaplen96 mixed
@@ -593,7 +616,8 @@ ALL=(ok_download slow_ok syn_drop icmp_admin_prohibited icmp_port_unreachable cl
      dns_nxdomain dns_refused dns_timeout dns_ok_fetch sni_reset gomod_ok gomod_stall gomod_reset
      gomod_sni_reset gomod_syn_drop gomod_tls_stall gomod_fallback dns_servfail dns_tcp
      icmp_admin_named
-     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod sumdb_sni_reset ipv6_sni_reset)
+     gomod_auth_407 gomod_auth_403 gomod_pseudo_stall gomod_stall_mod sumdb_sni_reset ipv6_sni_reset
+     gomod_untrusted_ca tls_sni_alert)
 
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, iptables, tcpdump)" >&2; exit 1; }

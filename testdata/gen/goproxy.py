@@ -27,7 +27,10 @@ HTTP/1.1 with keep-alive (Content-Length on every answer). Modes:
   auth-info     answer the .info request "407 Proxy Authentication Required" with
                 Proxy-Authenticate: Basic realm="corp"
 With --tls-cert/--tls-key the listener speaks TLS (forced to TLS 1.2 so that the certificate is
-visible on the wire). Listens on [::]:port dual-stack. Bounded by --max-seconds.
+visible on the wire). --sni-allow NAME[,NAME...] (TLS only) adds an SNI check: a ClientHello whose
+server_name is not in the list (or has none) is refused with a fatal alert in the clear, before
+any ServerHello (--sni-alert: unrecognized_name 112 by default, or handshake_failure 40).
+Listens on [::]:port dual-stack. Bounded by --max-seconds.
 """
 import argparse, io, json, socket, ssl, struct, sys, threading, time, urllib.parse, zipfile
 
@@ -164,6 +167,9 @@ def main():
     ap.add_argument("--time", default="2024-01-01T00:00:00Z", help="Time in the .info answer")
     ap.add_argument("--tls-cert", help="PEM chain (leaf first)")
     ap.add_argument("--tls-key")
+    ap.add_argument("--sni-allow", help="comma-separated SNI names accepted; others get --sni-alert")
+    ap.add_argument("--sni-alert", choices=["unrecognized_name", "handshake_failure"],
+                    default="unrecognized_name")
     ap.add_argument("--hold", type=float, default=30, help="stall / TLS handshake bound")
     ap.add_argument("--idle", type=float, default=15, help="keep-alive idle bound")
     ap.add_argument("--max-seconds", type=float, default=120)
@@ -179,6 +185,17 @@ def main():
         CTX.minimum_version = ssl.TLSVersion.TLSv1_2
         CTX.maximum_version = ssl.TLSVersion.TLSv1_2
         CTX.load_cert_chain(A.tls_cert, A.tls_key)
+        if A.sni_allow:
+            allow = {n.strip().lower() for n in A.sni_allow.split(",") if n.strip()}
+            alert = {"unrecognized_name": ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME,
+                     "handshake_failure": ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE}[A.sni_alert]
+
+            def sni_check(sock, name, ctx):
+                if (name or "").lower() in allow:
+                    return None
+                log("SNI", repr(name), "refused:", A.sni_alert, alert)
+                return alert   # OpenSSL answers the ClientHello with this fatal alert
+            CTX.sni_callback = sni_check
     s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
