@@ -571,6 +571,8 @@ fn every_shipped_capture_is_covered() {
         "gomod_stall_mod.pcap",
         "sumdb_sni_reset.pcap",
         "ipv6_sni_reset.pcap",
+        "gomod_untrusted_ca.pcap",
+        "tls_sni_alert.pcap",
     ];
     listed.sort();
     let mut found: Vec<String> = std::fs::read_dir(path(""))

@@ -690,3 +690,52 @@ fn an_injected_reset_over_ipv6_compares_hop_limits() {
         .unwrap();
     assert_eq!(aaaa["answers"], serde_json::json!(["fd77::2:20"]));
 }
+
+#[test]
+fn go_refusing_an_inspection_proxys_certificate() {
+    // TLS 1.2: the certificate (frame 10) is issued by "Corp Inspection CA";
+    // go answers with a fatal bad_certificate alert (frame 12) and a FIN.
+    let d = json("gomod_untrusted_ca.pcap", &[]);
+    let c = &d["connections"][0];
+    assert_eq!(c["verdict"], "midstream_reset");
+    assert_eq!(c["stage"], "tls_handshake");
+    assert_eq!(c["reset_by"], "client");
+    assert_eq!(c["server_name"], "proxy.golang.org");
+    assert_eq!(c["tls"]["certificate"]["frame"], 10);
+    assert_eq!(
+        c["tls"]["certificate"]["issuer"],
+        "O=Corp, CN=Corp Inspection CA"
+    );
+    assert_eq!(
+        c["tls"]["alerts"],
+        serde_json::json!([{"frame": 12, "from": "client", "level": "fatal", "description": "bad_certificate"}])
+    );
+    let e = c["explanation"].as_str().unwrap();
+    assert!(e.contains("fatal bad_certificate alert (frame 12)"), "{e}");
+    assert!(
+        e.contains("Corp Inspection CA") && e.contains("does not trust"),
+        "{e}"
+    );
+    assert!(frames(c).contains(&10) && frames(c).contains(&12));
+}
+
+#[test]
+fn a_server_refusing_the_sni_with_an_alert() {
+    let d = json("tls_sni_alert.pcap", &[]);
+    let conns = d["connections"].as_array().unwrap();
+    assert_eq!(conns[0]["verdict"], "ok");
+    let c = &conns[1];
+    assert_eq!(c["verdict"], "midstream_reset");
+    assert_eq!(c["stage"], "tls_handshake");
+    assert_eq!(c["reset_by"], "server");
+    assert_eq!(c["server_name"], "blocked.corp.example");
+    assert_eq!(c["tls"]["client_hello_frame"], 27);
+    assert!(c["tls"]["certificate"].is_null());
+    assert_eq!(c["tls"]["alerts"][0]["frame"], 29);
+    assert_eq!(c["tls"]["alerts"][0]["description"], "unrecognized_name");
+    let e = c["explanation"].as_str().unwrap();
+    assert!(
+        e.contains("refused the TLS handshake for blocked.corp.example with a fatal unrecognized_name alert (frame 29)"),
+        "{e}"
+    );
+}
