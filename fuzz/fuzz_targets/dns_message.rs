@@ -74,9 +74,16 @@ fuzz_target!(|data: &[u8]| {
     for (i, m) in messages.iter().chain(messages.iter()).enumerate() {
         let c = script[i % SCRIPT_LEN] ^ (i / SCRIPT_LEN) as u8;
         let v6 = c & 2 != 0;
-        let client = (if v6 { client_v6 } else { client_v4 }, 40000 + u16::from(c >> 2 & 1));
+        let client = (
+            if v6 { client_v6 } else { client_v4 },
+            40000 + u16::from(c >> 2 & 1),
+        );
         let server = if v6 { server_v6 } else { server };
-        let transport = if c & 8 != 0 { Transport::Tcp } else { Transport::Udp };
+        let transport = if c & 8 != 0 {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        };
         ts = ts.saturating_add(STEPS_NS[usize::from(c >> 4 & 7)]);
         let at = Event {
             frame: i as u64 + 1,
@@ -168,6 +175,10 @@ fn check_queries(tracker: &DnsTracker, out: &[DnsQuery]) {
                 assert!(tracker.name_for(*ip).is_some());
             }
         }
-        let _ = (q.outcome.as_str(), q.outcome.is_failure(), q.transport.as_str());
+        let _ = (
+            q.outcome.as_str(),
+            q.outcome.is_failure(),
+            q.transport.as_str(),
+        );
     }
 }

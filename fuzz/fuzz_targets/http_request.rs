@@ -37,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(req.path.len() <= http::MAX_PATH);
         assert!(!req.path.is_empty());
         assert!(req.host.as_ref().is_none_or(|h| h.len() <= http::MAX_VALUE));
-        assert!(req.user_agent.as_ref().is_none_or(|u| u.len() <= http::MAX_VALUE));
+        assert!(
+            req.user_agent
+                .as_ref()
+                .is_none_or(|u| u.len() <= http::MAX_VALUE)
+        );
         for prefix in PREFIXES {
             if let Some(f) = gomod::parse_path(&req.path, prefix) {
                 check_fetch(&f);
@@ -77,7 +81,11 @@ fn check_fetch(f: &ModuleFetch) {
     if let Some(m) = &f.module {
         assert!(!m.is_empty() && m.is_ascii());
     }
-    assert!(f.sumdb.as_ref().is_none_or(|h| !h.is_empty() && h.len() <= 255));
+    assert!(
+        f.sumdb
+            .as_ref()
+            .is_none_or(|h| !h.is_empty() && h.len() <= 255)
+    );
     assert!(!f.label().is_empty());
     let _ = f.kind.as_str();
 }

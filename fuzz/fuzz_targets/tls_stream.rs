@@ -123,7 +123,11 @@ fn check(info: &TlsInfo) {
     if let Some(c) = &info.certificate {
         assert!(c.subject.len() <= tls::MAX_STRING);
         assert!(c.issuer.len() <= tls::MAX_STRING);
-        assert!(c.not_after.as_ref().is_none_or(|s| s.len() <= tls::MAX_STRING));
+        assert!(
+            c.not_after
+                .as_ref()
+                .is_none_or(|s| s.len() <= tls::MAX_STRING)
+        );
     }
     for a in &info.alerts {
         let _ = (
