@@ -5,9 +5,23 @@
 //! - `OUT_DIR/decode_packet/`: raw frames, prefixed with the link-type index
 //!   and a mode byte (the `decode_packet` input layout);
 //! - `OUT_DIR/analyze_frames/`: the first frames of each capture in the
-//!   `analyze_frames` input layout.
+//!   `analyze_frames` input layout;
+//! - `OUT_DIR/dns_message/`: UDP port-53 payloads, each alone and each
+//!   capture's first ones as one length-prefixed TCP stream (query and
+//!   response for the tracker), and TCP port-53 payloads, after the
+//!   9-byte `dns_message` prefix (timeout, script);
+//! - `OUT_DIR/tls_stream/`: the first payload of TCP segments that start
+//!   with a TLS record header, and every `*.bin` file given (the TLS
+//!   stream fixtures of `src/sniff/testdata/tls/`) under four cutting
+//!   schemes, after the 2-byte `tls_stream` prefix;
+//! - `OUT_DIR/http_request/`: TCP payloads that start with an HTTP request
+//!   line (go's real module requests in `testdata/gomod_*.pcap`), plus a
+//!   few hand-written proxy paths and `GOPROXY` values.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use tcptriage::decode::{self, Decoded};
+use tcptriage::flows::app::{looks_like_http_request, looks_like_tls};
 use tcptriage::source::file::open_path;
 
 const LINKTYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];
@@ -15,6 +29,26 @@ const MAX_FILE: u64 = 64 * 1024;
 const MAX_DECODE_SEEDS: usize = 600;
 const FRAMES_PER_FILE: usize = 4;
 const ANALYZE_FRAMES: usize = 40;
+/// Frames of each capture searched for DNS, TLS and HTTP payloads.
+const APP_FRAMES: usize = 2000;
+const MAX_APP_SEEDS: usize = 300;
+/// Seeds per target taken from one capture.
+const APP_SEEDS_PER_FILE: usize = 40;
+/// `dns_message` prefix: 5 s timeout, a script of plain steps.
+const DNS_PREFIX: [u8; 9] = [100, 0x00, 0x10, 0x00, 0x20, 0x80, 0x30, 0x00, 0x50];
+/// `tls_stream` schemes of the fixtures: whole, 1-byte pieces, random
+/// pieces, random pieces out of order through the reassembler.
+const TLS_SCHEMES: [[u8; 2]; 4] = [[0, 0], [0x08, 0], [0x0c, 40], [0x0f, 90]];
+const HTTP_TEXT: [&str; 8] = [
+    "GET /github.com/%21azure/azure-sdk-for-go/@v/list HTTP/1.1\r\nHost: proxy.golang.org\r\nUser-Agent: Go-http-client/1.1\r\n\r\n",
+    "GET http://athens.corp/goproxy/golang.org/x/text/@v/v0.3.7.zip HTTP/1.1\r\n\r\n",
+    "GET /sumdb/sum.golang.org/tile/8/0/x001/234.p/5 HTTP/1.1\r\nHost: proxy.golang.org\r\n",
+    "GET /lookup/golang.org/x/text@v0.3.7 HTTP/1.1\r\nHost: sum.golang.org\r\n\r\n",
+    "CONNECT proxy.golang.org:443 HTTP/1.1\r\n\r\n",
+    "https://proxy.golang.org,https://goproxy.cn|http://[fd00::1]:3000/p/,direct",
+    "/rsc.io/quote/@latest",
+    "github.com/!burnt!sushi/toml",
+];
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
@@ -40,7 +74,14 @@ fn main() -> std::io::Result<()> {
         std::process::exit(2);
     };
     let out = Path::new(out);
-    for t in ["read_capture", "decode_packet", "analyze_frames"] {
+    for t in [
+        "read_capture",
+        "decode_packet",
+        "analyze_frames",
+        "dns_message",
+        "tls_stream",
+        "http_request",
+    ] {
         std::fs::create_dir_all(out.join(t))?;
     }
     let mut files = Vec::new();
@@ -48,7 +89,22 @@ fn main() -> std::io::Result<()> {
         walk(Path::new(i), &mut files);
     }
     let (mut n_files, mut n_decode, mut n_analyze) = (0, 0, 0);
+    let mut app = AppSeeds::default();
+    for (i, text) in HTTP_TEXT.iter().enumerate() {
+        std::fs::write(out.join("http_request").join(format!("text{i}")), text)?;
+    }
     for (i, f) in files.iter().enumerate() {
+        if f.extension().is_some_and(|e| e == "bin") {
+            let stream = std::fs::read(f)?;
+            for (k, prefix) in TLS_SCHEMES.iter().enumerate() {
+                let mut seed = prefix.to_vec();
+                seed.extend_from_slice(&stream);
+                std::fs::write(out.join("tls_stream").join(format!("b{i:05}-{k}")), seed)?;
+            }
+            app.tls += 1;
+            continue;
+        }
+        app.scan(out, i, f)?;
         let Ok(mut src) = open_path(f) else { continue };
         let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(u64::MAX);
         if size <= MAX_FILE {
@@ -95,8 +151,104 @@ fn main() -> std::io::Result<()> {
         }
     }
     eprintln!(
-        "{n_files} capture files, {n_decode} frames, {n_analyze} analysis seeds in {}",
+        "{n_files} capture files, {n_decode} frames, {n_analyze} analysis seeds, \
+         {} DNS, {} TLS, {} HTTP seeds in {}",
+        app.dns,
+        app.tls,
+        app.http,
         out.display()
     );
     Ok(())
+}
+
+/// Seeds of the application-parser targets, counted.
+#[derive(Default)]
+struct AppSeeds {
+    dns: usize,
+    tls: usize,
+    http: usize,
+    /// Payloads already written (the same request recurs a lot).
+    seen: HashSet<Vec<u8>>,
+}
+
+impl AppSeeds {
+    /// The DNS, TLS and HTTP payloads of the first frames of one capture.
+    fn scan(&mut self, out: &Path, i: usize, f: &Path) -> std::io::Result<()> {
+        let Ok(mut src) = open_path(f) else {
+            return Ok(());
+        };
+        let mut stream = DNS_PREFIX.to_vec();
+        let mut in_stream = 0;
+        let mut n = 0;
+        let mut per_file = [0usize; 3];
+        while let Ok(Some(fr)) = src.next_frame() {
+            n += 1;
+            if n > APP_FRAMES {
+                break;
+            }
+            let Ok(d) = decode::decode(fr.linktype, fr.data) else {
+                continue;
+            };
+            let (write, dir, name, payload) = match d {
+                Decoded::Udp(u)
+                    if (u.src_port == 53 || u.dst_port == 53) && u.payload.len() >= 12 =>
+                {
+                    if in_stream < 8 {
+                        stream.extend_from_slice(&(u.payload.len() as u16).to_be_bytes());
+                        stream.extend_from_slice(u.payload);
+                        in_stream += 1;
+                    }
+                    (
+                        self.dns < MAX_APP_SEEDS,
+                        "dns_message",
+                        &mut self.dns,
+                        u.payload,
+                    )
+                }
+                Decoded::Tcp(t)
+                    if (t.src_port == 53 || t.dst_port == 53) && t.payload.len() > 2 =>
+                {
+                    (
+                        self.dns < MAX_APP_SEEDS,
+                        "dns_message",
+                        &mut self.dns,
+                        t.payload,
+                    )
+                }
+                Decoded::Tcp(t) if looks_like_tls(t.payload) => (
+                    self.tls < MAX_APP_SEEDS,
+                    "tls_stream",
+                    &mut self.tls,
+                    t.payload,
+                ),
+                Decoded::Tcp(t) if looks_like_http_request(t.payload) => (
+                    self.http < MAX_APP_SEEDS,
+                    "http_request",
+                    &mut self.http,
+                    t.payload,
+                ),
+                _ => continue,
+            };
+            let k = ["dns_message", "tls_stream", "http_request"]
+                .iter()
+                .position(|t| *t == dir)
+                .unwrap_or(0);
+            if !write || per_file[k] >= APP_SEEDS_PER_FILE || !self.seen.insert(payload.to_vec()) {
+                continue;
+            }
+            per_file[k] += 1;
+            let seed = match dir {
+                "dns_message" => [&DNS_PREFIX[..], payload].concat(),
+                "tls_stream" => [&[0u8, 0][..], payload].concat(),
+                _ => payload.to_vec(),
+            };
+            std::fs::write(out.join(dir).join(format!("f{i:05}-{n}")), seed)?;
+            *name += 1;
+        }
+        if in_stream > 0 {
+            std::fs::write(out.join("dns_message").join(format!("f{i:05}-tcp")), stream)?;
+            self.dns += 1;
+        }
+        Ok(())
+    }
 }

@@ -7,8 +7,8 @@
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). Only a stable toolchain is
 # needed: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its nightly-only flags.
-# Seed corpora are built from testdata/ and /work/shared/captures/public/
-# (when present) by `cargo run --example fuzz_seeds`; corpora, crash
+# Seed corpora are built from testdata/, the TLS stream fixtures in
+# src/sniff/testdata/tls/ and /work/shared/captures/public/ (when present) by `cargo run --example fuzz_seeds`; corpora, crash
 # artifacts and logs stay out of git (fuzz/.gitignore).
 set -euo pipefail
 
@@ -24,11 +24,17 @@ export RUSTC_BOOTSTRAP=1
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(read_capture decode_packet analyze_frames http_head)
+    targets=(read_capture decode_packet analyze_frames http_head dns_message tls_stream http_request)
 fi
 
-if [ ! -d corpus/read_capture ] || [ -z "$(ls -A corpus/read_capture 2>/dev/null)" ]; then
-    inputs=("$root/testdata")
+# (Re)built while any capture-seeded corpus is empty; existing files with
+# the same names are overwritten, fuzzer-found inputs are kept.
+need_seeds=0
+for c in read_capture dns_message tls_stream http_request; do
+    if [ -z "$(ls -A "corpus/$c" 2>/dev/null)" ]; then need_seeds=1; fi
+done
+if [ "$need_seeds" -eq 1 ]; then
+    inputs=("$root/testdata" "$root/src/sniff/testdata/tls")
     [ -d "$PUBLIC" ] && inputs+=("$PUBLIC")
     (cd "$root" && cargo run --quiet --release --example fuzz_seeds -- "$here/corpus" "${inputs[@]}")
 fi

@@ -5,11 +5,15 @@
 //! [`every_saved_reproducer`].
 
 use std::io::Cursor;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use tcptriage::analyze::{Options, analyze};
 use tcptriage::decode::{self, Decoded};
-use tcptriage::flows::HttpResponseHead;
+use tcptriage::flows::app::TLS_HEAD_CAP;
+use tcptriage::flows::reasm::StreamHead;
+use tcptriage::flows::{Event, HttpResponseHead, SeqNum};
 use tcptriage::report;
+use tcptriage::sniff::{dns, gomod, http, tls};
 use tcptriage::source::{Frame, MemorySource, file::open_reader};
 use tcptriage::time::Ts;
 
@@ -96,14 +100,177 @@ fn http_head(data: &[u8]) {
     }
 }
 
+/// `fuzz_targets/dns_message.rs`: parse as UDP and as a TCP stream, and
+/// track every message (queries from the client, responses from the
+/// server; the script byte's top bit asks for `take_final`, bits 4-6 step
+/// the clock as in the target).
+fn dns_message(data: &[u8]) {
+    const STEPS_NS: [i64; 8] = [
+        0,
+        1_000_000,
+        100_000_000,
+        1_000_000_000,
+        2_000_000_000,
+        5_000_000_000,
+        10_000_000_000,
+        -1_000_000_000,
+    ];
+    if data.len() < 9 {
+        return;
+    }
+    let (script, payload) = data[1..].split_at(8);
+    let mut messages: Vec<dns::DnsMessage> = dns::parse(payload).into_iter().collect();
+    let mut rest = payload;
+    loop {
+        let (msgs, used) = dns::parse_tcp_stream(rest);
+        assert!(msgs.len() <= dns::MAX_TCP_MESSAGES && used <= rest.len());
+        messages.extend(msgs);
+        if used == 0 || messages.len() > 4 * dns::MAX_TCP_MESSAGES {
+            break;
+        }
+        rest = &rest[used..];
+    }
+    let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 40000);
+    let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 53);
+    let mut tracker = dns::DnsTracker::new(i64::from(data[0]) * 50_000_000);
+    let mut ts = 1_700_000_000_000_000_000i64;
+    for (i, m) in messages.iter().chain(messages.iter()).enumerate() {
+        assert!(m.questions.len() <= dns::MAX_QUESTIONS && m.answers.len() <= dns::MAX_ANSWERS);
+        let c = script[i % 8] ^ (i / 8) as u8;
+        ts = ts.saturating_add(STEPS_NS[usize::from(c >> 4 & 7)]);
+        let at = Event {
+            frame: i as u64 + 1,
+            ts: Ts(ts),
+        };
+        let (src, dst) = if m.response {
+            (server, client)
+        } else {
+            (client, server)
+        };
+        tracker.on_message(at, src, dst, dns::Transport::Udp, m);
+        if c & 0x80 != 0 {
+            tracker.take_final(Ts(ts));
+        }
+    }
+    for q in tracker.finish(Ts(ts)) {
+        assert!(q.addresses.len() <= dns::MAX_ADDRESSES && q.cnames.len() <= dns::MAX_CNAMES);
+    }
+    assert!(tracker.is_empty());
+}
+
+/// `fuzz_targets/tls_stream.rs`: whole, byte by byte, and through the
+/// reassembler in reverse order; all three must learn the same.
+fn tls_stream(data: &[u8]) {
+    if data.len() < 2 {
+        return;
+    }
+    let stream = &data[2..];
+    let at = Event {
+        frame: 1,
+        ts: Ts(0),
+    };
+    let mut whole = tls::TlsSniffer::new();
+    whole.feed(stream, at);
+    let mut bytes = tls::TlsSniffer::new();
+    for b in stream.chunks(1) {
+        bytes.feed(b, at);
+    }
+    assert_eq!(whole.info(), bytes.info());
+    let info = whole.info();
+    assert!(info.alerts.len() <= tls::MAX_ALERTS);
+    if let Some(ch) = &info.client_hello {
+        assert!(ch.alpn.len() <= tls::MAX_ALPN && ch.supported_versions.len() <= tls::MAX_VERSIONS);
+    }
+    let want = stream.len().min(TLS_HEAD_CAP as usize);
+    let mut head = StreamHead::new(SeqNum(u32::MAX - 7), TLS_HEAD_CAP);
+    let mut reasm = tls::TlsSniffer::new();
+    let mut got = Vec::new();
+    let pieces: Vec<(usize, &[u8])> = stream
+        .chunks(97)
+        .enumerate()
+        .map(|(i, p)| (i * 97, p))
+        .collect();
+    for &(off, p) in pieces.iter().rev().chain(pieces.iter()) {
+        head.push(SeqNum((u32::MAX - 7).wrapping_add(off as u32)), p, |b| {
+            got.extend_from_slice(b);
+            reasm.feed(b, at);
+        });
+    }
+    assert_eq!(&got[..], &stream[..want]);
+    let mut capped = tls::TlsSniffer::new();
+    capped.feed(&stream[..want], at);
+    assert_eq!(capped.info(), reasm.info());
+}
+
+/// `fuzz_targets/http_request.rs`.
+fn http_request(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = gomod::GoProxy::parse(&text);
+    if let Some(req) = http::parse_request_head(data) {
+        assert!(req.path.len() <= http::MAX_PATH);
+        assert!(req.host.as_ref().is_none_or(|h| h.len() <= http::MAX_VALUE));
+        assert!(
+            req.user_agent
+                .as_ref()
+                .is_none_or(|u| u.len() <= http::MAX_VALUE)
+        );
+        for prefix in ["", "/", "/goproxy", "goproxy/", "/a/b/"] {
+            let _ = gomod::parse_path(&req.path, prefix).map(|f| f.label());
+        }
+    }
+    for prefix in ["", "/goproxy"] {
+        let _ = gomod::parse_path(&text, prefix).map(|f| f.label());
+    }
+    if let Some(d) = gomod::decode_case(&text) {
+        assert!(d.len() <= text.len());
+    }
+}
+
 fn replay(name: &str, data: &[u8]) {
     match name.split('-').next().unwrap() {
         "read_capture" => read_capture(data),
         "decode_packet" => decode_packet(data),
         "analyze_frames" => analyze_frames(data),
         "http_head" => http_head(data),
+        "dns_message" => dns_message(data),
+        "tls_stream" => tls_stream(data),
+        "http_request" => http_request(data),
         other => panic!("{name}: unknown fuzz target {other}"),
     }
+}
+
+/// The replay helpers of the application-parser targets on real inputs
+/// (the TLS fixtures, a DNS query and response, one of go's requests), so
+/// they are exercised before any reproducer exists.
+#[test]
+fn application_parser_helpers_on_real_inputs() {
+    let tls_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sniff/testdata/tls");
+    for name in [
+        "tls12_c2s.bin",
+        "tls12_s2c.bin",
+        "tls13_s2c.bin",
+        "sni_reject_s2c.bin",
+    ] {
+        let mut data = vec![0, 0];
+        data.extend(std::fs::read(tls_dir.join(name)).unwrap());
+        tls_stream(&data);
+    }
+    // "proxy.golang.org" A query and its answer as one TCP stream.
+    let q: &[u8] = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05proxy\x06golang\x03org\x00\x00\x01\x00\x01";
+    let mut r = q.to_vec();
+    r[2] = 0x81;
+    r[3] = 0x80;
+    r[7] = 1;
+    r.extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x8e\xfa\x4a\x11");
+    let mut data = vec![100, 0, 0x90, 0, 0, 0, 0, 0, 0];
+    for m in [q, &r[..]] {
+        data.extend_from_slice(&(m.len() as u16).to_be_bytes());
+        data.extend_from_slice(m);
+    }
+    dns_message(&data);
+    http_request(
+        b"GET /golang.org/x/text/@v/v0.3.7.zip HTTP/1.1\r\nHost: goproxy.corp.example:8080\r\n\r\n",
+    );
 }
 
 #[test]
