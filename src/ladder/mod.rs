@@ -535,7 +535,7 @@ impl RunAcc {
                 self.data_dir = Some(row.dir);
                 self.data_ttl = Some(p.ttl);
                 self.data += 1;
-                self.bytes += u64::from(p.len);
+                self.bytes = self.bytes.saturating_add(u64::from(p.len));
                 let end = p.seq.wrapping_add(p.len);
                 self.seq = Some(match self.seq {
                     Some((a, _)) => (a, end),
@@ -838,10 +838,10 @@ impl Collector {
             Some(o) => {
                 o.last_frame = out.last_frame;
                 o.end_ns = out.end_ns;
-                o.packets += out.packets;
+                o.packets = o.packets.saturating_add(out.packets);
                 if let RowKind::Omitted { rows, bytes: b } = &mut o.kind {
                     *rows += 1;
-                    *b += bytes;
+                    *b = b.saturating_add(bytes);
                 }
             }
             None => {

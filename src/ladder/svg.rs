@@ -326,7 +326,7 @@ pub fn render_svg(l: &Ladder) -> String {
     ] {
         let _ = writeln!(
             s,
-            r#"<marker id="{p}-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>"#
+            r#"<marker id="{p}-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>"#
         );
     }
     s.push_str("</defs>\n");
