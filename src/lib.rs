@@ -19,6 +19,7 @@ pub mod analyze;
 pub mod decode;
 pub mod extract;
 pub mod flows;
+pub mod ladder;
 pub mod report;
 pub mod sniff;
 pub mod source;
