@@ -57,6 +57,20 @@ EXIT STATUS:
     1  --fail-on-failure was given and a connection failed
     2  bad usage, bad filter, no permission, or libpcap missing")]
     Live(LiveArgs),
+    /// Draw a connection as a ladder diagram: who sent what, when, and
+    /// where the silence began; the verdict and its evidence under it.
+    #[command(after_help = "EXAMPLES:
+    tcptriage show capture.pcap --conn 3
+    tcptriage show capture.pcap --failed | less -R
+    tcptriage show capture.pcap --conn 1,4 --ascii --width 100
+
+Colour on a terminal unless NO_COLOR is set; Unicode box-drawing when the
+locale is UTF-8 (else ASCII, or with --ascii).
+
+EXIT STATUS:
+    0  drawn
+    2  bad usage, an unknown connection id, or a capture that could not be read")]
+    Show(ShowArgs),
     /// List the capture devices and their addresses.
     Interfaces,
     /// Print a shell completion script (bash, zsh, fish, elvish,
@@ -132,6 +146,42 @@ struct LiveArgs {
     /// Exit with status 1 when any connection or DNS query failed.
     #[arg(long)]
     fail_on_failure: bool,
+
+    #[command(flatten)]
+    app: AppArgs,
+}
+
+#[derive(Parser, Debug)]
+struct ShowArgs {
+    /// The capture file (pcap or pcapng; read twice, so not `-`).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// Connection ids as in the report (repeatable, or comma-separated).
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "ID",
+        value_delimiter = ',',
+        required_unless_present = "failed"
+    )]
+    conn: Vec<u64>,
+
+    /// Every failed connection.
+    #[arg(long, conflicts_with = "conn")]
+    failed: bool,
+
+    /// Plain ASCII instead of Unicode box-drawing.
+    #[arg(long)]
+    ascii: bool,
+
+    /// Width in columns (default: the terminal's, else 80).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(60..=1000))]
+    width: Option<u16>,
+
+    /// Silence after which a request left waiting is a stall (as for analyze).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration_ns)]
+    stall_after: i64,
 
     #[command(flatten)]
     app: AppArgs,
@@ -475,12 +525,29 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
 /// Writes the HTML report of `rep` (read from `path`) to `dest`, with a
 /// ladder diagram per failed connection.
 fn write_html(
-    _path: &std::path::Path,
+    path: &std::path::Path,
     rep: &Report,
     dest: &std::path::Path,
-    _opts: &Options,
+    opts: &Options,
 ) -> Result<(), String> {
-    let ladders = std::collections::BTreeMap::new();
+    // The ladders of the listed connections (failed, or answered 401/403/407);
+    // from standard input the file cannot be read again, so none.
+    let ids: Vec<u64> = rep
+        .connections
+        .iter()
+        .filter(|c| {
+            c.verdict.is_failure()
+                || c.verdict == tcptriage::verdict::VerdictKind::Incomplete
+                || c.auth_required.is_some()
+        })
+        .map(|c| c.id)
+        .collect();
+    let mut ladders = std::collections::BTreeMap::new();
+    if path.as_os_str() != "-" && !ids.is_empty() {
+        for l in tcptriage::ladder::collect(path, &ids, false, opts)? {
+            ladders.insert(l.id, tcptriage::ladder::render_svg(&l));
+        }
+    }
     let f = std::fs::File::create(dest).map_err(|e| format!("cannot write: {e}"))?;
     let mut w = io::BufWriter::new(f);
     report::write_html(&mut w, rep, &ladders).map_err(|e| format!("cannot write: {e}"))
@@ -574,6 +641,81 @@ fn run_live(a: LiveArgs) -> ExitCode {
     ExitCode::from(cli::live::run(cfg))
 }
 
+/// Whether the locale says the terminal takes UTF-8.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .is_some_and(|s| {
+            let s = s.to_ascii_lowercase();
+            s.contains("utf-8") || s.contains("utf8")
+        })
+}
+
+fn run_show(a: ShowArgs) -> ExitCode {
+    let app = match a.app.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tcptriage: {}", report::sanitize(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let opts = Options {
+        stall_after_ns: a.stall_after,
+        app,
+        ..Options::default()
+    };
+    let name = a.file.display().to_string();
+    let ladders = match tcptriage::ladder::collect(&a.file, &a.conn, a.failed, &opts) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "tcptriage: {}: {}",
+                report::sanitize(&name),
+                report::sanitize(&e)
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let tty = io::stdout().is_terminal();
+    let width = a.width.map(usize::from).unwrap_or_else(|| {
+        if tty {
+            console::Term::stdout()
+                .size_checked()
+                .map_or(80, |(_, cols)| usize::from(cols))
+        } else {
+            80
+        }
+    });
+    let lo = tcptriage::ladder::LadderOptions {
+        ascii: a.ascii || !utf8_locale(),
+        color: tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if ladders.is_empty() {
+        let _ = writeln!(out, "No failed connections in {}.", report::sanitize(&name));
+    }
+    for (i, l) in ladders.iter().enumerate() {
+        let sep = if i > 0 { "\n" } else { "" };
+        if let Err(e) = write!(out, "{sep}{}", tcptriage::ladder::render_text(l, &lo)) {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("tcptriage: writing: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    match out.flush() {
+        Err(e) if !is_broken_pipe(&e) => {
+            eprintln!("tcptriage: writing: {e}");
+            ExitCode::from(2)
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
 fn run_interfaces() -> ExitCode {
     match source::list_interfaces() {
         Ok(list) => {
@@ -638,6 +780,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Analyze(args) => run_analyze(args),
         Command::Live(args) => run_live(args),
+        Command::Show(args) => run_show(args),
         Command::Interfaces => run_interfaces(),
         Command::Completions { shell } => {
             let stdout = io::stdout();

@@ -496,3 +496,39 @@ fn completions_and_man_pages_come_from_the_cli_definition() {
     assert!(dir.join("tcptriage-live.1").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn show_draws_the_ladder_of_a_connection() {
+    let f = td("all_failures.pcap").display().to_string();
+    // Piped: no colour; LANG decides Unicode or ASCII.
+    let out = bin()
+        .env("LANG", "C.UTF-8")
+        .args(["show", &f, "--conn", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", s(&out.stderr));
+    let text = s(&out.stdout);
+    assert!(text.contains("connection #3"), "{text}");
+    assert!(text.contains("7.98 s silence"), "{text}");
+    assert!(text.contains("│") && !text.contains('\x1b'), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    let out = bin()
+        .env("LANG", "C")
+        .args(["show", &f, "--failed"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = s(&out.stdout);
+    assert!(text.is_ascii(), "{text}");
+    assert_eq!(text.matches("connection #").count(), 4, "{text}");
+    // An unknown id, standard input, and no selection are usage errors.
+    let out = run(&["show", &f, "--conn", "99"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        s(&out.stderr).starts_with("tcptriage: "),
+        "{}",
+        s(&out.stderr)
+    );
+    assert_eq!(run(&["show", "-", "--conn", "0"]).status.code(), Some(2));
+    assert_eq!(run(&["show", &f]).status.code(), Some(2));
+}

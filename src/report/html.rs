@@ -393,6 +393,9 @@ const JS: &str = r##"
     const k = th.dataset.k; if (sortKey === k) sortDir = -sortDir; else { sortKey = k; sortDir = 1; } render(); });
   fv.onchange = render; ft.oninput = render;
   render();
+  // report.html#conn-3 opens connection 3 (links in tickets).
+  const m = /^#conn-(\d+)$/.exec(location.hash);
+  if (m) openRow(Number(m[1]));
 
   // DNS failures.
   const dbody = document.querySelector("#dns tbody");
