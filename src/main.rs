@@ -543,8 +543,11 @@ fn write_html(
         .map(|c| c.id)
         .collect();
     let mut ladders = std::collections::BTreeMap::new();
+    // About 6 KB each: past the first MAX_HTML_LADDERS the page points to
+    // `tcptriage show` instead, so that it stays a few MB.
+    let ids = &ids[..ids.len().min(report::MAX_HTML_LADDERS)];
     if path.as_os_str() != "-" && !ids.is_empty() {
-        for l in tcptriage::ladder::collect(path, &ids, false, opts)? {
+        for l in tcptriage::ladder::collect(path, ids, false, opts)? {
             ladders.insert(l.id, tcptriage::ladder::render_svg(&l));
         }
     }

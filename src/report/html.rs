@@ -62,6 +62,7 @@ struct Data<'a> {
     verdicts: Vec<(&'static str, u64)>,
     dns_queries: u64,
     dns_failures: u64,
+    max_ladders: usize,
     warnings: &'a [String],
     /// Per connection: start (ms since the capture's first packet),
     /// duration (ms), index into `verdicts`, id.
@@ -139,6 +140,10 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Ladder diagrams embedded at most (about 6 KB each); the other rows say
+/// how to draw theirs with `tcptriage show`.
+pub const MAX_HTML_LADDERS: usize = 1000;
+
 /// Writes the report. `ladders` holds an SVG ladder diagram per failed
 /// connection id (as produced by the ladder module); connections without
 /// one simply have no diagram.
@@ -198,6 +203,7 @@ pub fn write_html(
             .collect(),
         dns_queries: s.dns_queries,
         dns_failures: s.dns_failures,
+        max_ladders: MAX_HTML_LADDERS,
         warnings: &cap.warnings,
         bars,
         failed,
@@ -365,6 +371,8 @@ const JS: &str = r##"
     f.warnings.forEach(t => td.appendChild(el("div", { className: "warn" }, "warning: " + t)));
     const src = document.getElementById("ladder-" + f.id);
     if (src) { const c = src.cloneNode(true); c.removeAttribute("id"); td.appendChild(c); }
+    else td.appendChild(el("div", { className: "meta" }, "no ladder embedded (only the first " + D.max_ladders +
+      " are); draw it with: tcptriage show " + D.file + " --conn " + f.id));
     tr.appendChild(td); return tr;
   }
   function render() {

@@ -9,7 +9,7 @@ mod json;
 mod modules;
 mod table;
 
-pub use html::write_html;
+pub use html::{MAX_HTML_LADDERS, write_html};
 pub use modules::{HostView, Outcome, module_hosts, write_modules};
 
 pub use context::{
