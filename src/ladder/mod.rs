@@ -26,7 +26,7 @@ use crate::report::{ConnectionReport, EvidenceReport};
 use crate::source::{PacketSource, SourceError, open_path};
 use crate::time::Ts;
 use crate::verdict::{Confidence, Stage, VerdictKind};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -94,6 +94,10 @@ pub struct Packet {
     pub window: u16,
     /// `retransmission` (the data was sent before) or `keep-alive`.
     pub note: Option<&'static str>,
+    /// What the payload was, when a sniffer knows: `ClientHello SNI
+    /// proxy.golang.org`, `GET /x/@v/list`, `HTTP 200`, `alert fatal
+    /// bad_certificate`.
+    pub app: Option<String>,
 }
 
 /// What one row of the ladder stands for.
@@ -170,9 +174,18 @@ impl Row {
         match &self.kind {
             RowKind::Packet(p) => {
                 v.push((p.flags.short(), true));
-                v.push((format!("seq {}", p.seq), true));
-                if let Some(a) = p.ack {
-                    v.push((format!("ack {a}"), true));
+                // What the payload was says more than the sequence numbers:
+                // with it, they move to the end and are the first to go
+                // when room is short.
+                let seq_parts = |v: &mut Vec<(String, bool)>, essential: bool| {
+                    v.push((format!("seq {}", p.seq), essential));
+                    if let Some(a) = p.ack {
+                        v.push((format!("ack {a}"), essential));
+                    }
+                };
+                match &p.app {
+                    Some(a) => v.push((a.clone(), true)),
+                    None => seq_parts(&mut v, true),
                 }
                 if p.len > 0 {
                     v.push((format!("len {}", p.len), true));
@@ -189,6 +202,9 @@ impl Row {
                 }
                 if let Some(n) = p.note {
                     v.push((n.to_string(), true));
+                }
+                if p.app.is_some() {
+                    seq_parts(&mut v, false);
                 }
             }
             RowKind::Icmp {
@@ -633,12 +649,76 @@ impl RunAcc {
 const GAP_BUCKETS: usize = 64 * 8;
 
 /// Collects one connection's rows while the capture is read.
+/// Labels for the frames the sniffers identified in a connection: the TLS
+/// handshake messages and alerts, HTTP requests and response status lines.
+fn app_labels(r: &ConnectionReport) -> BTreeMap<u64, String> {
+    let mut m = BTreeMap::new();
+    let mut add = |frame: Option<u64>, label: String| {
+        if let Some(f) = frame {
+            m.entry(f)
+                .and_modify(|l: &mut String| {
+                    l.push_str(", ");
+                    l.push_str(&label);
+                })
+                .or_insert(label);
+        }
+    };
+    if let Some(t) = &r.tls {
+        add(
+            t.client_hello_frame,
+            match &t.sni {
+                Some(n) => format!("ClientHello SNI {n}"),
+                None => "ClientHello".to_string(),
+            },
+        );
+        add(
+            t.server_hello_frame,
+            match &t.version {
+                Some(v) => format!("ServerHello {v}"),
+                None => "ServerHello".to_string(),
+            },
+        );
+        if let Some(c) = &t.certificate {
+            add(Some(c.frame), format!("Certificate by {}", c.issuer));
+        }
+        for a in &t.alerts {
+            add(
+                Some(a.frame),
+                format!("alert {} {}", a.level, a.description),
+            );
+        }
+    }
+    for h in &r.http {
+        let mut path: String = h.path.chars().take(60).collect();
+        if path.len() < h.path.len() {
+            path.push('…');
+        }
+        // A module request by what it asks for: the kind first, so that
+        // it survives when the label is cut.
+        let what = match &h.module {
+            Some(m) => match (&m.module, &m.version) {
+                (Some(module), Some(v)) => format!("{} {module}@{v}", m.kind.as_str()),
+                (Some(module), None) => format!("{} {module}", m.kind.as_str()),
+                _ => m.label.clone(),
+            },
+            None => path,
+        };
+        add(Some(h.frame), format!("{} {what}", h.method));
+        if let Some(s) = h.status {
+            add(h.status_frame, format!("HTTP {s}"));
+        }
+    }
+    m
+}
+
 struct Collector {
     client: Option<Endpoint>,
     server: Option<Endpoint>,
     first_frame: u64,
     last_frame: u64,
     evidence: BTreeSet<u64>,
+    /// What the sniffers said about some frames (see [`app_labels`]).
+    app: BTreeMap<u64, String>,
     /// Base (initial) sequence number of each side.
     base: [Option<u32>; 2],
     /// Highest sequence number sent plus one, per side.
@@ -663,6 +743,7 @@ impl Collector {
             first_frame: r.first_frame,
             last_frame: r.last_frame,
             evidence: r.evidence.iter().map(|e| e.frame).collect(),
+            app: app_labels(r),
             base: [None, None],
             high: [None, None],
             ttl_counts: [[0; 256]; 2],
@@ -778,8 +859,12 @@ impl Collector {
             usual_ttl: None,
             window: seg.window,
             note,
+            app: self.app.get(&frame).cloned(),
         };
-        let plain = note.is_none() && !evidence && gap.is_none_or(|g| g < SILENCE_FLOOR_NS);
+        let plain = note.is_none()
+            && !evidence
+            && p.app.is_none()
+            && gap.is_none_or(|g| g < SILENCE_FLOOR_NS);
         let like = if !plain || !f.ack() {
             Like::Alone
         } else if f.0 & !(TcpFlags::ACK | TcpFlags::PSH) == 0 && p.len > 0 && p.window != 0 {
