@@ -91,6 +91,11 @@ fn check_dns(doc: &Value, want: &[Q]) {
             "nxdomain" | "servfail" | "refused" | "timeout"
         );
         assert_eq!(q["verdict"], if failed { "dns_failure" } else { "ok" });
+        if failed {
+            assert_eq!(q["stage"], q["outcome"]);
+        } else {
+            assert!(q["stage"].is_null());
+        }
         assert_eq!(q["server"], "10.77.2.20:53");
         assert_eq!(q["transport"], "udp");
     }

@@ -364,6 +364,9 @@ pub struct DnsReport {
     pub outcome: DnsOutcome,
     /// `dns_failure` for nxdomain, servfail, refused and timeout; else `ok`.
     pub verdict: &'static str,
+    /// For a failure, where it failed: the outcome (`nxdomain`, `servfail`,
+    /// `refused`, `other_error`, `timeout`); `null` when ok.
+    pub stage: Option<&'static str>,
     pub rcode: Option<String>,
     pub client: String,
     pub server: String,
@@ -445,6 +448,7 @@ pub fn dns_report(
         } else {
             "ok"
         },
+        stage: q.outcome.is_failure().then(|| q.outcome.as_str()),
         rcode: q.rcode.map(dns::rcode_name),
         client: endpoint(&q.client.0.to_string(), q.client.1),
         server,
