@@ -131,5 +131,28 @@ fn the_report_renders_offline_in_chromium_without_script_errors() {
             "{capture}"
         );
     }
+    // Opening a row (here through the #conn-N link, as a click does) shows
+    // its evidence and its ladder.
+    let (html, _) = html_for("all_failures.pcap", &dir);
+    let out = Command::new("timeout")
+        .args([
+            "120",
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}#conn-3", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let detail = &dom[dom.find("class=\"detail\"").expect("row 3 not opened")..];
+    assert!(detail.contains("<svg"), "no ladder in the opened row");
+    assert!(
+        detail.contains("7.98 s silence"),
+        "the ladder of #3 shows its silence"
+    );
+    assert!(detail.contains("frame    121"), "the evidence is listed");
     std::fs::remove_dir_all(&dir).unwrap();
 }
