@@ -371,8 +371,9 @@ const JS: &str = r##"
     f.warnings.forEach(t => td.appendChild(el("div", { className: "warn" }, "warning: " + t)));
     const src = document.getElementById("ladder-" + f.id);
     if (src) { const c = src.cloneNode(true); c.removeAttribute("id"); td.appendChild(c); }
-    else td.appendChild(el("div", { className: "meta" }, "no ladder embedded (only the first " + D.max_ladders +
-      " are); draw it with: tcptriage show " + D.file + " --conn " + f.id));
+    else td.appendChild(el("div", { className: "meta" }, D.file === "-"
+      ? "no ladder: the capture came from standard input, which cannot be read twice"
+      : "no ladder embedded (only the first " + D.max_ladders + " are); draw it with: tcptriage show " + D.file + " --conn " + f.id));
     tr.appendChild(td); return tr;
   }
   function render() {
