@@ -40,13 +40,32 @@ impl FailedFrames {
         self.ranges
             .entry(key(a, b))
             .or_default()
-            .push((first, last));
+            .push((first, last.max(first)));
+    }
+
+    /// Sorts each 4-tuple's ranges and merges the overlapping ones, so that
+    /// a lookup is a binary search (one 4-tuple can carry many thousand
+    /// connections).
+    fn seal(&mut self) {
+        for r in self.ranges.values_mut() {
+            r.sort_unstable();
+            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.len());
+            for &(f, l) in r.iter() {
+                match merged.last_mut() {
+                    Some(m) if f <= m.1.saturating_add(1) => m.1 = m.1.max(l),
+                    _ => merged.push((f, l)),
+                }
+            }
+            *r = merged;
+        }
     }
 
     fn contains(&self, a: Endpoint, b: Endpoint, frame: u64) -> bool {
-        self.ranges
-            .get(&key(a, b))
-            .is_some_and(|r| r.iter().any(|(f, l)| (*f..=*l).contains(&frame)))
+        let Some(r) = self.ranges.get(&key(a, b)) else {
+            return false;
+        };
+        let i = r.partition_point(|(f, _)| *f <= frame);
+        i > 0 && r[i - 1].1 >= frame
     }
 }
 
@@ -84,6 +103,7 @@ pub fn failed_frames(rep: &Report) -> FailedFrames {
             keep.add(a, b, d.first_frame, last);
         }
     }
+    keep.seal();
     keep
 }
 

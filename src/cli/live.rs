@@ -59,6 +59,10 @@ fn line(c: &ConnectionReport) -> String {
     ))
 }
 
+/// Answered DNS queries kept for the final JSON document of a live
+/// capture; failures are always kept.
+const MAX_OK_DNS_KEPT: u64 = 100_000;
+
 /// One compact line for a DNS query whose outcome is final.
 fn dns_line(d: &DnsReport) -> String {
     let time = d.time.get(11..23).unwrap_or(&d.time);
@@ -171,6 +175,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
     let mut last_packet: Option<(Ts, Instant)> = None;
     let mut kept_failures: Vec<ConnectionReport> = Vec::new();
     let mut kept_dns: Vec<DnsReport> = Vec::new();
+    let mut kept_dns_ok: u64 = 0;
     let mut reported: u64 = 0;
     let mut packets: u64 = 0;
     let mut stopped_by = "signal";
@@ -231,7 +236,14 @@ pub fn run(cfg: LiveConfig) -> u8 {
             );
         }
         if cfg.format == LiveFormat::Json {
-            kept_dns.extend(queries.iter().cloned());
+            // Failures are kept; answered queries only up to a bound (the
+            // summary counts them all).
+            for q in &queries {
+                if q.is_failure() || kept_dns_ok < MAX_OK_DNS_KEPT {
+                    kept_dns_ok += u64::from(!q.is_failure());
+                    kept_dns.push(q.clone());
+                }
+            }
         }
         if !pipe_closed
             && let Err(e) =

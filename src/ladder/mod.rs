@@ -449,6 +449,9 @@ pub fn collect_from(
             by_tuple.entry(tuple_key(a, b)).or_default().push(i);
         }
     }
+    for list in by_tuple.values_mut() {
+        list.sort_by_key(|&i| collectors[i].first_frame);
+    }
     let last = collectors.iter().map(|c| c.last_frame).max().unwrap_or(0);
     let mut src = open().map_err(fail)?;
     // A read error now only cuts the ladders short: the first pass read
@@ -474,9 +477,12 @@ pub fn collect_from(
         let Some(list) = by_tuple.get(&key) else {
             continue;
         };
-        for &i in list {
-            let c = &mut collectors[i];
-            if (c.first_frame..=c.last_frame).contains(&f.number) {
+        // The connections of one 4-tuple follow each other: the one that
+        // can hold this frame is the last to start at or before it.
+        let i = list.partition_point(|&i| collectors[i].first_frame <= f.number);
+        if i > 0 {
+            let c = &mut collectors[list[i - 1]];
+            if f.number <= c.last_frame {
                 c.push(f.number, f.ts, &what);
             }
         }

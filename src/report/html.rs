@@ -310,20 +310,31 @@ const JS: &str = r##"
   const NS = "http://www.w3.org/2000/svg";
   const span = Math.max(D.span_ms, 1);
   const order = D.bars.map((b, i) => i).sort((a, b) => (D.bars[a][2] === 0) - (D.bars[b][2] === 0) || D.bars[a][0] - D.bars[b][0]);
-  const laneEnd = []; let failedLanes = 0; let lanes = 0;
+  // Lanes by earliest end: a binary min-heap of [end, lane] per phase, so
+  // the layout is O(n log n); past MAX_LANES a bar shares the lane that
+  // frees first (the timeline stays a bounded height).
+  const MAX_LANES = 1500;
   const laneOf = new Array(D.bars.length);
+  let lanes = 0;
+  let heap = [];
+  const up = k => { while (k > 0) { const p = (k - 1) >> 1; if (heap[p][0] <= heap[k][0]) break; [heap[p], heap[k]] = [heap[k], heap[p]]; k = p; } };
+  const down = k => { for (;;) { const l = 2 * k + 1, r = l + 1; let m = k;
+    if (l < heap.length && heap[l][0] < heap[m][0]) m = l; if (r < heap.length && heap[r][0] < heap[m][0]) m = r;
+    if (m === k) break; [heap[m], heap[k]] = [heap[k], heap[m]]; k = m; } };
   let phase = null;
+  const gap = span / 2000;
   for (const i of order) {
     const [s, d, v] = D.bars[i];
     const isOk = v === 0;
-    if (phase !== isOk) { phase = isOk; if (isOk) failedLanes = lanes; }
-    const minLane = isOk ? failedLanes : 0;
-    let l = minLane;
-    const gap = span / 2000;
-    while (l < lanes && laneEnd[l] > s - gap) l++;
-    if (l === lanes) { lanes++; laneEnd.push(0); }
-    laneEnd[l] = s + Math.max(d, span / 1000);
-    laneOf[i] = l;
+    if (phase !== isOk) { phase = isOk; heap = []; }
+    const end = s + Math.max(d, span / 1000);
+    let lane;
+    if (heap.length > 0 && (heap[0][0] <= s - gap || lanes >= MAX_LANES)) {
+      lane = heap[0][1]; heap[0] = [end, lane]; down(0);
+    } else {
+      lane = lanes++; heap.push([end, lane]); up(heap.length - 1);
+    }
+    laneOf[i] = lane;
   }
   const H = 4, rowsH = Math.max(lanes * H, 1);
   svg.setAttribute("viewBox", "0 0 " + span + " " + rowsH);

@@ -91,29 +91,30 @@ impl HostView<'_> {
 /// host, in order of first appearance.
 pub fn module_hosts(report: &Report) -> Vec<HostView<'_>> {
     let mut hosts: Vec<HostView<'_>> = Vec::new();
-    fn slot<'a, 'b>(hosts: &'b mut Vec<HostView<'a>>, host: &str) -> &'b mut HostView<'a> {
-        let i = match hosts.iter().position(|h| h.host == host) {
-            Some(i) => i,
-            None => {
-                hosts.push(HostView {
-                    host: host.to_string(),
-                    dns: Vec::new(),
-                    conns: Vec::new(),
-                });
-                hosts.len() - 1
-            }
-        };
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    fn slot<'a, 'b>(
+        hosts: &'b mut Vec<HostView<'a>>,
+        index: &mut std::collections::HashMap<String, usize>,
+        host: &str,
+    ) -> &'b mut HostView<'a> {
+        let i = *index.entry(host.to_string()).or_insert_with(|| {
+            hosts.push(HostView {
+                host: host.to_string(),
+                dns: Vec::new(),
+                conns: Vec::new(),
+            });
+            hosts.len() - 1
+        });
         &mut hosts[i]
     }
     for c in report.connections.iter().filter(|c| c.module_fetch) {
         let host = c.server_name.clone().unwrap_or_else(|| c.server_ip.clone());
-        slot(&mut hosts, &host).conns.push(c);
+        slot(&mut hosts, &mut index, &host).conns.push(c);
     }
     // DNS queries for those hosts, and for any known module host.
     for d in &report.dns {
-        let known = hosts.iter().any(|h| h.host == d.name) || d.module_host;
-        if known {
-            slot(&mut hosts, &d.name).dns.push(d);
+        if index.contains_key(&d.name) || d.module_host {
+            slot(&mut hosts, &mut index, &d.name).dns.push(d);
         }
     }
     hosts.sort_by_key(|h| h.first_frame());

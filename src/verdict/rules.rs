@@ -126,8 +126,7 @@ fn describe_payload(c: &Connection, at: Event, fallback: &str) -> String {
         return fallback.to_string();
     };
     if let Some(h) = app.client_hello()
-        && h.at.frame >= at.frame
-        && c.c2s().first_payload == Some(at)
+        && (h.at == at || (h.at.frame >= at.frame && c.c2s().first_payload == Some(at)))
     {
         return match &h.sni {
             Some(n) => format!("TLS ClientHello (SNI {n})"),
@@ -152,7 +151,8 @@ const GO_DIAL_TIMEOUT_NS: i64 = 30_000_000_000;
 const GO_TLS_TIMEOUT_NS: i64 = 10_000_000_000;
 
 fn near(ns: i64, target: i64) -> bool {
-    (ns - target).abs() <= 1_500_000_000
+    // Hostile timestamps can put `ns` anywhere in i64.
+    ns.saturating_sub(target).unsigned_abs() <= 1_500_000_000
 }
 
 pub fn endpoint(e: (IpAddr, u16)) -> String {
@@ -256,11 +256,12 @@ fn tls_alert_rule(c: &Connection) -> Option<Verdict> {
         Some(Stage::TlsHandshake),
         Confidence::High,
     );
-    v.evidence.push(ev(
-        hello.at,
-        "client",
-        describe_payload(c, hello.at, "TLS ClientHello"),
-    ));
+    // The ClientHello may span segments: `at` is the one that completed it.
+    let hello_what = match &hello.sni {
+        Some(n) => format!("TLS ClientHello (SNI {n})"),
+        None => "TLS ClientHello (no SNI)".to_string(),
+    };
+    v.evidence.push(ev(hello.at, "client", hello_what));
     let server_tls = app.tls(Dir::ServerToClient);
     if let Some(sh) = server_tls.and_then(|i| i.server_hello.as_ref()) {
         v.evidence.push(ev(sh.at, "server", "ServerHello"));

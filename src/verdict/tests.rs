@@ -816,3 +816,55 @@ fn client_fatal_alert_names_the_untrusted_issuer() {
     assert!(e.contains("Corp Inspection CA"), "{e}");
     assert!(e.contains("does not trust that certificate"), "{e}");
 }
+
+#[test]
+fn hostile_timestamps_do_not_overflow_the_go_timeout_check() {
+    // A SYN near the end of time, then the client's RST at time zero: the
+    // span between them saturates; comparing it with go's 30 s must not
+    // overflow (debug builds would panic).
+    let mut t = FlowTable::new();
+    let seg = |flags: u8, seq: u32| TcpSegment {
+        ip: IpInfo {
+            src: CLIENT,
+            dst: SERVER,
+            ttl: 64,
+            ip_id: Some(1),
+        },
+        src_port: CPORT,
+        dst_port: SPORT,
+        seq,
+        ack: 0,
+        flags: TcpFlags(flags),
+        window: 1000,
+        options: TcpOptions::default(),
+        payload_len: 0,
+        payload: &[],
+        options_truncated: false,
+    };
+    t.on_tcp(
+        &seg(S, CISN),
+        Event {
+            frame: 1,
+            ts: Ts(i64::MAX - 20_000_000_000),
+        },
+    );
+    t.on_tcp(
+        &seg(R, CISN + 1),
+        Event {
+            frame: 2,
+            ts: Ts(0),
+        },
+    );
+    let c = t.connections()[0].clone();
+    let ctx = Context {
+        capture_end: Ts(i64::MAX),
+        stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
+    };
+    let v = classify(&c, &ctx);
+    assert_eq!(v.kind, VerdictKind::FirewallDrop);
+    assert!(
+        !v.explanation.contains("30 s dial timeout"),
+        "{}",
+        v.explanation
+    );
+}
