@@ -212,24 +212,29 @@ impl AppState {
     fn on_dns(&mut self, dir: Dir, base: SeqNum, seq: SeqNum, payload: &[u8], at: Event) {
         let i = dir.index();
         let head = self.heads[i].get_or_insert_with(|| StreamHead::new(base, DNS_HEAD_CAP));
-        let buf = &mut self.dns_buf[i];
-        let mut got = false;
-        head.push(seq, payload, |b| {
-            let room = (MAX_DNS_MESSAGE + 2).saturating_sub(buf.len());
-            buf.extend_from_slice(&b[..b.len().min(room)]);
-            got = true;
-        });
-        if !got {
+        // In-order bytes (bounded by the segment and the head's cap).
+        let mut fresh: Vec<u8> = Vec::new();
+        head.push(seq, payload, |b| fresh.extend_from_slice(b));
+        if fresh.is_empty() {
             return;
         }
-        let (msgs, used) = dns::parse_tcp_stream(buf);
-        buf.drain(..used.min(buf.len()));
+        let buf = &mut self.dns_buf[i];
+        buf.extend_from_slice(&fresh);
+        // One segment can carry hundreds of messages: parse until nothing
+        // complete is left, so that only one partial message stays.
+        loop {
+            let (msgs, used) = dns::parse_tcp_stream(buf);
+            buf.drain(..used.min(buf.len()));
+            for m in msgs {
+                self.dns_out.push((at, dir, m));
+            }
+            if used == 0 {
+                break;
+            }
+        }
         if buf.len() > MAX_DNS_MESSAGE {
             buf.clear(); // cannot be a message: stop following
             self.heads[i] = Some(StreamHead::new(base, 0));
-        }
-        for m in msgs {
-            self.dns_out.push((at, dir, m));
         }
     }
 }
@@ -237,6 +242,46 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hundreds_of_pipelined_dns_messages_in_one_segment_are_all_parsed() {
+        // 600 queries (A www.example), 2-byte length-prefixed, in one 20 KB
+        // segment, as a resolver pipelining over TCP sends them.
+        let mut stream = Vec::new();
+        for id in 0..600u16 {
+            let mut q = id.to_be_bytes().to_vec();
+            q.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+            q.extend_from_slice(b"\x03www\x07example\x00\x00\x01\x00\x01");
+            stream.extend_from_slice(&(q.len() as u16).to_be_bytes());
+            stream.extend_from_slice(&q);
+        }
+        let at = Event {
+            frame: 1,
+            ts: crate::time::Ts(0),
+        };
+        let mut app = AppState::detect(Dir::ClientToServer, &stream, true).unwrap();
+        // Split in two segments, the first cutting a message in half.
+        let cut = stream.len() / 2 + 3;
+        app.on_payload(
+            Dir::ClientToServer,
+            SeqNum(1),
+            SeqNum(1),
+            &stream[..cut],
+            true,
+            at,
+        );
+        app.on_payload(
+            Dir::ClientToServer,
+            SeqNum(1),
+            SeqNum(1).plus(cut as u32),
+            &stream[cut..],
+            true,
+            at,
+        );
+        assert_eq!(app.dns_out.len(), 600);
+        assert_eq!(app.dns_out[599].2.id, 599);
+        assert!(app.dns_buf[0].is_empty());
+    }
 
     #[test]
     fn protocol_detection_from_the_first_bytes() {

@@ -570,7 +570,8 @@ impl Connection {
                 None => return,
             }
         }
-        let seq = SeqNum(seg.seq);
+        // Data on a SYN (TCP Fast Open) starts one past the SYN's number.
+        let seq = SeqNum(seg.seq).plus(u32::from(seg.flags.syn()));
         let base = d.isn.map_or(seq, |isn| isn.plus(1));
         if let Some(app) = self.app.as_mut() {
             app.on_payload(dir, base, seq, seg.payload, !retransmitted, at);
