@@ -22,7 +22,9 @@ use tcptriage::source;
     about = "Explain why TCP connections in a packet capture failed or timed out",
     long_about = "Reads pcap/pcapng captures, follows every TCP connection and gives each one a \
 verdict: ok, firewall_drop, service_down, app_stall, midstream_reset or incomplete, with the \
-frames, times and senders that prove it."
+frames, times and senders that prove it. DNS lookups that failed (NXDOMAIN, SERVFAIL, REFUSED, \
+timeout) get rows of their own, and connections are named from DNS answers, the TLS SNI and \
+HTTP Host, down to the Go module and version a go command was fetching."
 )]
 struct Cli {
     #[command(subcommand)]
