@@ -68,6 +68,113 @@ fn write_dns(out: &mut dyn Write, rows: &[&DnsReport]) -> io::Result<()> {
     writeln!(out, "{t}")
 }
 
+const HEADER: [&str; 12] = [
+    "id",
+    "client → server",
+    "target",
+    "verdict",
+    "stage",
+    "start",
+    "duration",
+    "SYNs",
+    "handshake RTT",
+    "TTFB",
+    "retrans c→s/s→c",
+    "explanation",
+];
+
+/// Above this many rows the table is written row by row (one line each,
+/// columns as wide as their widest cell) instead of being laid out in
+/// memory by comfy-table: 56 k failed connections took 220 MiB to render.
+pub const STREAM_ROWS: usize = 2000;
+
+/// The connection table laid out by comfy-table: on a terminal only the
+/// explanation wraps; piped, every row stays on one line so that grep and
+/// awk see one connection per line.
+fn comfy(rows: &[&ConnectionReport]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(HEADER.to_vec());
+    let n = HEADER.len();
+    t.set_constraints((0..n).map(|i| {
+        if i == n - 1 {
+            ColumnConstraint::LowerBoundary(Width::Fixed(30))
+        } else {
+            ColumnConstraint::ContentWidth
+        }
+    }));
+    for c in rows {
+        t.add_row(cells(c).to_vec());
+    }
+    t
+}
+
+/// The cells of one connection's row.
+fn cells(c: &ConnectionReport) -> [String; 12] {
+    [
+        c.id.to_string(),
+        format!("{} → {}", c.client(), c.server()),
+        sanitize(c.target.as_deref().unwrap_or("-")),
+        c.verdict.as_str().to_string(),
+        c.stage.map(|s| s.as_str()).unwrap_or("-").to_string(),
+        format!("{:.3} s", c.start_offset_s),
+        opt_ms(Some(c.timings.duration_ms)),
+        c.syn_count.to_string(),
+        opt_ms(c.timings.initial_rtt_ms),
+        opt_ms(c.timings.time_to_first_byte_ms),
+        format!("{}/{}", c.retransmissions_c2s, c.retransmissions_s2c),
+        sanitize(
+            c.explanation
+                .as_deref()
+                .or(c.warnings.first().map(|s| s.as_str()))
+                .unwrap_or(""),
+        ),
+    ]
+}
+
+/// The same table as comfy-table's UTF8_FULL_CONDENSED without wrapping,
+/// written one row at a time: a first pass measures the columns, the
+/// second prints. Memory stays at one row.
+fn write_streaming(
+    out: &mut dyn Write,
+    header: &[&str; 12],
+    rows: &[&ConnectionReport],
+) -> io::Result<()> {
+    let mut w: [usize; 12] = header.map(|h| h.chars().count());
+    for c in rows {
+        for (i, cell) in cells(c).iter().enumerate() {
+            w[i] = w[i].max(cell.chars().count());
+        }
+    }
+    let rule = |l: &str, fill: &str, mid: &str, r: &str| {
+        let parts: Vec<String> = w.iter().map(|n| fill.repeat(n + 2)).collect();
+        format!("{l}{}{r}", parts.join(mid))
+    };
+    let line = |out: &mut dyn Write, cells: &[&str]| -> io::Result<()> {
+        let mut s = String::from("│");
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                s.push('┆');
+            }
+            s.push(' ');
+            s.push_str(c);
+            s.extend(std::iter::repeat_n(' ', w[i] - c.chars().count() + 1));
+        }
+        s.push('│');
+        writeln!(out, "{s}")
+    };
+    writeln!(out, "{}", rule("┌", "─", "┬", "┐"))?;
+    line(out, header)?;
+    writeln!(out, "{}", rule("╞", "═", "╪", "╡"))?;
+    for c in rows {
+        let cs = cells(c);
+        let refs: Vec<&str> = cs.iter().map(|s| s.as_str()).collect();
+        line(out, &refs)?;
+    }
+    writeln!(out, "{}", rule("└", "─", "┴", "┘"))
+}
+
 /// Writes the table (failed connections, or all with `all`), the evidence
 /// for each failed one, and the summary.
 pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
@@ -115,56 +222,12 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
             )?;
         }
     } else {
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec![
-                "id",
-                "client → server",
-                "target",
-                "verdict",
-                "stage",
-                "start",
-                "duration",
-                "SYNs",
-                "handshake RTT",
-                "TTFB",
-                "retrans c→s/s→c",
-                "explanation",
-            ]);
-        // On a terminal, wrap only the explanation; piped, every row stays
-        // on one line so that grep and awk see one connection per line.
-        let n = 12;
-        t.set_constraints((0..n).map(|i| {
-            if i == n - 1 {
-                ColumnConstraint::LowerBoundary(Width::Fixed(30))
-            } else {
-                ColumnConstraint::ContentWidth
-            }
-        }));
-        for c in &rows {
-            t.add_row(vec![
-                c.id.to_string(),
-                format!("{} → {}", c.client(), c.server()),
-                sanitize(c.target.as_deref().unwrap_or("-")),
-                c.verdict.as_str().to_string(),
-                c.stage.map(|s| s.as_str()).unwrap_or("-").to_string(),
-                format!("{:.3} s", c.start_offset_s),
-                opt_ms(Some(c.timings.duration_ms)),
-                c.syn_count.to_string(),
-                opt_ms(c.timings.initial_rtt_ms),
-                opt_ms(c.timings.time_to_first_byte_ms),
-                format!("{}/{}", c.retransmissions_c2s, c.retransmissions_s2c),
-                sanitize(
-                    c.explanation
-                        .as_deref()
-                        .or(c.warnings.first().map(|s| s.as_str()))
-                        .unwrap_or(""),
-                ),
-            ]);
-        }
         writeln!(out)?;
-        writeln!(out, "{t}")?;
+        if rows.len() > STREAM_ROWS {
+            write_streaming(out, &HEADER, &rows)?;
+        } else {
+            writeln!(out, "{}", comfy(&rows))?;
+        }
         let failed: Vec<&&ConnectionReport> = rows
             .iter()
             .filter(|c| c.verdict != VerdictKind::Ok)
@@ -306,4 +369,26 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
         writeln!(out, "  not decoded  {}", o.join(", "))?;
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Options, analyze};
+
+    #[test]
+    fn the_streamed_table_is_the_comfy_table_when_piped() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        for f in ["all_failures.pcap", "gomod_fallback.pcap", "sni_reset.pcap"] {
+            let path = dir.join(f);
+            let mut src = crate::source::open_path(&path).unwrap();
+            let rep = analyze(src.as_mut(), f, &Options::default()).unwrap();
+            let rows: Vec<&ConnectionReport> = rep.connections.iter().collect();
+            let mut streamed = Vec::new();
+            write_streaming(&mut streamed, &HEADER, &rows).unwrap();
+            // comfy-table does not wrap without a terminal (as in tests).
+            let laid_out = format!("{}\n", comfy(&rows));
+            assert_eq!(String::from_utf8(streamed).unwrap(), laid_out, "{f}");
+        }
+    }
 }
