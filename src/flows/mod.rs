@@ -26,12 +26,14 @@ pub use seq::SeqNum;
 use crate::decode::{IcmpError, TcpSegment};
 use crate::time::Ts;
 use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
 type Endpoint = (IpAddr, u16);
 
 /// A 4-tuple with its endpoints in a canonical order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct FlowKey(Endpoint, Endpoint);
 
 impl FlowKey {
@@ -69,12 +71,25 @@ const TOMBSTONE_NS: i64 = 60_000_000_000;
 /// The connection table.
 ///
 /// Connections live in `active` until their 4-tuple is reused (then the old
-/// one moves to `done`) or until [`FlowTable::take_final`] hands them out.
+/// one moves to `done`) or until [`FlowTable::take_final`] or
+/// [`FlowTable::take_closed`] hands them out. They are boxed: a
+/// `Connection` is over a kilobyte, and the map and the lists only move
+/// pointers.
 #[derive(Debug)]
 pub struct FlowTable {
-    active: FxHashMap<FlowKey, Connection>,
-    done: Vec<Connection>,
+    active: FxHashMap<FlowKey, Box<Connection>>,
+    // Boxed like `active`'s values: moved between the two without copying.
+    #[allow(clippy::vec_box)]
+    done: Vec<Box<Connection>>,
+    /// Connections that closed (RST, or FIN both ways), in the order they
+    /// did, by key and id: what [`FlowTable::take_closed`] looks at instead
+    /// of scanning every open connection. An entry whose connection is gone
+    /// (handed out, reused, evicted) is dropped when it is looked at.
+    closed: Vec<(FlowKey, u64)>,
     reported: FxHashMap<FlowKey, Tombstone>,
+    /// When each tombstone may expire (its `last` when it was queued; a
+    /// refreshed one is queued again when its entry comes up).
+    tombstone_expiry: BinaryHeap<Reverse<(Ts, FlowKey)>>,
     next_id: u64,
     max_connections: usize,
     pub stats: TableStats,
@@ -115,7 +130,9 @@ impl FlowTable {
         FlowTable {
             active: FxHashMap::default(),
             done: Vec::new(),
+            closed: Vec::new(),
             reported: FxHashMap::default(),
+            tombstone_expiry: BinaryHeap::new(),
             next_id: 0,
             max_connections: max.max(1),
             stats: TableStats::default(),
@@ -153,10 +170,14 @@ impl FlowTable {
         if let Some(c) = self.active.get_mut(&key) {
             if !starts_new_connection(c, seg, src) {
                 let dir = c.dir_of(src);
+                let was_closed = c.is_closed();
                 c.on_segment(dir, seg, at);
                 collect_dns(c, &mut self.dns_out);
                 if f.rst() {
                     note_other_ttl(c, dir, at, &self.synack_ttl);
+                }
+                if !was_closed && c.is_closed() {
+                    self.closed.push((key, c.id));
                 }
                 return;
             }
@@ -190,7 +211,7 @@ impl FlowTable {
         } else {
             (src, dst, true)
         };
-        let mut c = Connection::new(self.next_id, client, server, inferred, at);
+        let mut c = Box::new(Connection::new(self.next_id, client, server, inferred, at));
         self.next_id += 1;
         c.reused_ports = reused;
         let dir = c.dir_of(src);
@@ -198,6 +219,9 @@ impl FlowTable {
         collect_dns(&mut c, &mut self.dns_out);
         if f.rst() {
             note_other_ttl(&mut c, dir, at, &self.synack_ttl);
+        }
+        if c.is_closed() {
+            self.closed.push((key, c.id));
         }
         self.active.insert(key, c);
     }
@@ -240,7 +264,7 @@ impl FlowTable {
         &mut self,
         now: Ts,
         is_final: impl Fn(&Connection) -> bool,
-    ) -> Vec<Connection> {
+    ) -> Vec<Box<Connection>> {
         let mut out = std::mem::take(&mut self.done);
         let keys: Vec<FlowKey> = self
             .active
@@ -250,36 +274,96 @@ impl FlowTable {
             .collect();
         for k in keys {
             if let Some(c) = self.active.remove(&k) {
-                self.reported.insert(
-                    k,
-                    Tombstone {
-                        client: c.client,
-                        client_isn: c.c2s().isn,
-                        last: c.last.ts,
-                    },
-                );
+                self.bury(k, &c);
                 out.push(c);
             }
         }
-        self.reported
-            .retain(|_, t| now.nanos_since(t.last) < TOMBSTONE_NS);
-        out.sort_by_key(|c| c.id);
+        let active = &self.active;
+        self.closed
+            .retain(|(k, id)| active.get(k).is_some_and(|c| c.id == *id));
+        self.expire_tombstones(now);
+        out.sort_unstable_by_key(|c| c.id);
         out
+    }
+
+    /// [`FlowTable::take_final`] for connections that are closed (RST, or
+    /// FIN both ways) and whose last packet is at least `quiet_ns` before
+    /// `now`, and those whose 4-tuple was reused. Only the connections that
+    /// closed are looked at, not every open one.
+    pub fn take_closed(&mut self, now: Ts, quiet_ns: i64) -> Vec<Box<Connection>> {
+        let mut out = std::mem::take(&mut self.done);
+        let mut closed = std::mem::take(&mut self.closed);
+        closed.retain(|&(k, id)| {
+            let Some(c) = self.active.get(&k).filter(|c| c.id == id) else {
+                return false; // gone already: reused, evicted or handed out
+            };
+            if now.nanos_since(c.last.ts) < quiet_ns {
+                return true; // still closing: look again next time
+            }
+            if let Some(c) = self.active.remove(&k) {
+                self.bury(k, &c);
+                out.push(c);
+            }
+            false
+        });
+        self.closed = closed;
+        self.expire_tombstones(now);
+        out.sort_unstable_by_key(|c| c.id);
+        out
+    }
+
+    /// Remembers a connection handed out, so that its late packets are
+    /// absorbed rather than taken for a new connection.
+    fn bury(&mut self, k: FlowKey, c: &Connection) {
+        self.reported.insert(
+            k,
+            Tombstone {
+                client: c.client,
+                client_isn: c.c2s().isn,
+                last: c.last.ts,
+            },
+        );
+        self.tombstone_expiry.push(Reverse((c.last.ts, k)));
+    }
+
+    /// Forgets the tombstones whose last packet is [`TOMBSTONE_NS`] or more
+    /// before `now`, in expiry order rather than by scanning all of them.
+    fn expire_tombstones(&mut self, now: Ts) {
+        while let Some(&Reverse((last, k))) = self.tombstone_expiry.peek() {
+            if now.nanos_since(last) < TOMBSTONE_NS {
+                break;
+            }
+            self.tombstone_expiry.pop();
+            match self.reported.get(&k) {
+                Some(t) if now.nanos_since(t.last) >= TOMBSTONE_NS => {
+                    self.reported.remove(&k);
+                }
+                // Refreshed by a late packet (or buried again): not yet.
+                Some(t) => self.tombstone_expiry.push(Reverse((t.last, k))),
+                None => {}
+            }
+        }
     }
 
     /// All connections, in order of their first packet.
     pub fn connections(&self) -> Vec<&Connection> {
-        let mut v: Vec<&Connection> = self.done.iter().chain(self.active.values()).collect();
+        let mut v: Vec<&Connection> = self
+            .done
+            .iter()
+            .chain(self.active.values())
+            .map(|c| &**c)
+            .collect();
         v.sort_by_key(|c| c.id);
         v
     }
 
     /// Hands over the connections still held, by id, leaving the table
     /// empty of them (what it learned about addresses stays).
-    pub fn drain_connections(&mut self) -> Vec<Connection> {
+    pub fn drain_connections(&mut self) -> Vec<Box<Connection>> {
         let mut v = std::mem::take(&mut self.done);
         v.extend(self.active.drain().map(|(_, c)| c));
-        v.sort_by_key(|c| c.id);
+        self.closed.clear();
+        v.sort_unstable_by_key(|c| c.id);
         v
     }
 
@@ -287,8 +371,8 @@ impl FlowTable {
     pub fn into_connections(self) -> Vec<Connection> {
         let mut v = self.done;
         v.extend(self.active.into_values());
-        v.sort_by_key(|c| c.id);
-        v
+        v.sort_unstable_by_key(|c| c.id);
+        v.into_iter().map(|c| *c).collect()
     }
 }
 
