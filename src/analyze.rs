@@ -467,6 +467,8 @@ fn run(
     mut progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, SourceError> {
     let mut engine = Engine::new(opts.clone());
+    // Without `emit`, closed connections are not handed out while reading.
+    engine.table.set_queue_closed(emit.is_some());
     let mut extra = Vec::new();
     'read: loop {
         match src.next_frame() {

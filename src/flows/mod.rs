@@ -86,6 +86,8 @@ pub struct FlowTable {
     /// of scanning every open connection. An entry whose connection is gone
     /// (handed out, reused, evicted) is dropped when it is looked at.
     closed: Vec<(FlowKey, u64)>,
+    /// Whether `closed` is kept (off when nobody will call `take_closed`).
+    queue_closed: bool,
     reported: FxHashMap<FlowKey, Tombstone>,
     /// When each tombstone may expire (its `last` when it was queued; a
     /// refreshed one is queued again when its entry comes up).
@@ -131,6 +133,7 @@ impl FlowTable {
             active: FxHashMap::default(),
             done: Vec::new(),
             closed: Vec::new(),
+            queue_closed: true,
             reported: FxHashMap::default(),
             tombstone_expiry: BinaryHeap::new(),
             next_id: 0,
@@ -176,7 +179,7 @@ impl FlowTable {
                 if f.rst() {
                     note_other_ttl(c, dir, at, &self.synack_ttl);
                 }
-                if !was_closed && c.is_closed() {
+                if self.queue_closed && !was_closed && c.is_closed() {
                     self.closed.push((key, c.id));
                 }
                 return;
@@ -220,7 +223,7 @@ impl FlowTable {
         if f.rst() {
             note_other_ttl(&mut c, dir, at, &self.synack_ttl);
         }
-        if c.is_closed() {
+        if self.queue_closed && c.is_closed() {
             self.closed.push((key, c.id));
         }
         self.active.insert(key, c);
@@ -310,6 +313,17 @@ impl FlowTable {
         self.expire_tombstones(now);
         out.sort_unstable_by_key(|c| c.id);
         out
+    }
+
+    /// Stops (or resumes) queueing the connections that close, for a
+    /// caller that never calls [`FlowTable::take_closed`]: the queue would
+    /// otherwise grow with every connection of the capture. Resuming only
+    /// queues connections that close from then on.
+    pub fn set_queue_closed(&mut self, on: bool) {
+        self.queue_closed = on;
+        if !on {
+            self.closed = Vec::new();
+        }
     }
 
     /// Remembers a connection handed out, so that its late packets are
