@@ -454,3 +454,128 @@ pub fn is_server_port(a: u16, b: u16) -> bool {
         std::cmp::Ordering::Equal => a < b,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{IpInfo, TcpFlags, TcpOptions};
+    use std::net::Ipv4Addr;
+
+    const S: u8 = TcpFlags::SYN;
+    const A: u8 = TcpFlags::ACK;
+    const F: u8 = TcpFlags::FIN;
+    const SEC: i64 = 1_000_000_000;
+
+    struct Feed {
+        table: FlowTable,
+        frame: u64,
+    }
+
+    impl Feed {
+        /// A segment of the connection on client port `cport` at `t_ns`.
+        fn seg(&mut self, cport: u16, from_client: bool, t_ns: i64, flags: u8, seq: u32, ack: u32) {
+            self.frame += 1;
+            let (c, s) = (
+                IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+                IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            );
+            let (src, dst, sp, dp) = if from_client {
+                (c, s, cport, 80)
+            } else {
+                (s, c, 80, cport)
+            };
+            let seg = TcpSegment {
+                ip: IpInfo {
+                    src,
+                    dst,
+                    ttl: 64,
+                    ip_id: None,
+                },
+                src_port: sp,
+                dst_port: dp,
+                seq,
+                ack,
+                flags: TcpFlags(flags),
+                window: 1000,
+                options: TcpOptions::default(),
+                payload_len: 0,
+                payload: &[],
+                options_truncated: false,
+            };
+            let at = Event {
+                frame: self.frame,
+                ts: Ts(t_ns),
+            };
+            self.table.on_tcp(&seg, at);
+        }
+
+        /// Handshake and FIN both ways from `t_ns`, 1 ms apart.
+        fn closed_conn(&mut self, cport: u16, isn: u32, t_ns: i64) {
+            let ms = 1_000_000;
+            self.seg(cport, true, t_ns, S, isn, 0);
+            self.seg(cport, false, t_ns + ms, S | A, 500, isn + 1);
+            self.seg(cport, true, t_ns + 2 * ms, A, isn + 1, 501);
+            self.seg(cport, true, t_ns + 3 * ms, F | A, isn + 1, 501);
+            self.seg(cport, false, t_ns + 4 * ms, F | A, 501, isn + 2);
+            self.seg(cport, true, t_ns + 5 * ms, A, isn + 2, 502);
+        }
+    }
+
+    fn ids(v: &[Box<Connection>]) -> Vec<u64> {
+        v.iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn closed_connections_are_handed_out_once_quiet_and_their_tombstones_expire() {
+        let mut f = Feed {
+            table: FlowTable::new(),
+            frame: 0,
+        };
+        f.closed_conn(40000, 1000, 0); // id 0, last packet at 5 ms
+        f.seg(40001, true, 0, S, 7, 0); // id 1: never closes
+        f.closed_conn(40002, 2000, 500_000_000); // id 2, last at 505 ms
+        assert!(
+            f.table.take_closed(Ts(SEC), SEC).is_empty(),
+            "not quiet yet"
+        );
+        assert_eq!(ids(&f.table.take_closed(Ts(SEC + 5_000_000), SEC)), [0]);
+        assert_eq!(ids(&f.table.take_closed(Ts(2 * SEC), SEC)), [2]);
+        assert!(f.table.take_closed(Ts(3 * SEC), SEC).is_empty());
+        assert_eq!(f.table.open_connections(), 1);
+
+        // A late ACK of connection 0 at 30 s is absorbed and refreshes its
+        // tombstone: it must outlive the 60 s counted from the first burial.
+        f.seg(40000, true, 30 * SEC, A, 1002, 502);
+        assert_eq!(f.table.stats.after_verdict_packets, 1);
+        assert!(f.table.take_closed(Ts(70 * SEC), SEC).is_empty());
+        assert!(f.table.reported.contains_key(&FlowKey::new(
+            (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000),
+            (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80)
+        )));
+        f.seg(40000, true, 80 * SEC, A, 1002, 502);
+        assert_eq!(f.table.stats.after_verdict_packets, 2);
+        // 60 s after the last late packet, both tombstones are gone: a new
+        // packet on the same ports is a new connection.
+        assert!(f.table.take_closed(Ts(141 * SEC), SEC).is_empty());
+        assert!(f.table.reported.is_empty());
+        f.seg(40000, true, 142 * SEC, A, 5000, 600);
+        assert_eq!(f.table.open_connections(), 2);
+        assert_eq!(f.table.stats.after_verdict_packets, 2);
+    }
+
+    #[test]
+    fn a_reused_four_tuple_hands_out_the_old_connection_not_the_new_one() {
+        let mut f = Feed {
+            table: FlowTable::new(),
+            frame: 0,
+        };
+        f.closed_conn(40000, 1000, 0); // id 0
+        f.seg(40000, true, 100_000_000, S, 9000, 0); // id 1: a new ISN
+        // The old one goes out (as reused) at once; the new one, open, stays,
+        // and the stale queue entry of id 0 does not take it.
+        assert_eq!(ids(&f.table.take_closed(Ts(100_000_000), SEC)), [0]);
+        assert!(f.table.take_closed(Ts(10 * SEC), SEC).is_empty());
+        assert_eq!(f.table.open_connections(), 1);
+        assert!(f.table.closed.is_empty());
+    }
+}
