@@ -205,23 +205,23 @@ impl Engine {
     /// removed from the table. Counted in the summary.
     pub fn take_final(&mut self, now: Ts) -> Vec<ConnectionReport> {
         let ctx = self.context(now);
-        self.hand_out(now, |c| verdict::is_final(c, &ctx))
+        let conns = self.table.take_final(now, |c| verdict::is_final(c, &ctx));
+        self.hand_out(now, conns)
     }
 
     /// Connections closed (RST, or FIN both ways) and quiet for
     /// [`verdict::CLOSE_GRACE_NS`] at `now`, classified and removed: their
     /// verdict no longer depends on what comes later. Counted in the summary.
     pub fn take_closed(&mut self, now: Ts) -> Vec<ConnectionReport> {
-        self.hand_out(now, |c| {
-            c.is_closed() && now.nanos_since(c.last.ts) >= verdict::CLOSE_GRACE_NS
-        })
+        let conns = self.table.take_closed(now, verdict::CLOSE_GRACE_NS);
+        self.hand_out(now, conns)
     }
 
-    /// Removes the connections `done` selects (and those whose ports were
-    /// reused), classifies them at `now` and counts them.
-    fn hand_out(&mut self, now: Ts, done: impl Fn(&Connection) -> bool) -> Vec<ConnectionReport> {
+    /// Classifies and counts the connections removed from the table (by
+    /// id), and hands out the DNS queries that are final at `now`.
+    #[allow(clippy::vec_box)] // the table's own boxes, not copied out
+    fn hand_out(&mut self, now: Ts, conns: Vec<Box<Connection>>) -> Vec<ConnectionReport> {
         let ctx = self.context(now);
-        let conns = self.table.take_final(now, done);
         let start = self.first_ts.unwrap_or_default();
         let mut out = Vec::with_capacity(conns.len());
         for mut c in conns {
@@ -404,9 +404,15 @@ fn keep_failed(
         true
     };
     let mut report = run(src, name, opts, Some(&mut keep), progress)?;
-    report.connections.retain(listed);
-    report.connections.extend(kept);
-    report.connections.sort_by_key(|c| c.id);
+    // The few still open at the end join the many kept (not the other way
+    // round: moving the kept ones would hold two copies at once).
+    kept.extend(
+        std::mem::take(&mut report.connections)
+            .into_iter()
+            .filter(listed),
+    );
+    kept.sort_unstable_by_key(|c| c.id);
+    report.connections = kept;
     Ok(report)
 }
 
@@ -461,6 +467,8 @@ fn run(
     mut progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, SourceError> {
     let mut engine = Engine::new(opts.clone());
+    // Without `emit`, closed connections are not handed out while reading.
+    engine.table.set_queue_closed(emit.is_some());
     let mut extra = Vec::new();
     'read: loop {
         match src.next_frame() {

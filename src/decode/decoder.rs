@@ -56,6 +56,92 @@ fn decode_with_limit(
     data: &[u8],
     limit: Option<WireLimit>,
 ) -> Result<Decoded<'_>, DecodeError> {
+    if linktype == link::ETHERNET
+        && let Some(d) = fast_ethernet_tcp(data, limit)
+    {
+        return d;
+    }
+    sliced_with_limit(linktype, data, limit)
+}
+
+/// The common case without etherparse: Ethernet II straight to an IPv4
+/// packet (no fragment) or an IPv6 packet (no extension header) carrying
+/// TCP, with the whole IP packet captured and a non-zero length field.
+/// Anything else (VLAN tags, fragments, extension headers, snaplen cuts,
+/// odd lengths, other protocols) returns `None` and goes through
+/// etherparse; for what it accepts, the result is the one etherparse's
+/// path gives (a test checks both on every truncation and on noise).
+fn fast_ethernet_tcp(
+    data: &[u8],
+    limit: Option<WireLimit>,
+) -> Option<Result<Decoded<'_>, DecodeError>> {
+    const ETH: usize = 14;
+    let ip = data.get(ETH..)?;
+    let ethertype = be16(data, 12);
+    let (info, hdr_len, total) = match ethertype {
+        0x0800 => {
+            if ip.len() < 20 || ip[0] >> 4 != 4 {
+                return None;
+            }
+            let ihl = usize::from(ip[0] & 0x0f) * 4;
+            let total = usize::from(be16(ip, 2));
+            // MF flag or a fragment offset: etherparse's path decides.
+            if ihl < 20 || total < ihl || total > ip.len() || be16(ip, 6) & 0x3fff != 0 {
+                return None;
+            }
+            if ip[9] != TCP {
+                return None;
+            }
+            let a = |at: usize| std::net::Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3]);
+            let info = IpInfo {
+                src: IpAddr::V4(a(12)),
+                dst: IpAddr::V4(a(16)),
+                ttl: ip[8],
+                ip_id: Some(be16(ip, 4)),
+            };
+            (info, ihl, total)
+        }
+        0x86DD => {
+            if ip.len() < 40 || ip[0] >> 4 != 6 || ip[6] != TCP {
+                return None;
+            }
+            let total = 40 + usize::from(be16(ip, 4));
+            if total == 40 || total > ip.len() {
+                return None;
+            }
+            let a = |at: usize| {
+                let b: [u8; 16] = ip[at..at + 16].try_into().expect("16 bytes");
+                std::net::Ipv6Addr::from(b)
+            };
+            let info = IpInfo {
+                src: IpAddr::V6(a(8)),
+                dst: IpAddr::V6(a(24)),
+                ttl: ip[7],
+                ip_id: None,
+            };
+            (info, 40, total)
+        }
+        _ => return None,
+    };
+    // As `l4_wire_len`: the IP packet cannot be longer than the frame on
+    // the wire.
+    let total_wire = match limit {
+        Some(l) => total.min(
+            l.orig_len
+                .saturating_sub((ip.as_ptr() as usize).saturating_sub(l.frame_start)),
+        ),
+        None => total,
+    };
+    let l4_wire = u32::try_from(total_wire.saturating_sub(hdr_len)).unwrap_or(u32::MAX);
+    Some(parse_tcp(info, &ip[hdr_len..total], l4_wire).map(Decoded::Tcp))
+}
+
+/// [`decode_with_limit`] through etherparse, for every link type.
+fn sliced_with_limit(
+    linktype: u32,
+    data: &[u8],
+    limit: Option<WireLimit>,
+) -> Result<Decoded<'_>, DecodeError> {
     let pkt = match linktype {
         link::ETHERNET => {
             LaxSlicedPacket::from_ethernet(data).map_err(|_| DecodeError::TruncatedLink)?
@@ -1082,6 +1168,59 @@ mod tests {
             .write(&mut ns, &[0; 16])
             .unwrap();
         assert_eq!(decode(link::RAW, &ns), Ok(Decoded::Other(OtherKind::Icmp)));
+    }
+
+    /// The etherparse-free Ethernet path gives what etherparse's gives.
+    #[test]
+    fn fast_path_agrees_with_etherparse() {
+        let check = |f: &[u8], orig: usize| {
+            let limit = (orig >= f.len()).then_some(WireLimit {
+                frame_start: f.as_ptr() as usize,
+                orig_len: orig,
+            });
+            if let Some(fast) = fast_ethernet_tcp(f, limit) {
+                assert_eq!(
+                    fast,
+                    sliced_with_limit(link::ETHERNET, f, limit),
+                    "{f:02x?}"
+                );
+            }
+        };
+        let mut frames = vec![
+            eth(0x0800, &ipv4_syn(b"data")),
+            eth(0x0800, &ipv4_syn(b"")),
+            eth(0x86DD, &ipv6_ack(b"data")),
+            eth(0x86DD, &ipv6_ack(b"")),
+        ];
+        // Ethernet padding after a short packet.
+        let mut padded = eth(0x0800, &ipv4_syn(b""));
+        padded.extend_from_slice(&[0; 6]);
+        frames.push(padded);
+        let mut fast = 0;
+        for full in &frames {
+            fast += usize::from(fast_ethernet_tcp(full, None).is_some());
+            for cut in 0..=full.len() {
+                for orig in [0, cut, cut + 1, full.len(), full.len() + 100] {
+                    check(&full[..cut], orig);
+                }
+            }
+        }
+        assert_eq!(fast, frames.len(), "the common frames take the fast path");
+        // Noise in the IP and TCP headers of valid frames.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for i in 0..50_000 {
+            let mut f = frames[i % frames.len()].clone();
+            for _ in 0..1 + i % 4 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = 14 + (x as usize >> 8) % (f.len() - 14).min(60);
+                f[at] = x as u8;
+            }
+            let len = f.len();
+            check(&f, len);
+            check(&f, len + (x as usize % 3));
+        }
     }
 
     #[test]

@@ -26,12 +26,14 @@ pub use seq::SeqNum;
 use crate::decode::{IcmpError, TcpSegment};
 use crate::time::Ts;
 use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
 type Endpoint = (IpAddr, u16);
 
 /// A 4-tuple with its endpoints in a canonical order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct FlowKey(Endpoint, Endpoint);
 
 impl FlowKey {
@@ -69,12 +71,27 @@ const TOMBSTONE_NS: i64 = 60_000_000_000;
 /// The connection table.
 ///
 /// Connections live in `active` until their 4-tuple is reused (then the old
-/// one moves to `done`) or until [`FlowTable::take_final`] hands them out.
+/// one moves to `done`) or until [`FlowTable::take_final`] or
+/// [`FlowTable::take_closed`] hands them out. They are boxed: a
+/// `Connection` is over a kilobyte, and the map and the lists only move
+/// pointers.
 #[derive(Debug)]
 pub struct FlowTable {
-    active: FxHashMap<FlowKey, Connection>,
-    done: Vec<Connection>,
+    active: FxHashMap<FlowKey, Box<Connection>>,
+    // Boxed like `active`'s values: moved between the two without copying.
+    #[allow(clippy::vec_box)]
+    done: Vec<Box<Connection>>,
+    /// Connections that closed (RST, or FIN both ways), in the order they
+    /// did, by key and id: what [`FlowTable::take_closed`] looks at instead
+    /// of scanning every open connection. An entry whose connection is gone
+    /// (handed out, reused, evicted) is dropped when it is looked at.
+    closed: Vec<(FlowKey, u64)>,
+    /// Whether `closed` is kept (off when nobody will call `take_closed`).
+    queue_closed: bool,
     reported: FxHashMap<FlowKey, Tombstone>,
+    /// When each tombstone may expire (its `last` when it was queued; a
+    /// refreshed one is queued again when its entry comes up).
+    tombstone_expiry: BinaryHeap<Reverse<(Ts, FlowKey)>>,
     next_id: u64,
     max_connections: usize,
     pub stats: TableStats,
@@ -115,7 +132,10 @@ impl FlowTable {
         FlowTable {
             active: FxHashMap::default(),
             done: Vec::new(),
+            closed: Vec::new(),
+            queue_closed: true,
             reported: FxHashMap::default(),
+            tombstone_expiry: BinaryHeap::new(),
             next_id: 0,
             max_connections: max.max(1),
             stats: TableStats::default(),
@@ -153,10 +173,14 @@ impl FlowTable {
         if let Some(c) = self.active.get_mut(&key) {
             if !starts_new_connection(c, seg, src) {
                 let dir = c.dir_of(src);
+                let was_closed = c.is_closed();
                 c.on_segment(dir, seg, at);
                 collect_dns(c, &mut self.dns_out);
                 if f.rst() {
                     note_other_ttl(c, dir, at, &self.synack_ttl);
+                }
+                if self.queue_closed && !was_closed && c.is_closed() {
+                    self.closed.push((key, c.id));
                 }
                 return;
             }
@@ -190,7 +214,7 @@ impl FlowTable {
         } else {
             (src, dst, true)
         };
-        let mut c = Connection::new(self.next_id, client, server, inferred, at);
+        let mut c = Box::new(Connection::new(self.next_id, client, server, inferred, at));
         self.next_id += 1;
         c.reused_ports = reused;
         let dir = c.dir_of(src);
@@ -198,6 +222,9 @@ impl FlowTable {
         collect_dns(&mut c, &mut self.dns_out);
         if f.rst() {
             note_other_ttl(&mut c, dir, at, &self.synack_ttl);
+        }
+        if self.queue_closed && c.is_closed() {
+            self.closed.push((key, c.id));
         }
         self.active.insert(key, c);
     }
@@ -240,7 +267,7 @@ impl FlowTable {
         &mut self,
         now: Ts,
         is_final: impl Fn(&Connection) -> bool,
-    ) -> Vec<Connection> {
+    ) -> Vec<Box<Connection>> {
         let mut out = std::mem::take(&mut self.done);
         let keys: Vec<FlowKey> = self
             .active
@@ -250,36 +277,107 @@ impl FlowTable {
             .collect();
         for k in keys {
             if let Some(c) = self.active.remove(&k) {
-                self.reported.insert(
-                    k,
-                    Tombstone {
-                        client: c.client,
-                        client_isn: c.c2s().isn,
-                        last: c.last.ts,
-                    },
-                );
+                self.bury(k, &c);
                 out.push(c);
             }
         }
-        self.reported
-            .retain(|_, t| now.nanos_since(t.last) < TOMBSTONE_NS);
-        out.sort_by_key(|c| c.id);
+        let active = &self.active;
+        self.closed
+            .retain(|(k, id)| active.get(k).is_some_and(|c| c.id == *id));
+        self.expire_tombstones(now);
+        out.sort_unstable_by_key(|c| c.id);
         out
+    }
+
+    /// [`FlowTable::take_final`] for connections that are closed (RST, or
+    /// FIN both ways) and whose last packet is at least `quiet_ns` before
+    /// `now`, and those whose 4-tuple was reused. Only the connections that
+    /// closed are looked at, not every open one.
+    pub fn take_closed(&mut self, now: Ts, quiet_ns: i64) -> Vec<Box<Connection>> {
+        let mut out = std::mem::take(&mut self.done);
+        let mut closed = std::mem::take(&mut self.closed);
+        closed.retain(|&(k, id)| {
+            let Some(c) = self.active.get(&k).filter(|c| c.id == id) else {
+                return false; // gone already: reused, evicted or handed out
+            };
+            if now.nanos_since(c.last.ts) < quiet_ns {
+                return true; // still closing: look again next time
+            }
+            if let Some(c) = self.active.remove(&k) {
+                self.bury(k, &c);
+                out.push(c);
+            }
+            false
+        });
+        self.closed = closed;
+        self.expire_tombstones(now);
+        out.sort_unstable_by_key(|c| c.id);
+        out
+    }
+
+    /// Stops (or resumes) queueing the connections that close, for a
+    /// caller that never calls [`FlowTable::take_closed`]: the queue would
+    /// otherwise grow with every connection of the capture. Resuming only
+    /// queues connections that close from then on.
+    pub fn set_queue_closed(&mut self, on: bool) {
+        self.queue_closed = on;
+        if !on {
+            self.closed = Vec::new();
+        }
+    }
+
+    /// Remembers a connection handed out, so that its late packets are
+    /// absorbed rather than taken for a new connection.
+    fn bury(&mut self, k: FlowKey, c: &Connection) {
+        self.reported.insert(
+            k,
+            Tombstone {
+                client: c.client,
+                client_isn: c.c2s().isn,
+                last: c.last.ts,
+            },
+        );
+        self.tombstone_expiry.push(Reverse((c.last.ts, k)));
+    }
+
+    /// Forgets the tombstones whose last packet is [`TOMBSTONE_NS`] or more
+    /// before `now`, in expiry order rather than by scanning all of them.
+    fn expire_tombstones(&mut self, now: Ts) {
+        while let Some(&Reverse((last, k))) = self.tombstone_expiry.peek() {
+            if now.nanos_since(last) < TOMBSTONE_NS {
+                break;
+            }
+            self.tombstone_expiry.pop();
+            match self.reported.get(&k) {
+                Some(t) if now.nanos_since(t.last) >= TOMBSTONE_NS => {
+                    self.reported.remove(&k);
+                }
+                // Refreshed by a late packet (or buried again): not yet.
+                Some(t) => self.tombstone_expiry.push(Reverse((t.last, k))),
+                None => {}
+            }
+        }
     }
 
     /// All connections, in order of their first packet.
     pub fn connections(&self) -> Vec<&Connection> {
-        let mut v: Vec<&Connection> = self.done.iter().chain(self.active.values()).collect();
+        let mut v: Vec<&Connection> = self
+            .done
+            .iter()
+            .chain(self.active.values())
+            .map(|c| &**c)
+            .collect();
         v.sort_by_key(|c| c.id);
         v
     }
 
     /// Hands over the connections still held, by id, leaving the table
     /// empty of them (what it learned about addresses stays).
-    pub fn drain_connections(&mut self) -> Vec<Connection> {
+    pub fn drain_connections(&mut self) -> Vec<Box<Connection>> {
         let mut v = std::mem::take(&mut self.done);
         v.extend(self.active.drain().map(|(_, c)| c));
-        v.sort_by_key(|c| c.id);
+        self.closed.clear();
+        v.sort_unstable_by_key(|c| c.id);
         v
     }
 
@@ -287,8 +385,8 @@ impl FlowTable {
     pub fn into_connections(self) -> Vec<Connection> {
         let mut v = self.done;
         v.extend(self.active.into_values());
-        v.sort_by_key(|c| c.id);
-        v
+        v.sort_unstable_by_key(|c| c.id);
+        v.into_iter().map(|c| *c).collect()
     }
 }
 
@@ -354,5 +452,130 @@ pub fn is_server_port(a: u16, b: u16) -> bool {
         std::cmp::Ordering::Less => true,
         std::cmp::Ordering::Greater => false,
         std::cmp::Ordering::Equal => a < b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{IpInfo, TcpFlags, TcpOptions};
+    use std::net::Ipv4Addr;
+
+    const S: u8 = TcpFlags::SYN;
+    const A: u8 = TcpFlags::ACK;
+    const F: u8 = TcpFlags::FIN;
+    const SEC: i64 = 1_000_000_000;
+
+    struct Feed {
+        table: FlowTable,
+        frame: u64,
+    }
+
+    impl Feed {
+        /// A segment of the connection on client port `cport` at `t_ns`.
+        fn seg(&mut self, cport: u16, from_client: bool, t_ns: i64, flags: u8, seq: u32, ack: u32) {
+            self.frame += 1;
+            let (c, s) = (
+                IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+                IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            );
+            let (src, dst, sp, dp) = if from_client {
+                (c, s, cport, 80)
+            } else {
+                (s, c, 80, cport)
+            };
+            let seg = TcpSegment {
+                ip: IpInfo {
+                    src,
+                    dst,
+                    ttl: 64,
+                    ip_id: None,
+                },
+                src_port: sp,
+                dst_port: dp,
+                seq,
+                ack,
+                flags: TcpFlags(flags),
+                window: 1000,
+                options: TcpOptions::default(),
+                payload_len: 0,
+                payload: &[],
+                options_truncated: false,
+            };
+            let at = Event {
+                frame: self.frame,
+                ts: Ts(t_ns),
+            };
+            self.table.on_tcp(&seg, at);
+        }
+
+        /// Handshake and FIN both ways from `t_ns`, 1 ms apart.
+        fn closed_conn(&mut self, cport: u16, isn: u32, t_ns: i64) {
+            let ms = 1_000_000;
+            self.seg(cport, true, t_ns, S, isn, 0);
+            self.seg(cport, false, t_ns + ms, S | A, 500, isn + 1);
+            self.seg(cport, true, t_ns + 2 * ms, A, isn + 1, 501);
+            self.seg(cport, true, t_ns + 3 * ms, F | A, isn + 1, 501);
+            self.seg(cport, false, t_ns + 4 * ms, F | A, 501, isn + 2);
+            self.seg(cport, true, t_ns + 5 * ms, A, isn + 2, 502);
+        }
+    }
+
+    fn ids(v: &[Box<Connection>]) -> Vec<u64> {
+        v.iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn closed_connections_are_handed_out_once_quiet_and_their_tombstones_expire() {
+        let mut f = Feed {
+            table: FlowTable::new(),
+            frame: 0,
+        };
+        f.closed_conn(40000, 1000, 0); // id 0, last packet at 5 ms
+        f.seg(40001, true, 0, S, 7, 0); // id 1: never closes
+        f.closed_conn(40002, 2000, 500_000_000); // id 2, last at 505 ms
+        assert!(
+            f.table.take_closed(Ts(SEC), SEC).is_empty(),
+            "not quiet yet"
+        );
+        assert_eq!(ids(&f.table.take_closed(Ts(SEC + 5_000_000), SEC)), [0]);
+        assert_eq!(ids(&f.table.take_closed(Ts(2 * SEC), SEC)), [2]);
+        assert!(f.table.take_closed(Ts(3 * SEC), SEC).is_empty());
+        assert_eq!(f.table.open_connections(), 1);
+
+        // A late ACK of connection 0 at 30 s is absorbed and refreshes its
+        // tombstone: it must outlive the 60 s counted from the first burial.
+        f.seg(40000, true, 30 * SEC, A, 1002, 502);
+        assert_eq!(f.table.stats.after_verdict_packets, 1);
+        assert!(f.table.take_closed(Ts(70 * SEC), SEC).is_empty());
+        assert!(f.table.reported.contains_key(&FlowKey::new(
+            (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000),
+            (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80)
+        )));
+        f.seg(40000, true, 80 * SEC, A, 1002, 502);
+        assert_eq!(f.table.stats.after_verdict_packets, 2);
+        // 60 s after the last late packet, both tombstones are gone: a new
+        // packet on the same ports is a new connection.
+        assert!(f.table.take_closed(Ts(141 * SEC), SEC).is_empty());
+        assert!(f.table.reported.is_empty());
+        f.seg(40000, true, 142 * SEC, A, 5000, 600);
+        assert_eq!(f.table.open_connections(), 2);
+        assert_eq!(f.table.stats.after_verdict_packets, 2);
+    }
+
+    #[test]
+    fn a_reused_four_tuple_hands_out_the_old_connection_not_the_new_one() {
+        let mut f = Feed {
+            table: FlowTable::new(),
+            frame: 0,
+        };
+        f.closed_conn(40000, 1000, 0); // id 0
+        f.seg(40000, true, 100_000_000, S, 9000, 0); // id 1: a new ISN
+        // The old one goes out (as reused) at once; the new one, open, stays,
+        // and the stale queue entry of id 0 does not take it.
+        assert_eq!(ids(&f.table.take_closed(Ts(100_000_000), SEC)), [0]);
+        assert!(f.table.take_closed(Ts(10 * SEC), SEC).is_empty());
+        assert_eq!(f.table.open_connections(), 1);
+        assert!(f.table.closed.is_empty());
     }
 }
