@@ -62,6 +62,9 @@ pub struct TableStats {
 struct Tombstone {
     client: Endpoint,
     client_isn: Option<SeqNum>,
+    server_isn: Option<SeqNum>,
+    /// The connection had closed (RST, or FIN both ways) when handed out.
+    closed: bool,
     last: Ts,
 }
 
@@ -191,8 +194,18 @@ impl FlowTable {
         } else if let Some(t) = self.reported.get_mut(&key) {
             // A late packet of a connection already reported, unless it is
             // a SYN with a new ISN (a new attempt on the same ports).
-            let new_attempt =
-                f.syn() && !f.ack() && !(src == t.client && t.client_isn == Some(SeqNum(seg.seq)));
+            // The same rules as for a live connection
+            // (`starts_new_connection`), so that ids do not depend on
+            // whether the old connection was handed out already.
+            let new_attempt = if f.rst() || !f.syn() {
+                false
+            } else if !f.ack() {
+                !(src == t.client && t.client_isn == Some(SeqNum(seg.seq)))
+            } else if src == t.client {
+                t.closed
+            } else {
+                t.closed && t.server_isn.is_some_and(|isn| isn != SeqNum(seg.seq))
+            };
             if !new_attempt {
                 t.last = at.ts;
                 self.stats.after_verdict_packets += 1;
@@ -334,6 +347,8 @@ impl FlowTable {
             Tombstone {
                 client: c.client,
                 client_isn: c.c2s().isn,
+                server_isn: c.s2c().isn,
+                closed: c.is_closed(),
                 last: c.last.ts,
             },
         );
@@ -523,6 +538,33 @@ mod tests {
 
     fn ids(v: &[Box<Connection>]) -> Vec<u64> {
         v.iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn a_new_syn_ack_after_hand_out_starts_a_connection_as_it_would_live() {
+        // A closed connection, then a SYN/ACK with a new server ISN on the
+        // same ports (the new SYN was not captured), then another SYN/ACK
+        // repeating it: whether the first connection was handed out before
+        // or not, the ids are the same.
+        let run = |hand_out: bool| {
+            let mut f = Feed {
+                table: FlowTable::new(),
+                frame: 0,
+            };
+            f.closed_conn(40000, 1000, 0);
+            let mut out = Vec::new();
+            if hand_out {
+                out.extend(ids(&f.table.take_closed(Ts(2 * SEC), SEC)));
+            }
+            f.seg(40000, false, 3 * SEC, S | A, 9000, 5001);
+            f.seg(40000, false, 4 * SEC, S | A, 9000, 5001);
+            let mut all: Vec<u64> = f.table.connections().iter().map(|c| c.id).collect();
+            all.extend(out);
+            all.sort_unstable();
+            all
+        };
+        assert_eq!(run(false), [0, 1]);
+        assert_eq!(run(true), [0, 1]);
     }
 
     #[test]
