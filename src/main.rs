@@ -37,11 +37,13 @@ enum Command {
     #[command(after_help = "EXAMPLES:
     tcptriage analyze capture.pcapng
     tcptriage analyze --format json capture.pcap | jq '.connections[] | select(.verdict != \"ok\")'
-    tcpdump -i eth0 -w - 'tcp or icmp or icmp6' | tcptriage analyze -
+    tcptriage analyze --modules --goproxy 'https://goproxy.cn,direct' fetch.pcap
+    tcptriage analyze --html report.html --write-failed failed.pcapng capture.pcap
+    tcpdump -i eth0 -U -w - 'tcp or icmp or icmp6 or port 53' | tcptriage analyze -
 
 EXIT STATUS:
     0  the analysis ran (whatever it found)
-    1  --fail-on-failure was given and a connection failed
+    1  --fail-on-failure was given and a connection or DNS query failed
     2  bad usage, or a capture could not be read")]
     Analyze(AnalyzeArgs),
     /// Capture on an interface and print each connection's verdict as soon
@@ -289,11 +291,12 @@ impl AppArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Format {
-    /// A table of failed connections, their evidence and a summary.
+    /// Failed DNS queries, a table of failed connections, their evidence
+    /// and a summary.
     Table,
-    /// One JSON document: {"capture", "connections", "summary"}.
+    /// One JSON document: {"capture", "connections", "dns", "summary"}.
     Json,
-    /// One JSON object per connection per line (every connection).
+    /// One JSON object per line: every connection, then every DNS query.
     Ndjson,
 }
 
