@@ -35,6 +35,12 @@ pub struct Options {
     /// Build reports of `ok` connections too (off: they are only counted,
     /// unless they carry an HTTP 401/403/407).
     pub keep_ok: bool,
+    /// The report is only for the default table (and `--write-failed`,
+    /// `--fail-on-failure`): [`analyze_with`] without `ok` connections then
+    /// keeps each listed one stripped
+    /// ([`ConnectionReport::strip_for_table`]), which on a capture with
+    /// many failures is most of the memory. Off by default.
+    pub strip_for_table: bool,
 }
 
 /// DNS queries that ended `ok` kept for the report; beyond this they are
@@ -49,6 +55,7 @@ impl Default for Options {
             sweep_every: 8192,
             app: AppSettings::default(),
             keep_ok: true,
+            strip_for_table: false,
         }
     }
 }
@@ -397,9 +404,15 @@ fn keep_failed(
     };
     let mut kept: Vec<ConnectionReport> = Vec::new();
     let listed = |c: &ConnectionReport| c.verdict != VerdictKind::Ok || c.auth_required.is_some();
+    let strip = |mut c: ConnectionReport| {
+        if opts.strip_for_table {
+            c.strip_for_table();
+        }
+        c
+    };
     let mut keep = |c: ConnectionReport| {
         if listed(&c) {
-            kept.push(c);
+            kept.push(strip(c));
         }
         true
     };
@@ -409,7 +422,8 @@ fn keep_failed(
     kept.extend(
         std::mem::take(&mut report.connections)
             .into_iter()
-            .filter(listed),
+            .filter(listed)
+            .map(strip),
     );
     kept.sort_unstable_by_key(|c| c.id);
     report.connections = kept;

@@ -350,15 +350,17 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // The default table lists only failed connections: ok ones are then
+    // counted as the file is read, not kept (memory stays flat), and the
+    // failed ones are kept with only what the table prints.
+    let keep_ok = args.format != Format::Table || args.all || args.modules || args.html.is_some();
     let opts = Options {
         stall_after_ns: args.stall_after,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         app,
+        strip_for_table: !keep_ok,
         ..Options::default()
     };
-    // The default table lists only failed connections: ok ones are then
-    // counted as the file is read, not kept (memory stays flat).
-    let keep_ok = args.format != Format::Table || args.all || args.modules || args.html.is_some();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut reports: Vec<Report> = Vec::new();

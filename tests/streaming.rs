@@ -133,6 +133,59 @@ fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
 }
 
 #[test]
+fn stripped_failures_print_the_same_table_and_failed_frames() {
+    // The default table keeps its failed connections stripped
+    // (`Options::strip_for_table`): the table, and the frames
+    // `--write-failed` copies, must not change.
+    use tcptriage::analyze::analyze_with;
+    use tcptriage::report::write_table;
+    let lean_opts = Options {
+        sweep_every: 1,
+        strip_for_table: true,
+        ..Options::default()
+    };
+    let table = |r: &tcptriage::report::Report| {
+        let mut out = Vec::new();
+        write_table(&mut out, r, false).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let mut evidence = 0;
+    for file in common::shipped_captures() {
+        let name = file.display().to_string();
+        let mut full = analyze(
+            open_path(&file).unwrap().as_mut(),
+            &name,
+            &Options::default(),
+        )
+        .unwrap();
+        let lean =
+            analyze_with(open_path(&file).unwrap().as_mut(), &name, &lean_opts, false).unwrap();
+        assert!(lean.connections.iter().all(|c| c.evidence.is_empty()
+            && c.tls.is_none()
+            && c.http.is_empty()
+            && c.table_evidence.is_some()));
+        evidence += lean.connections.len();
+        assert_eq!(table(&lean), table(&full), "{name}");
+        // What `extract::failed_frames` reads.
+        let frames = |r: &tcptriage::report::Report| -> Vec<_> {
+            r.connections
+                .iter()
+                .filter(|c| c.verdict.is_failure())
+                .map(|c| (c.client(), c.server(), c.first_frame, c.last_frame))
+                .collect()
+        };
+        assert_eq!(frames(&lean), frames(&full), "{name}");
+        // Stripping twice, or a full report, changes nothing either.
+        for c in &mut full.connections {
+            c.strip_for_table();
+            c.strip_for_table();
+        }
+        assert_eq!(table(&full), table(&lean), "{name}");
+    }
+    assert!(evidence > 50, "{evidence}");
+}
+
+#[test]
 fn ndjson_streaming_emits_every_connection_once() {
     use tcptriage::analyze::analyze_streaming;
     let opts = Options {

@@ -1,7 +1,7 @@
 //! The human report: a table of connections, the evidence behind each
 //! verdict, and a summary.
 
-use super::{ConnectionReport, DnsReport, Report, sanitize};
+use super::{ConnectionReport, DnsReport, EvidenceReport, Report, sanitize};
 use crate::verdict::VerdictKind;
 use comfy_table::{
     ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
@@ -175,6 +175,17 @@ fn write_streaming(
     writeln!(out, "{}", rule("└", "─", "┴", "┘"))
 }
 
+/// One line of the Evidence section (without its newline).
+pub(crate) fn evidence_line(e: &EvidenceReport) -> String {
+    format!(
+        "      frame {:>6}  +{:>10.3} ms  {:<7} {}",
+        e.frame,
+        e.t_ms,
+        sanitize(&e.from),
+        sanitize(&e.what)
+    )
+}
+
 /// Writes the table (failed connections, or all with `all`), the evidence
 /// for each failed one, and the summary.
 pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
@@ -251,15 +262,11 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
                 if let Some(b) = &c.blocked_by {
                     writeln!(out, "      blocked by {}", sanitize(b))?;
                 }
+                if let Some(lines) = &c.table_evidence {
+                    out.write_all(lines.as_bytes())?;
+                }
                 for e in &c.evidence {
-                    writeln!(
-                        out,
-                        "      frame {:>6}  +{:>10.3} ms  {:<7} {}",
-                        e.frame,
-                        e.t_ms,
-                        sanitize(&e.from),
-                        sanitize(&e.what)
-                    )?;
+                    writeln!(out, "{}", evidence_line(e))?;
                 }
                 for w in &c.warnings {
                     writeln!(out, "      warning: {}", sanitize(w))?;
