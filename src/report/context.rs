@@ -6,7 +6,7 @@ use super::{endpoint, ms};
 use crate::flows::{Connection, Dir, Event};
 use crate::sniff::dns::{self, DnsOutcome, DnsQuery, Transport};
 use crate::sniff::gomod::{self, FetchKind, GoProxy};
-use crate::sniff::{http, tls};
+use crate::sniff::tls;
 use crate::time::Ts;
 use serde::Serialize;
 
@@ -266,18 +266,9 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
             });
         }
     }
-    let sni = tls.as_ref().and_then(|t| t.sni.clone());
-    let host = http
-        .iter()
-        .find_map(|h| h.host.as_deref().and_then(http::host_name));
-    let (server_name, name_source) = if let Some(s) = sni {
-        (Some(s), Some("sni"))
-    } else if let Some(h) = host {
-        (Some(h), Some("host"))
-    } else if let Some(d) = &c.dns_name {
-        (Some(d.clone()), Some("dns"))
-    } else {
-        (None, None)
+    let (server_name, name_source) = match crate::verdict::server_name_and_source(c) {
+        Some((n, source)) => (Some(n), Some(source)),
+        None => (None, None),
     };
     // The request the connection is remembered by: the one left without a
     // response, else the last one that asked for a module.

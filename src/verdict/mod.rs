@@ -28,7 +28,7 @@
 
 mod rules;
 
-pub use rules::{classify, server_label, server_name};
+pub use rules::{classify, server_label, server_name, server_name_and_source};
 
 use crate::time::Ts;
 use serde::Serialize;

@@ -88,19 +88,39 @@ impl std::fmt::Display for ServerLabel<'_> {
 
 /// The server's name from the TLS SNI, the HTTP Host or a DNS answer.
 pub fn server_name(c: &Connection) -> Option<String> {
+    server_name_and_source(c).map(|(n, _)| n)
+}
+
+/// [`server_name`] and where it came from: `sni`, `host` or `dns`, in that
+/// order of preference.
+pub fn server_name_and_source(c: &Connection) -> Option<(String, &'static str)> {
     let app = c.app.as_deref();
-    let sni = app
+    if let Some(sni) = app
         .and_then(|a| a.client_hello())
-        .and_then(|h| h.sni.clone());
-    let host = app.and_then(|a| {
+        .and_then(|h| h.sni.clone())
+    {
+        return Some((sni, "sni"));
+    }
+    if let Some(host) = app.and_then(|a| {
         a.http.iter().find_map(|x| {
             x.request
                 .host
                 .as_deref()
                 .and_then(crate::sniff::http::host_name)
         })
-    });
-    sni.or(host).or_else(|| c.dns_name.clone())
+    }) {
+        return Some((host, "host"));
+    }
+    c.dns_name.clone().map(|d| (d, "dns"))
+}
+
+/// A request's path for an explanation: at most 120 characters.
+fn short_path(path: &str) -> String {
+    let mut short: String = path.chars().take(120).collect();
+    if short.len() < path.len() {
+        short.push('…');
+    }
+    short
 }
 
 /// The request left without a response, e.g. `GET
@@ -108,13 +128,9 @@ pub fn server_name(c: &Connection) -> Option<String> {
 /// zip)`.
 fn outstanding_request(c: &Connection) -> Option<(Event, String)> {
     let x = c.app.as_deref()?.outstanding_request()?;
-    let mut path: String = x.request.path.chars().take(120).collect();
-    if path.len() < x.request.path.len() {
-        path.push('…');
-    }
     let what = match crate::sniff::gomod::parse_path(&x.request.path, "") {
         Some(m) => format!("{} for {}", x.request.method, m.label()),
-        None => format!("{} {path}", x.request.method),
+        None => format!("{} {}", x.request.method, short_path(&x.request.path)),
     };
     Some((x.at, what))
 }
@@ -134,14 +150,14 @@ fn describe_payload(c: &Connection, at: Event, fallback: &str) -> String {
         };
     }
     if let Some(x) = app.http.iter().find(|x| x.at.frame == at.frame) {
-        let mut path: String = x.request.path.chars().take(120).collect();
-        if path.len() < x.request.path.len() {
-            path.push('…');
-        }
         let module = crate::sniff::gomod::parse_path(&x.request.path, "")
             .map(|m| format!(" = {}", m.label()))
             .unwrap_or_default();
-        return format!("{} {path}{module}", x.request.method);
+        return format!(
+            "{} {}{module}",
+            x.request.method,
+            short_path(&x.request.path)
+        );
     }
     fallback.to_string()
 }
