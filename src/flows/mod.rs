@@ -26,8 +26,7 @@ pub use seq::SeqNum;
 use crate::decode::{IcmpError, TcpSegment};
 use crate::time::Ts;
 use rustc_hash::FxHashMap;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 type Endpoint = (IpAddr, u16);
@@ -85,16 +84,23 @@ pub struct FlowTable {
     #[allow(clippy::vec_box)]
     done: Vec<Box<Connection>>,
     /// Connections that closed (RST, or FIN both ways), in the order they
-    /// did, by key and id: what [`FlowTable::take_closed`] looks at instead
-    /// of scanning every open connection. An entry whose connection is gone
-    /// (handed out, reused, evicted) is dropped when it is looked at.
-    closed: Vec<(FlowKey, u64)>,
+    /// did, with the time of their closing packet, by key and id: what
+    /// [`FlowTable::take_closed`] looks at instead of scanning every open
+    /// connection. It only looks at the front, where the closing is old
+    /// enough. An entry whose connection is gone (handed out, reused,
+    /// evicted) is dropped when it is looked at.
+    closed: VecDeque<(Ts, FlowKey, u64)>,
+    /// Closed connections that had packets after closing and were not yet
+    /// quiet when their entry came up: looked at on every sweep (few).
+    closing: Vec<(FlowKey, u64)>,
     /// Whether `closed` is kept (off when nobody will call `take_closed`).
     queue_closed: bool,
     reported: FxHashMap<FlowKey, Tombstone>,
-    /// When each tombstone may expire (its `last` when it was queued; a
-    /// refreshed one is queued again when its entry comes up).
-    tombstone_expiry: BinaryHeap<Reverse<(Ts, FlowKey)>>,
+    /// The tombstones in the order they were made, with the capture time
+    /// then: a queue, not a heap, since that time only grows (it is the
+    /// latest time seen). An entry is checked against its tombstone when it
+    /// comes up; one refreshed by a late packet is queued again.
+    tombstone_expiry: VecDeque<(Ts, FlowKey)>,
     next_id: u64,
     max_connections: usize,
     pub stats: TableStats,
@@ -135,10 +141,11 @@ impl FlowTable {
         FlowTable {
             active: FxHashMap::default(),
             done: Vec::new(),
-            closed: Vec::new(),
+            closed: VecDeque::new(),
+            closing: Vec::new(),
             queue_closed: true,
             reported: FxHashMap::default(),
-            tombstone_expiry: BinaryHeap::new(),
+            tombstone_expiry: VecDeque::new(),
             next_id: 0,
             max_connections: max.max(1),
             stats: TableStats::default(),
@@ -183,7 +190,7 @@ impl FlowTable {
                     note_other_ttl(c, dir, at, &self.synack_ttl);
                 }
                 if self.queue_closed && !was_closed && c.is_closed() {
-                    self.closed.push((key, c.id));
+                    self.closed.push_back((at.ts, key, c.id));
                 }
                 return;
             }
@@ -237,7 +244,7 @@ impl FlowTable {
             note_other_ttl(&mut c, dir, at, &self.synack_ttl);
         }
         if self.queue_closed && c.is_closed() {
-            self.closed.push((key, c.id));
+            self.closed.push_back((at.ts, key, c.id));
         }
         self.active.insert(key, c);
     }
@@ -290,12 +297,14 @@ impl FlowTable {
             .collect();
         for k in keys {
             if let Some(c) = self.active.remove(&k) {
-                self.bury(k, &c);
+                self.bury(k, &c, now);
                 out.push(c);
             }
         }
         let active = &self.active;
         self.closed
+            .retain(|(_, k, id)| active.get(k).is_some_and(|c| c.id == *id));
+        self.closing
             .retain(|(k, id)| active.get(k).is_some_and(|c| c.id == *id));
         self.expire_tombstones(now);
         out.sort_unstable_by_key(|c| c.id);
@@ -305,27 +314,54 @@ impl FlowTable {
     /// [`FlowTable::take_final`] for connections that are closed (RST, or
     /// FIN both ways) and whose last packet is at least `quiet_ns` before
     /// `now`, and those whose 4-tuple was reused. Only the connections that
-    /// closed are looked at, not every open one.
+    /// closed are looked at, not every open one; of those, only the ones
+    /// that closed `quiet_ns` before `now` (a connection's last packet is
+    /// never before its closing one in a capture in time order; in one
+    /// out of order, a connection may be handed out a sweep later).
     pub fn take_closed(&mut self, now: Ts, quiet_ns: i64) -> Vec<Box<Connection>> {
         let mut out = std::mem::take(&mut self.done);
-        let mut closed = std::mem::take(&mut self.closed);
-        closed.retain(|&(k, id)| {
-            let Some(c) = self.active.get(&k).filter(|c| c.id == id) else {
-                return false; // gone already: reused, evicted or handed out
-            };
-            if now.nanos_since(c.last.ts) < quiet_ns {
-                return true; // still closing: look again next time
-            }
-            if let Some(c) = self.active.remove(&k) {
-                self.bury(k, &c);
-                out.push(c);
-            }
-            false
+        let mut closing = std::mem::take(&mut self.closing);
+        closing.retain(|&(k, id)| {
+            !self.hand_out_if_quiet(k, id, now, quiet_ns, &mut out)
+                && self.active.get(&k).is_some_and(|c| c.id == id)
         });
-        self.closed = closed;
+        while let Some(&(at, k, id)) = self.closed.front() {
+            if now.nanos_since(at) < quiet_ns {
+                break;
+            }
+            self.closed.pop_front();
+            if !self.hand_out_if_quiet(k, id, now, quiet_ns, &mut out)
+                && self.active.get(&k).is_some_and(|c| c.id == id)
+            {
+                closing.push((k, id)); // a packet since closing: look again
+            }
+        }
+        self.closing = closing;
         self.expire_tombstones(now);
         out.sort_unstable_by_key(|c| c.id);
         out
+    }
+
+    /// Hands out connection `id` on `k` if it is still held and its last
+    /// packet is `quiet_ns` before `now`; whether it was.
+    #[allow(clippy::vec_box)] // the table's own boxes, moved
+    fn hand_out_if_quiet(
+        &mut self,
+        k: FlowKey,
+        id: u64,
+        now: Ts,
+        quiet_ns: i64,
+        out: &mut Vec<Box<Connection>>,
+    ) -> bool {
+        let quiet = self
+            .active
+            .get(&k)
+            .is_some_and(|c| c.id == id && now.nanos_since(c.last.ts) >= quiet_ns);
+        if quiet && let Some(c) = self.active.remove(&k) {
+            self.bury(k, &c, now);
+            out.push(c);
+        }
+        quiet
     }
 
     /// Stops (or resumes) queueing the connections that close, for a
@@ -335,13 +371,16 @@ impl FlowTable {
     pub fn set_queue_closed(&mut self, on: bool) {
         self.queue_closed = on;
         if !on {
-            self.closed = Vec::new();
+            self.closed = VecDeque::new();
+            self.closing = Vec::new();
         }
     }
 
     /// Remembers a connection handed out, so that its late packets are
-    /// absorbed rather than taken for a new connection.
-    fn bury(&mut self, k: FlowKey, c: &Connection) {
+    /// absorbed rather than taken for a new connection. `now` is the
+    /// capture time of the hand-out, never before the connection's last
+    /// packet.
+    fn bury(&mut self, k: FlowKey, c: &Connection, now: Ts) {
         self.reported.insert(
             k,
             Tombstone {
@@ -352,23 +391,27 @@ impl FlowTable {
                 last: c.last.ts,
             },
         );
-        self.tombstone_expiry.push(Reverse((c.last.ts, k)));
+        self.tombstone_expiry.push_back((now.max(c.last.ts), k));
     }
 
     /// Forgets the tombstones whose last packet is [`TOMBSTONE_NS`] or more
-    /// before `now`, in expiry order rather than by scanning all of them.
+    /// before `now`, from the front of the queue rather than by scanning
+    /// all of them. A tombstone is only forgotten once its own last packet
+    /// is that old, so one may live a little longer than that (by the time
+    /// between its last packet and its hand-out, or when queued again out
+    /// of order), never shorter.
     fn expire_tombstones(&mut self, now: Ts) {
-        while let Some(&Reverse((last, k))) = self.tombstone_expiry.peek() {
-            if now.nanos_since(last) < TOMBSTONE_NS {
+        while let Some(&(queued, k)) = self.tombstone_expiry.front() {
+            if now.nanos_since(queued) < TOMBSTONE_NS {
                 break;
             }
-            self.tombstone_expiry.pop();
+            self.tombstone_expiry.pop_front();
             match self.reported.get(&k) {
                 Some(t) if now.nanos_since(t.last) >= TOMBSTONE_NS => {
                     self.reported.remove(&k);
                 }
                 // Refreshed by a late packet (or buried again): not yet.
-                Some(t) => self.tombstone_expiry.push(Reverse((t.last, k))),
+                Some(t) => self.tombstone_expiry.push_back((t.last, k)),
                 None => {}
             }
         }
@@ -392,6 +435,7 @@ impl FlowTable {
         let mut v = std::mem::take(&mut self.done);
         v.extend(self.active.drain().map(|(_, c)| c));
         self.closed.clear();
+        self.closing.clear();
         v.sort_unstable_by_key(|c| c.id);
         v
     }
@@ -603,6 +647,26 @@ mod tests {
         f.seg(40000, true, 142 * SEC, A, 5000, 600);
         assert_eq!(f.table.open_connections(), 2);
         assert_eq!(f.table.stats.after_verdict_packets, 2);
+    }
+
+    #[test]
+    fn a_packet_after_closing_delays_the_hand_out_until_quiet_again() {
+        let mut f = Feed {
+            table: FlowTable::new(),
+            frame: 0,
+        };
+        f.closed_conn(40000, 1000, 0); // id 0, closed at 4 ms
+        f.closed_conn(40002, 2000, 10_000_000); // id 1, closed at 14 ms
+        // A retransmitted FIN of connection 0 at 800 ms.
+        f.seg(40000, true, 800_000_000, F | A, 1001, 502);
+        // At 1.1 s: connection 0 closed long enough ago but had a packet
+        // since; connection 1, behind it in the queue, is quiet.
+        assert_eq!(ids(&f.table.take_closed(Ts(1_100_000_000), SEC)), [1]);
+        assert_eq!(f.table.closing.len(), 1);
+        assert!(f.table.take_closed(Ts(1_700_000_000), SEC).is_empty());
+        assert_eq!(ids(&f.table.take_closed(Ts(1_800_000_000), SEC)), [0]);
+        assert!(f.table.closing.is_empty() && f.table.closed.is_empty());
+        assert_eq!(f.table.open_connections(), 0);
     }
 
     #[test]
