@@ -6,17 +6,21 @@
 //! can no longer change ([`verdict::is_final`]), so it can be printed at
 //! once and its state dropped.
 
-use crate::decode::{self, Decoded, OtherKind, link};
+use crate::decode::{self, Decoded, Detached, OtherKind, link};
 use crate::flows::{Connection, Dir, Event, FlowTable};
 use crate::report::{
     AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, auth_required,
     connection_report, dns_report, is_module_fetch,
 };
 use crate::sniff::dns::{self, DnsTracker, Transport};
+use crate::source::batch::FrameBatch;
 use crate::source::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
 use crate::verdict::{self, Context, VerdictKind};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
 
 /// Analysis settings.
 #[derive(Debug, Clone)]
@@ -114,6 +118,16 @@ impl Engine {
 
     /// Feeds one frame.
     pub fn push(&mut self, frame: &Frame<'_>) {
+        self.push_decoded(frame, decode::decode_frame(frame));
+    }
+
+    /// Feeds one frame that was decoded already (`decoded` is
+    /// [`decode::decode_frame`] of it).
+    pub fn push_decoded(
+        &mut self,
+        frame: &Frame<'_>,
+        decoded: Result<Decoded<'_>, decode::DecodeError>,
+    ) {
         self.summary.packets += 1;
         self.first_ts.get_or_insert(frame.ts);
         self.max_ts = Some(self.max_ts.map_or(frame.ts, |m| m.max(frame.ts)));
@@ -122,7 +136,7 @@ impl Engine {
             frame: frame.number,
             ts: frame.ts,
         };
-        match decode::decode_frame(frame) {
+        match decoded {
             Ok(Decoded::Tcp(seg)) => {
                 if seg.options_truncated {
                     self.summary.tcp_options_truncated += 1;
@@ -473,6 +487,15 @@ pub fn analyze_streaming(
     run(src, name, opts, Some(emit), None)
 }
 
+/// Batches of frames in flight between the reading thread and the
+/// analysing one, at most (each [`batch::BATCH_BYTES`]).
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Reads and decodes `src` on this thread and tracks connections on
+/// another: the reading (the kernel's copy, record parsing) and decoding
+/// overlap the tracking, which sees the same frames in the same order, so
+/// the report is the same as one thread's. Connections for `emit` come back from the analysing thread
+/// after each sweep, in the order it took them.
 fn run(
     src: &mut dyn PacketSource,
     name: &str,
@@ -482,50 +505,115 @@ fn run(
 ) -> Result<Report, SourceError> {
     let mut engine = Engine::new(opts.clone());
     // Without `emit`, closed connections are not handed out while reading.
-    engine.table.set_queue_closed(emit.is_some());
+    let emitting = emit.is_some();
+    engine.table.set_queue_closed(emitting);
+    let sweep_every = opts.sweep_every.max(1);
+    let open = AtomicUsize::new(0);
+    let (to_worker, batches) = mpsc::sync_channel::<FrameBatch<Detached>>(BATCHES_IN_FLIGHT);
+    let (give_back, returned) = mpsc::channel::<FrameBatch<Detached>>();
+    let (closed_tx, closed_rx) = mpsc::channel::<Vec<ConnectionReport>>();
     let mut extra = Vec::new();
-    'read: loop {
-        match src.next_frame() {
-            Ok(Some(f)) => {
-                engine.push(&f);
-                let ts = f.ts;
-                if let Some(p) = progress.as_mut()
-                    && engine.packets().is_multiple_of(PROGRESS_EVERY)
-                {
-                    p(&Progress {
-                        bytes: src.bytes_read(),
-                        packets: engine.packets(),
-                        open_connections: engine.open_connections(),
-                    });
-                }
-                if let Some(emit) = emit.as_mut()
-                    && engine.packets().is_multiple_of(opts.sweep_every.max(1))
-                {
-                    let now = engine.now().unwrap_or(ts);
-                    for c in engine.take_closed(now) {
-                        if !emit(c) {
-                            break 'read;
+    let mut failed: Option<SourceError> = None;
+    let engine = thread::scope(|s| {
+        let open = &open;
+        let worker = thread::Builder::new()
+            .name("analyse".into())
+            .spawn_scoped(s, move || {
+                for mut batch in batches {
+                    for (f, d) in batch.frames() {
+                        engine.push_decoded(&f, d.attach(f.data));
+                        if emitting && engine.packets().is_multiple_of(sweep_every) {
+                            let now = engine.now().unwrap_or(f.ts);
+                            let closed = engine.take_closed(now);
+                            if !closed.is_empty() && closed_tx.send(closed).is_err() {
+                                return engine; // the reader stopped
+                            }
                         }
+                    }
+                    open.store(engine.open_connections(), Ordering::Relaxed);
+                    batch.clear();
+                    let _ = give_back.send(batch);
+                }
+                engine
+            });
+        let worker = match worker {
+            Ok(w) => w,
+            Err(e) => return Err(SourceError::Io(e)), // no thread to be had
+        };
+        // Hands the reports that came back to `emit`; false once it said stop.
+        let mut stopped = false;
+        let mut pass_on = |reports: Vec<ConnectionReport>, stopped: &mut bool| {
+            if let Some(emit) = emit.as_mut() {
+                for c in reports {
+                    if *stopped || !emit(c) {
+                        *stopped = true;
+                        return;
                     }
                 }
             }
-            Ok(None) => break,
-            Err(e) if engine.packets() > 0 => {
-                extra.push(format!(
-                    "stopped reading after frame {}: {e}",
-                    engine.packets()
-                ));
-                break;
+        };
+        let mut packets = 0u64;
+        let mut batch = FrameBatch::new();
+        loop {
+            match src.next_frame() {
+                Ok(Some(f)) => {
+                    packets += 1;
+                    batch.push(&f, Detached::new(decode::decode_frame(&f), f.data));
+                    if let Some(p) = progress.as_mut()
+                        && packets.is_multiple_of(PROGRESS_EVERY)
+                    {
+                        p(&Progress {
+                            bytes: src.bytes_read(),
+                            packets,
+                            open_connections: open.load(Ordering::Relaxed),
+                        });
+                    }
+                    if batch.is_full() {
+                        let next = returned.try_recv().unwrap_or_default();
+                        if to_worker.send(std::mem::replace(&mut batch, next)).is_err() {
+                            break; // the worker is gone (it panicked): join says why
+                        }
+                        while let Ok(r) = closed_rx.try_recv() {
+                            pass_on(r, &mut stopped);
+                        }
+                        if stopped {
+                            break;
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) if packets > 0 => {
+                    extra.push(format!("stopped reading after frame {packets}: {e}"));
+                    break;
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
             }
-            Err(e) => return Err(e),
         }
-    }
-    if let Some(p) = progress.as_mut() {
-        p(&Progress {
-            bytes: src.bytes_read(),
-            packets: engine.packets(),
-            open_connections: engine.open_connections(),
-        });
+        if !stopped && !batch.is_empty() {
+            let _ = to_worker.send(batch);
+        }
+        drop(to_worker);
+        // Until the worker has finished (and dropped its sender).
+        for r in closed_rx.iter() {
+            pass_on(r, &mut stopped);
+        }
+        if let Some(p) = progress.as_mut() {
+            p(&Progress {
+                bytes: src.bytes_read(),
+                packets,
+                open_connections: open.load(Ordering::Relaxed),
+            });
+        }
+        match worker.join() {
+            Ok(engine) => Ok(engine),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
     }
     let mut warnings: Vec<String> = src.warnings().to_vec();
     warnings.extend(extra);

@@ -628,6 +628,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_detached_decode_attaches_to_a_copy_of_the_frame() {
+        use crate::decode::Detached;
+        for frame in [
+            ipv4_syn(b"GET / HTTP/1.1\r\n"),
+            ipv6_ack(b"hello"),
+            ipv4_syn(b""),
+        ] {
+            let d = Detached::new(decode(link::RAW, &frame), &frame);
+            let copy = frame.clone();
+            assert_eq!(d.attach(&copy), decode(link::RAW, &copy));
+            let (a, b) = (
+                tcp(d.attach(&copy)).payload,
+                tcp(decode(link::RAW, &copy)).payload,
+            );
+            if !b.is_empty() {
+                assert_eq!(a.as_ptr(), b.as_ptr(), "the payload is read from the copy");
+            }
+        }
+        let short = vec![0u8; 10];
+        let d = Detached::new(decode(link::ETHERNET, &short), &short);
+        assert_eq!(d.attach(&short), decode(link::ETHERNET, &short));
+    }
+
     fn check_v4_syn(t: &TcpSegment<'_>, payload: &[u8]) {
         assert_eq!(t.ip.src, IpAddr::V4(Ipv4Addr::from(V4_A)));
         assert_eq!(t.ip.dst, IpAddr::V4(Ipv4Addr::from(V4_B)));

@@ -220,3 +220,63 @@ impl DecodeError {
         }
     }
 }
+
+/// A decoded frame without its payload bytes, and where they are in the
+/// frame: what one thread decodes for another, which holds the frame's
+/// bytes ([`Detached::attach`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Detached {
+    decoded: Result<Decoded<'static>, DecodeError>,
+    payload_start: usize,
+    payload_len: usize,
+}
+
+impl Detached {
+    /// `decoded` (decoded from `frame`) without its payload.
+    pub fn new(decoded: Result<Decoded<'_>, DecodeError>, frame: &[u8]) -> Detached {
+        let (payload, decoded): (&[u8], _) = match decoded {
+            Ok(Decoded::Tcp(t)) => (
+                t.payload,
+                Ok(Decoded::Tcp(TcpSegment { payload: &[], ..t })),
+            ),
+            Ok(Decoded::Udp(u)) => (
+                u.payload,
+                Ok(Decoded::Udp(UdpDatagram { payload: &[], ..u })),
+            ),
+            Ok(Decoded::IcmpError(e)) => (&[], Ok(Decoded::IcmpError(e))),
+            Ok(Decoded::Other(k)) => (&[], Ok(Decoded::Other(k))),
+            Err(e) => (&[], Err(e)),
+        };
+        // The decoder's payloads are slices of the frame; an empty one may
+        // be any empty slice.
+        let start = (payload.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+        let inside = start
+            .checked_add(payload.len())
+            .is_some_and(|end| end <= frame.len());
+        let (payload_start, payload_len) = if payload.is_empty() || !inside {
+            debug_assert!(payload.is_empty(), "a payload outside its frame");
+            (0, 0)
+        } else {
+            (start, payload.len())
+        };
+        Detached {
+            decoded,
+            payload_start,
+            payload_len,
+        }
+    }
+
+    /// The decoded frame again, its payload taken from `frame` (the same
+    /// bytes it was decoded from, or a copy of them).
+    pub fn attach<'a>(&self, frame: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
+        let payload = frame
+            .get(self.payload_start..self.payload_start + self.payload_len)
+            .unwrap_or(&[]);
+        Ok(match self.decoded? {
+            Decoded::Tcp(t) => Decoded::Tcp(TcpSegment { payload, ..t }),
+            Decoded::Udp(u) => Decoded::Udp(UdpDatagram { payload, ..u }),
+            Decoded::IcmpError(e) => Decoded::IcmpError(e),
+            Decoded::Other(k) => Decoded::Other(k),
+        })
+    }
+}

@@ -6,6 +6,7 @@
 
 use crate::time::Ts;
 
+pub mod batch;
 pub mod file;
 pub mod memory;
 pub mod writer;

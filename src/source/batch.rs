@@ -1,0 +1,143 @@
+//! Frames copied in batches, to hand them from the thread that reads a
+//! capture to the one that analyses it ([`crate::analyze`]).
+//!
+//! A batch is one byte buffer holding the frames' captured bytes back to
+//! back, plus each frame's number, time, link type and place in it: a
+//! thousand frames cost two allocations, and a batch handed back empty
+//! keeps its capacity for the next ones. Each frame may carry a value
+//! of the reader's (`T`), e.g. what decoding it found.
+
+use super::Frame;
+use crate::time::Ts;
+
+/// Captured bytes in a batch before it counts as full.
+pub const BATCH_BYTES: usize = 256 * 1024;
+/// Frames in a batch before it counts as full.
+pub const BATCH_FRAMES: usize = 2048;
+
+#[derive(Debug, Clone, Copy)]
+struct Meta<T> {
+    number: u64,
+    ts: Ts,
+    linktype: u32,
+    orig_len: u32,
+    start: usize,
+    len: usize,
+    extra: T,
+}
+
+/// Copies of frames, each with a `T`, in the order they were pushed.
+#[derive(Debug)]
+pub struct FrameBatch<T = ()> {
+    data: Vec<u8>,
+    frames: Vec<Meta<T>>,
+}
+
+impl<T> Default for FrameBatch<T> {
+    fn default() -> Self {
+        FrameBatch::new()
+    }
+}
+
+impl<T> FrameBatch<T> {
+    pub fn new() -> FrameBatch<T> {
+        FrameBatch {
+            data: Vec::with_capacity(BATCH_BYTES + 64 * 1024),
+            frames: Vec::with_capacity(BATCH_FRAMES),
+        }
+    }
+
+    /// Copies `f` in, with `extra`.
+    pub fn push(&mut self, f: &Frame<'_>, extra: T) {
+        let start = self.data.len();
+        self.data.extend_from_slice(f.data);
+        self.frames.push(Meta {
+            number: f.number,
+            ts: f.ts,
+            linktype: f.linktype,
+            orig_len: f.orig_len,
+            start,
+            len: f.data.len(),
+            extra,
+        });
+    }
+
+    /// Whether it holds [`BATCH_BYTES`] or [`BATCH_FRAMES`] already.
+    pub fn is_full(&self) -> bool {
+        self.data.len() >= BATCH_BYTES || self.frames.len() >= BATCH_FRAMES
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// Empties it, keeping its buffers (unless a huge frame grew them).
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.frames.clear();
+        if self.data.capacity() > 4 * BATCH_BYTES {
+            self.data.shrink_to(BATCH_BYTES + 64 * 1024);
+        }
+    }
+
+    /// The frames, as the source gave them, each with its `T`.
+    pub fn frames(&self) -> impl Iterator<Item = (Frame<'_>, &T)> {
+        self.frames.iter().map(|m| {
+            let f = Frame {
+                number: m.number,
+                ts: m.ts,
+                linktype: m.linktype,
+                orig_len: m.orig_len,
+                data: &self.data[m.start..m.start + m.len],
+            };
+            (f, &m.extra)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_come_back_as_pushed_and_a_cleared_batch_is_empty() {
+        let payloads: Vec<Vec<u8>> = (0..3000u32)
+            .map(|i| vec![i as u8; (i % 97) as usize])
+            .collect();
+        let mut b = FrameBatch::new();
+        let mut pushed = 0;
+        for (i, p) in payloads.iter().enumerate() {
+            if b.is_full() {
+                break;
+            }
+            b.push(
+                &Frame {
+                    number: i as u64 + 1,
+                    ts: Ts(i as i64 * 1000),
+                    linktype: 1 + (i % 2) as u32,
+                    orig_len: p.len() as u32 + 10,
+                    data: p,
+                },
+                i * 3,
+            );
+            pushed += 1;
+        }
+        assert_eq!(pushed, BATCH_FRAMES, "full by frame count first");
+        assert_eq!(b.len(), pushed);
+        for (i, (f, &extra)) in b.frames().enumerate() {
+            assert_eq!(extra, i * 3);
+            assert_eq!(f.number, i as u64 + 1);
+            assert_eq!(f.ts, Ts(i as i64 * 1000));
+            assert_eq!(f.linktype, 1 + (i % 2) as u32);
+            assert_eq!(f.orig_len, payloads[i].len() as u32 + 10);
+            assert_eq!(f.data, &payloads[i][..]);
+        }
+        b.clear();
+        assert!(b.is_empty() && !b.is_full());
+        assert_eq!(b.frames().count(), 0);
+    }
+}
