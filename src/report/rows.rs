@@ -263,7 +263,7 @@ impl TableRows {
         io::Error::new(
             e.kind(),
             format!(
-                "{doing} the table's rows in a temporary file in {}: {}",
+                "{doing} the table's rows in a temporary file in {} (set TMPDIR to another directory): {}",
                 self.dir().display(),
                 reason(&e)
             ),
