@@ -9,8 +9,8 @@
 use crate::decode::{self, Decoded, Detached, OtherKind, link};
 use crate::flows::{Connection, Dir, Event, FlowTable};
 use crate::report::{
-    AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, auth_required,
-    connection_report, dns_report, is_module_fetch,
+    AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, TableRows,
+    auth_required, connection_report, dns_report, is_module_fetch,
 };
 use crate::sniff::dns::{self, DnsTracker, Transport};
 use crate::source::batch::FrameBatch;
@@ -405,43 +405,95 @@ pub fn analyze_with(
     keep_failed(src, name, opts, None)
 }
 
-/// The body of [`analyze_with`] without `ok` connections.
+/// The body of [`analyze_with`] without `ok` connections: the listed ones
+/// (failures, and `ok` ones an authentication gateway answered) are kept,
+/// stripped with `opts.strip_for_table`, in `report.connections` by id.
 fn keep_failed(
     src: &mut dyn PacketSource,
     name: &str,
     opts: &Options,
     progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, SourceError> {
+    let mut kept: Vec<ConnectionReport> = Vec::new();
+    let mut keep = |mut c: ConnectionReport| {
+        if opts.strip_for_table {
+            c.strip_for_table();
+        }
+        kept.push(c);
+        true
+    };
+    let mut report = each_listed(src, name, opts, progress, &mut keep)?;
+    kept.sort_unstable_by_key(|c| c.id);
+    report.connections = kept;
+    Ok(report)
+}
+
+/// Runs the analysis without keeping `ok` connections and hands every
+/// listed one to `keep`, as it closes and then those still open at the
+/// end; `keep` returns false to stop reading. The report's `connections`
+/// are left empty; its summary counts every connection.
+fn each_listed(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    progress: Option<&mut dyn FnMut(&Progress)>,
+    keep: &mut dyn FnMut(ConnectionReport) -> bool,
+) -> Result<Report, SourceError> {
     let opts = &Options {
         keep_ok: false,
         ..opts.clone()
     };
-    let mut kept: Vec<ConnectionReport> = Vec::new();
     let listed = |c: &ConnectionReport| c.verdict != VerdictKind::Ok || c.auth_required.is_some();
-    let strip = |mut c: ConnectionReport| {
-        if opts.strip_for_table {
-            c.strip_for_table();
+    let mut each = |c: ConnectionReport| !listed(&c) || keep(c);
+    let mut report = run(src, name, opts, Some(&mut each), progress)?;
+    for c in std::mem::take(&mut report.connections) {
+        if listed(&c) && !keep(c) {
+            break;
         }
-        c
-    };
-    let mut keep = |c: ConnectionReport| {
-        if listed(&c) {
-            kept.push(strip(c));
-        }
-        true
-    };
-    let mut report = run(src, name, opts, Some(&mut keep), progress)?;
-    // The few still open at the end join the many kept (not the other way
-    // round: moving the kept ones would hold two copies at once).
-    kept.extend(
-        std::mem::take(&mut report.connections)
-            .into_iter()
-            .filter(listed)
-            .map(strip),
-    );
-    kept.sort_unstable_by_key(|c| c.id);
-    report.connections = kept;
+    }
     Ok(report)
+}
+
+/// Why [`analyze_to_rows`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RowsError {
+    /// The capture could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The rows could not be kept: the temporary file could not be
+    /// created or written (the message says which and where).
+    #[error("{0}")]
+    Rows(std::io::Error),
+}
+
+/// [`analyze_with`] without `ok` connections, for the default table: each
+/// listed connection (failures, and `ok` ones an authentication gateway
+/// answered) goes into `rows` as the text the table prints
+/// ([`TableRows`]: bounded memory, spilled to a temporary file) instead of
+/// into `report.connections`, which is left empty. Print with
+/// [`crate::report::write_table_rows`]; [`crate::extract::failed_frames_with_rows`]
+/// gives `--write-failed` its frames. Memory then follows the connections
+/// open at once, not the number of failures.
+pub fn analyze_to_rows(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    rows: &mut TableRows,
+    progress: Option<&mut dyn FnMut(&Progress)>,
+) -> Result<Report, RowsError> {
+    let mut failed = None;
+    let mut keep = |c: ConnectionReport| match rows.push(&c) {
+        Ok(()) => true,
+        Err(e) => {
+            failed = Some(e);
+            false
+        }
+    };
+    let report = each_listed(src, name, opts, progress, &mut keep)?;
+    match failed {
+        Some(e) => Err(RowsError::Rows(e)),
+        None => Ok(report),
+    }
 }
 
 /// How far a whole-file analysis has got, for a progress display.

@@ -9,7 +9,7 @@
 //! 4-tuple and the query's frames.
 
 use crate::decode::{self, Decoded};
-use crate::report::Report;
+use crate::report::{Report, TableRows};
 use crate::source::{self, PcapngWriter};
 use std::collections::HashMap;
 use std::io::BufWriter;
@@ -83,14 +83,60 @@ fn parse_endpoint(s: &str) -> Option<Endpoint> {
 /// The frames of the failed connections and DNS queries of `rep`.
 pub fn failed_frames(rep: &Report) -> FailedFrames {
     let mut keep = FailedFrames::default();
-    for c in rep.connections.iter().filter(|c| c.verdict.is_failure()) {
-        if let (Some(a), Some(b)) = (
-            parse_ep(&c.client_ip, c.client_port),
-            parse_ep(&c.server_ip, c.server_port),
-        ) {
-            keep.add(a, b, c.first_frame, c.last_frame);
+    add_connections(&mut keep, rep);
+    add_dns(&mut keep, rep);
+    keep.seal();
+    keep
+}
+
+/// [`failed_frames`] of a report whose listed connections were kept as
+/// [`TableRows`] ([`crate::analyze::analyze_to_rows`]): the rows are read
+/// back once. Fails only when the rows' temporary file cannot be read.
+pub fn failed_frames_with_rows(rep: &Report, rows: &TableRows) -> std::io::Result<FailedFrames> {
+    let mut keep = FailedFrames::default();
+    add_connections(&mut keep, rep);
+    rows.for_each(&mut |r| {
+        if r.failure {
+            add_connection(
+                &mut keep,
+                (r.client_ip, r.client_port),
+                (r.server_ip, r.server_port),
+                r.first_frame,
+                r.last_frame,
+            );
         }
+        Ok(())
+    })?;
+    add_dns(&mut keep, rep);
+    keep.seal();
+    Ok(keep)
+}
+
+fn add_connection(
+    keep: &mut FailedFrames,
+    client: (&str, u16),
+    server: (&str, u16),
+    first: u64,
+    last: u64,
+) {
+    if let (Some(a), Some(b)) = (parse_ep(client.0, client.1), parse_ep(server.0, server.1)) {
+        keep.add(a, b, first, last);
     }
+}
+
+fn add_connections(keep: &mut FailedFrames, rep: &Report) {
+    for c in rep.connections.iter().filter(|c| c.verdict.is_failure()) {
+        add_connection(
+            keep,
+            (&c.client_ip, c.client_port),
+            (&c.server_ip, c.server_port),
+            c.first_frame,
+            c.last_frame,
+        );
+    }
+}
+
+fn add_dns(keep: &mut FailedFrames, rep: &Report) {
     for d in rep.dns.iter().filter(|d| d.is_failure()) {
         if let (Some(a), Some(b)) = (parse_endpoint(&d.client), parse_endpoint(&d.server)) {
             let last = d
@@ -103,8 +149,6 @@ pub fn failed_frames(rep: &Report) -> FailedFrames {
             keep.add(a, b, d.first_frame, last);
         }
     }
-    keep.seal();
-    keep
 }
 
 /// What [`copy_frames`] wrote.

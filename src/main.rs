@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tcptriage::analyze::{Options, Progress, analyze_with_progress};
+use tcptriage::analyze::{Options, Progress, RowsError, analyze_to_rows, analyze_with_progress};
 use tcptriage::report::{self, Report};
 use tcptriage::sniff::gomod::GoProxy;
 use tcptriage::source;
@@ -351,14 +351,15 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     // The default table lists only failed connections: ok ones are then
-    // counted as the file is read, not kept (memory stays flat), and the
-    // failed ones are kept with only what the table prints.
+    // counted as the file is read, not kept, and the failed ones are kept
+    // as the text the table prints, spilled to a temporary file when there
+    // are many (`report::TableRows`): memory follows the connections open
+    // at once, not the file's length.
     let keep_ok = args.format != Format::Table || args.all || args.modules || args.html.is_some();
     let opts = Options {
         stall_after_ns: args.stall_after,
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         app,
-        strip_for_table: !keep_ok,
         ..Options::default()
     };
     let stdout = io::stdout();
@@ -385,30 +386,39 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                 ));
             }
         };
-        let result = source::open_path(path).and_then(|mut src| {
-            if args.format == Format::Ndjson {
-                let mut emit =
-                    |c: report::ConnectionReport| match report::to_writer_line(&mut out, &c)
-                        .and_then(|_| out.write_all(b"\n"))
-                    {
-                        Ok(()) => true,
-                        Err(e) => {
-                            stream_err = Some(e);
-                            false
-                        }
-                    };
-                analyze_with_progress(
-                    src.as_mut(),
-                    &name,
-                    &opts,
-                    true,
-                    Some(&mut emit),
-                    &mut on_progress,
-                )
-            } else {
-                analyze_with_progress(src.as_mut(), &name, &opts, keep_ok, None, &mut on_progress)
-            }
-        });
+        // The default table's rows, for this file.
+        let mut rows: Option<report::TableRows> = None;
+        let result = source::open_path(path)
+            .map_err(RowsError::from)
+            .and_then(|mut src| {
+                if args.format == Format::Ndjson {
+                    let mut emit =
+                        |c: report::ConnectionReport| match report::to_writer_line(&mut out, &c)
+                            .and_then(|_| out.write_all(b"\n"))
+                        {
+                            Ok(()) => true,
+                            Err(e) => {
+                                stream_err = Some(e);
+                                false
+                            }
+                        };
+                    analyze_with_progress(
+                        src.as_mut(),
+                        &name,
+                        &opts,
+                        true,
+                        Some(&mut emit),
+                        &mut on_progress,
+                    )
+                    .map_err(RowsError::from)
+                } else if keep_ok {
+                    analyze_with_progress(src.as_mut(), &name, &opts, true, None, &mut on_progress)
+                        .map_err(RowsError::from)
+                } else {
+                    let rows = rows.insert(report::TableRows::new());
+                    analyze_to_rows(src.as_mut(), &name, &opts, rows, Some(&mut on_progress))
+                }
+            });
         if let Some(b) = bar {
             b.finish_and_clear();
         }
@@ -421,7 +431,18 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
         }
         let rep = match result {
             Ok(r) => r,
-            Err(e) => {
+            // No room for the table's rows: the environment, not this
+            // capture; the next file would fail the same way.
+            Err(RowsError::Rows(e)) => {
+                let _ = out.flush();
+                eprintln!(
+                    "tcptriage: {}: {}",
+                    report::sanitize(&name),
+                    report::sanitize(&e.to_string())
+                );
+                return ExitCode::from(2);
+            }
+            Err(RowsError::Source(e)) => {
                 let _ = out.flush();
                 eprintln!(
                     "tcptriage: {}: {}",
@@ -446,7 +467,7 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
             } else {
                 dest.clone()
             };
-            match write_failed(path, &rep, &dest) {
+            match write_failed(path, &rep, rows.as_ref(), &dest) {
                 Ok(n) => eprintln!(
                     "tcptriage: {}: wrote {n} packets of failed connections and DNS queries to {}",
                     report::sanitize(&name),
@@ -488,7 +509,10 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                 if i > 0 {
                     let _ = writeln!(out);
                 }
-                report::write_table(&mut out, &rep, args.all)
+                match &rows {
+                    Some(rows) => report::write_table_rows(&mut out, &rep, rows),
+                    None => report::write_table(&mut out, &rep, args.all),
+                }
             }
             Format::Ndjson => report::write_ndjson(&mut out, &rep),
             Format::Json => {
@@ -595,13 +619,20 @@ fn numbered(dest: &std::path::Path, i: usize) -> PathBuf {
 }
 
 /// Copies the frames of the failed connections and DNS queries of `rep`
-/// from `path` to a new pcapng file; returns how many.
+/// (and of `rows`, where the default table kept them) from `path` to a new
+/// pcapng file; returns how many.
 fn write_failed(
     path: &std::path::Path,
     rep: &Report,
+    rows: Option<&report::TableRows>,
     dest: &std::path::Path,
 ) -> Result<u64, String> {
-    let keep = tcptriage::extract::failed_frames(rep);
+    let keep = match rows {
+        Some(rows) => {
+            tcptriage::extract::failed_frames_with_rows(rep, rows).map_err(|e| e.to_string())?
+        }
+        None => tcptriage::extract::failed_frames(rep),
+    };
     let copied = tcptriage::extract::copy_frames(path, dest, &keep)?;
     if copied.other_link_type > 0 {
         eprintln!(

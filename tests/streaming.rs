@@ -134,11 +134,14 @@ fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
 
 #[test]
 fn stripped_failures_print_the_same_table_and_failed_frames() {
-    // The default table keeps its failed connections stripped
-    // (`Options::strip_for_table`): the table, and the frames
-    // `--write-failed` copies, must not change.
-    use tcptriage::analyze::analyze_with;
-    use tcptriage::report::write_table;
+    // The default table keeps its failed connections as rows
+    // (`analyze_to_rows`: spilled to a temporary file, here after every
+    // row or every few, then merged); `analyze_with` can keep them
+    // stripped (`Options::strip_for_table`). Neither may change the table,
+    // nor the packets `--write-failed` copies.
+    use tcptriage::analyze::{analyze_to_rows, analyze_with};
+    use tcptriage::extract::{copy_frames, failed_frames, failed_frames_with_rows};
+    use tcptriage::report::{TableRows, write_table, write_table_rows};
     let lean_opts = Options {
         sweep_every: 1,
         strip_for_table: true,
@@ -149,7 +152,9 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
         write_table(&mut out, r, false).unwrap();
         String::from_utf8(out).unwrap()
     };
+    let tmp = tempfile::tempdir().unwrap();
     let mut evidence = 0;
+    let mut spilled = 0;
     for file in common::shipped_captures() {
         let name = file.display().to_string();
         let mut full = analyze(
@@ -165,7 +170,8 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
             && c.http.is_empty()
             && c.table_evidence.is_some()));
         evidence += lean.connections.len();
-        assert_eq!(table(&lean), table(&full), "{name}");
+        let want = table(&full);
+        assert_eq!(table(&lean), want, "{name}");
         // What `extract::failed_frames` reads.
         let frames = |r: &tcptriage::report::Report| -> Vec<_> {
             r.connections
@@ -175,6 +181,43 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
                 .collect()
         };
         assert_eq!(frames(&lean), frames(&full), "{name}");
+        let want_pcap = tmp.path().join("full.pcapng");
+        copy_frames(&file, &want_pcap, &failed_frames(&full)).unwrap();
+        let want_pcap = std::fs::read(&want_pcap).unwrap();
+        // Rows in memory, a run per row, and a merge of runs every 3.
+        for (memory, max_runs) in [(usize::MAX, 256), (1, 1_000_000), (2000, 3)] {
+            let mut rows = TableRows::with_limits(memory, max_runs).in_dir(tmp.path());
+            let rep = analyze_to_rows(
+                open_path(&file).unwrap().as_mut(),
+                &name,
+                &lean_opts,
+                &mut rows,
+                None,
+            )
+            .unwrap();
+            assert!(rep.connections.is_empty(), "{name}");
+            assert_eq!(rows.len(), lean.connections.len() as u64, "{name}");
+            if memory == 1 {
+                // Every row went to the file as a run of its own.
+                assert_eq!(rows.runs() as u64, rows.len(), "{name}");
+                spilled += rows.len();
+            }
+            let mut out = Vec::new();
+            write_table_rows(&mut out, &rep, &rows).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{name} {memory}");
+            let got_pcap = tmp.path().join("rows.pcapng");
+            let keep = failed_frames_with_rows(&rep, &rows).unwrap();
+            copy_frames(&file, &got_pcap, &keep).unwrap();
+            assert!(
+                std::fs::read(&got_pcap).unwrap() == want_pcap,
+                "{name} {memory}: --write-failed differs"
+            );
+            assert_eq!(rep.summary.failed, full.summary.failed, "{name}");
+            assert_eq!(
+                rep.summary.dns_failures, full.summary.dns_failures,
+                "{name}"
+            );
+        }
         // Stripping twice, or a full report, changes nothing either.
         for c in &mut full.connections {
             c.strip_for_table();
@@ -183,6 +226,9 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
         assert_eq!(table(&full), table(&lean), "{name}");
     }
     assert!(evidence > 50, "{evidence}");
+    assert!(spilled > 50, "{spilled}");
+    // Every temporary file is gone (unlinked from the start).
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The human report: a table of connections, the evidence behind each
 //! verdict, and a summary.
 
-use super::{ConnectionReport, DnsReport, EvidenceReport, Report, sanitize};
+use super::rows::TableRows;
+use super::{ConnectionReport, DnsReport, EvidenceReport, Report, sanitize, sanitized};
 use crate::verdict::VerdictKind;
 use comfy_table::{
     ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
@@ -68,7 +69,10 @@ fn write_dns(out: &mut dyn Write, rows: &[&DnsReport]) -> io::Result<()> {
     writeln!(out, "{t}")
 }
 
-const HEADER: [&str; 12] = [
+/// Columns of the connection table.
+pub(crate) const COLUMNS: usize = 12;
+
+const HEADER: [&str; COLUMNS] = [
     "id",
     "client → server",
     "target",
@@ -91,7 +95,7 @@ pub const STREAM_ROWS: usize = 2000;
 /// The connection table laid out by comfy-table: on a terminal only the
 /// explanation wraps; piped, every row stays on one line so that grep and
 /// awk see one connection per line.
-fn comfy(rows: &[&ConnectionReport]) -> Table {
+fn comfy<I: IntoIterator<Item = [String; COLUMNS]>>(rows: I) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -104,14 +108,14 @@ fn comfy(rows: &[&ConnectionReport]) -> Table {
             ColumnConstraint::ContentWidth
         }
     }));
-    for c in rows {
-        t.add_row(cells(c).to_vec());
+    for cells in rows {
+        t.add_row(cells.to_vec());
     }
     t
 }
 
 /// The cells of one connection's row.
-fn cells(c: &ConnectionReport) -> [String; 12] {
+pub(crate) fn cells(c: &ConnectionReport) -> [String; COLUMNS] {
     [
         c.id.to_string(),
         format!("{} → {}", c.client(), c.server()),
@@ -134,24 +138,28 @@ fn cells(c: &ConnectionReport) -> [String; 12] {
 }
 
 /// The same table as comfy-table's UTF8_FULL_CONDENSED without wrapping,
-/// written one row at a time: a first pass measures the columns, the
-/// second prints. Memory stays at one row.
-fn write_streaming(
-    out: &mut dyn Write,
-    header: &[&str; 12],
-    rows: &[&ConnectionReport],
-) -> io::Result<()> {
-    let mut w: [usize; 12] = header.map(|h| h.chars().count());
-    for c in rows {
-        for (i, cell) in cells(c).iter().enumerate() {
-            w[i] = w[i].max(cell.chars().count());
+/// written one row at a time once the widest cell of each column is known
+/// (`widths`: the widest cell per column, header included).
+struct Streamed {
+    widths: [usize; COLUMNS],
+}
+
+impl Streamed {
+    /// Column widths: the header's, or the widest cell's.
+    fn new(cells: [usize; COLUMNS]) -> Streamed {
+        let mut widths = HEADER.map(|h| h.chars().count());
+        for (w, c) in widths.iter_mut().zip(cells) {
+            *w = (*w).max(c);
         }
+        Streamed { widths }
     }
-    let rule = |l: &str, fill: &str, mid: &str, r: &str| {
-        let parts: Vec<String> = w.iter().map(|n| fill.repeat(n + 2)).collect();
-        format!("{l}{}{r}", parts.join(mid))
-    };
-    let line = |out: &mut dyn Write, cells: &[&str]| -> io::Result<()> {
+
+    fn rule(&self, out: &mut dyn Write, l: &str, fill: &str, mid: &str, r: &str) -> io::Result<()> {
+        let parts: Vec<String> = self.widths.iter().map(|n| fill.repeat(n + 2)).collect();
+        writeln!(out, "{l}{}{r}", parts.join(mid))
+    }
+
+    fn line(&self, out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
         let mut s = String::from("│");
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
@@ -159,20 +167,79 @@ fn write_streaming(
             }
             s.push(' ');
             s.push_str(c);
-            s.extend(std::iter::repeat_n(' ', w[i] - c.chars().count() + 1));
+            // A cell wider than measured would be a bug; never underflow.
+            let pad = self.widths[i].saturating_sub(c.chars().count()) + 1;
+            s.extend(std::iter::repeat_n(' ', pad));
         }
         s.push('│');
         writeln!(out, "{s}")
-    };
-    writeln!(out, "{}", rule("┌", "─", "┬", "┐"))?;
-    line(out, header)?;
-    writeln!(out, "{}", rule("╞", "═", "╪", "╡"))?;
+    }
+
+    /// The top rule, the header and the rule under it.
+    fn head(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.rule(out, "┌", "─", "┬", "┐")?;
+        self.line(out, &HEADER)?;
+        self.rule(out, "╞", "═", "╪", "╡")
+    }
+
+    fn foot(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.rule(out, "└", "─", "┴", "┘")
+    }
+}
+
+/// [`Streamed`] over reports: a first pass measures the columns, the
+/// second prints. Memory stays at one row.
+fn write_streaming(out: &mut dyn Write, rows: &[&ConnectionReport]) -> io::Result<()> {
+    let mut w = [0; COLUMNS];
+    for c in rows {
+        for (i, cell) in cells(c).iter().enumerate() {
+            w[i] = w[i].max(cell.chars().count());
+        }
+    }
+    let t = Streamed::new(w);
+    t.head(out)?;
     for c in rows {
         let cs = cells(c);
         let refs: Vec<&str> = cs.iter().map(|s| s.as_str()).collect();
-        line(out, &refs)?;
+        t.line(out, &refs)?;
     }
-    writeln!(out, "{}", rule("└", "─", "┴", "┘"))
+    t.foot(out)
+}
+
+/// What the Evidence section prints for a connection that is not `ok`:
+/// its verdict line, explanation, blocker, evidence lines and warnings,
+/// each ending in a newline. The same text whether `c` is full or
+/// stripped ([`ConnectionReport::strip_for_table`]).
+pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "  #{} {} {} ({} confidence)",
+        c.id,
+        c.verdict.as_str(),
+        c.stage.map(|s| s.as_str()).unwrap_or("-"),
+        c.confidence
+            .map(|c| format!("{c:?}").to_lowercase())
+            .unwrap_or_default()
+    );
+    if let Some(e) = &c.explanation {
+        let _ = writeln!(s, "      {}", sanitized(e));
+    }
+    if let Some(b) = &c.blocked_by {
+        let _ = writeln!(s, "      blocked by {}", sanitized(b));
+    }
+    if let Some(lines) = &c.table_evidence {
+        s.push_str(lines);
+    }
+    for e in &c.evidence {
+        s.push_str(&evidence_line(e));
+        s.push('\n');
+    }
+    for w in &c.warnings {
+        let _ = writeln!(s, "      warning: {}", sanitized(w));
+    }
+    s
 }
 
 /// One line of the Evidence section (without its newline).
@@ -189,16 +256,87 @@ pub(crate) fn evidence_line(e: &EvidenceReport) -> String {
 /// Writes the table (failed connections, or all with `all`), the evidence
 /// for each failed one, and the summary.
 pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
-    let cap = &report.capture;
-    writeln!(out, "{} — {}", sanitize(&cap.file), sanitize(&cap.format))?;
-    for w in &cap.warnings {
-        writeln!(out, "warning: {}", sanitize(w))?;
-    }
     let rows: Vec<&ConnectionReport> = report
         .connections
         .iter()
         .filter(|c| all || c.verdict != VerdictKind::Ok || c.auth_required.is_some())
         .collect();
+    write_head(out, report, all)?;
+    if rows.is_empty() {
+        write_no_rows(out, report, report.connections.len() as u64)?;
+    } else {
+        writeln!(out)?;
+        if rows.len() > STREAM_ROWS {
+            write_streaming(out, &rows)?;
+        } else {
+            writeln!(out, "{}", comfy(rows.iter().map(|c| cells(c))))?;
+        }
+        let mut evidence = Evidence::default();
+        for c in rows.iter().filter(|c| c.verdict != VerdictKind::Ok) {
+            evidence.write(out, &evidence_text(c))?;
+        }
+    }
+    write_summary(out, report)
+}
+
+/// [`write_table`] without `--all`, of a report whose listed connections
+/// were kept as [`TableRows`] (the default table of a saved capture):
+/// the same bytes as `write_table(out, report, false)` would print with
+/// those connections in `report.connections`. The rows are read back by id
+/// (merged from the temporary file) twice: for the table, then for the
+/// Evidence section.
+pub fn write_table_rows(out: &mut dyn Write, report: &Report, rows: &TableRows) -> io::Result<()> {
+    write_head(out, report, false)?;
+    if rows.is_empty() {
+        write_no_rows(out, report, rows.len())?;
+    } else {
+        writeln!(out)?;
+        if rows.len() > STREAM_ROWS as u64 {
+            let t = Streamed::new(rows.widths());
+            t.head(out)?;
+            rows.for_each(&mut |r| t.line(out, &r.cells))?;
+            t.foot(out)?;
+        } else {
+            // Few rows: comfy-table lays them out (and wraps on a terminal).
+            let mut all = Vec::with_capacity(rows.len() as usize);
+            rows.for_each(&mut |r| {
+                all.push(r.cells.map(str::to_string));
+                Ok(())
+            })?;
+            writeln!(out, "{}", comfy(all))?;
+        }
+        let mut evidence = Evidence::default();
+        rows.for_each(&mut |r| match r.evidence {
+            Some(text) => evidence.write(out, text),
+            None => Ok(()),
+        })?;
+    }
+    write_summary(out, report)
+}
+
+/// The Evidence section, headed once before its first connection.
+#[derive(Default)]
+struct Evidence {
+    started: bool,
+}
+
+impl Evidence {
+    fn write(&mut self, out: &mut dyn Write, text: &str) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            writeln!(out, "\nEvidence")?;
+        }
+        out.write_all(text.as_bytes())
+    }
+}
+
+/// The file line, warnings, the live-capture line and the DNS table.
+fn write_head(out: &mut dyn Write, report: &Report, all: bool) -> io::Result<()> {
+    let cap = &report.capture;
+    writeln!(out, "{} — {}", sanitize(&cap.file), sanitize(&cap.format))?;
+    for w in &cap.warnings {
+        writeln!(out, "warning: {}", sanitize(w))?;
+    }
     let dns_rows: Vec<&DnsReport> = report
         .dns
         .iter()
@@ -215,65 +353,31 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
     if !dns_rows.is_empty() {
         write_dns(out, &dns_rows)?;
     }
-    if rows.is_empty() {
-        // Ok connections may have been counted, not kept: the summary
-        // knows how many there were.
-        let seen = report
-            .summary
-            .connections
-            .max(report.connections.len() as u64);
-        if seen == 0 {
-            if cap.live.is_none() {
-                writeln!(out, "\nNo TCP connections in this capture.")?;
-            }
-        } else {
-            writeln!(
-                out,
-                "\nNo failed connections ({seen} ok; --all lists them)."
-            )?;
+    Ok(())
+}
+
+/// The line printed instead of an empty table; `kept` is how many
+/// connections the report held.
+fn write_no_rows(out: &mut dyn Write, report: &Report, kept: u64) -> io::Result<()> {
+    // Ok connections may have been counted, not kept: the summary
+    // knows how many there were.
+    let seen = report.summary.connections.max(kept);
+    if seen == 0 {
+        if report.capture.live.is_none() {
+            writeln!(out, "\nNo TCP connections in this capture.")?;
         }
     } else {
-        writeln!(out)?;
-        if rows.len() > STREAM_ROWS {
-            write_streaming(out, &HEADER, &rows)?;
-        } else {
-            writeln!(out, "{}", comfy(&rows))?;
-        }
-        let failed: Vec<&&ConnectionReport> = rows
-            .iter()
-            .filter(|c| c.verdict != VerdictKind::Ok)
-            .collect();
-        if !failed.is_empty() {
-            writeln!(out, "\nEvidence")?;
-            for c in failed {
-                writeln!(
-                    out,
-                    "  #{} {} {} ({} confidence)",
-                    c.id,
-                    c.verdict.as_str(),
-                    c.stage.map(|s| s.as_str()).unwrap_or("-"),
-                    c.confidence
-                        .map(|c| format!("{c:?}").to_lowercase())
-                        .unwrap_or_default()
-                )?;
-                if let Some(e) = &c.explanation {
-                    writeln!(out, "      {}", sanitize(e))?;
-                }
-                if let Some(b) = &c.blocked_by {
-                    writeln!(out, "      blocked by {}", sanitize(b))?;
-                }
-                if let Some(lines) = &c.table_evidence {
-                    out.write_all(lines.as_bytes())?;
-                }
-                for e in &c.evidence {
-                    writeln!(out, "{}", evidence_line(e))?;
-                }
-                for w in &c.warnings {
-                    writeln!(out, "      warning: {}", sanitize(w))?;
-                }
-            }
-        }
+        writeln!(
+            out,
+            "\nNo failed connections ({seen} ok; --all lists them)."
+        )?;
     }
+    Ok(())
+}
+
+/// The Summary section.
+fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let cap = &report.capture;
     let s = &report.summary;
     writeln!(out, "\nSummary")?;
     if s.dns_queries > 0 {
@@ -392,9 +496,9 @@ mod tests {
             let rep = analyze(src.as_mut(), f, &Options::default()).unwrap();
             let rows: Vec<&ConnectionReport> = rep.connections.iter().collect();
             let mut streamed = Vec::new();
-            write_streaming(&mut streamed, &HEADER, &rows).unwrap();
+            write_streaming(&mut streamed, &rows).unwrap();
             // comfy-table does not wrap without a terminal (as in tests).
-            let laid_out = format!("{}\n", comfy(&rows));
+            let laid_out = format!("{}\n", comfy(rows.iter().map(|c| cells(c))));
             assert_eq!(String::from_utf8(streamed).unwrap(), laid_out, "{f}");
         }
     }

@@ -1,0 +1,714 @@
+//! The listed connections of the default table, kept as the text it prints
+//! and spilled to a temporary file, so that memory does not grow with the
+//! capture.
+//!
+//! The default output (`tcptriage analyze FILE`) lists every failed
+//! connection by id, in a table whose columns are as wide as their widest
+//! cell, then the Evidence section. Holding each listed connection's
+//! report until the end made memory grow with the file's length (55 852
+//! failures: 59 MiB even stripped). [`TableRows`] keeps, per connection,
+//! only what is printed (the 12 cells and the Evidence text) and what
+//! `--write-failed` needs (endpoints and frame span), encoded in one byte
+//! buffer. Past a bound the buffer is sorted by id and written as a *run*
+//! to an unlinked temporary file; column widths are tracked as rows arrive.
+//! Reading merges the runs by id (a k-way merge, one bounded buffer per
+//! run), once per pass: the table, the Evidence section, `--write-failed`.
+//!
+//! Memory: the buffer (`memory` bytes, 4 MiB by default, index included),
+//! plus at most [`MERGE_BUFFERS`] of read buffers while merging, plus one
+//! row per run. Past `max_runs` runs (256 by default, 1 GiB of rows) the
+//! runs are merged into one in a new file, so the number of runs, and of
+//! read buffers, stays bounded whatever the capture; each such merge
+//! rewrites the rows so far, which only happens beyond 1 GiB of rows.
+//!
+//! Disk errors (no temporary directory, disk full) are returned as
+//! [`io::Error`]s that say what failed; the file is deleted when the
+//! [`TableRows`] is dropped (it is unlinked as soon as it is created).
+
+use super::ConnectionReport;
+use super::table::{COLUMNS, cells, evidence_text};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+/// The rows kept in memory before they are written out as a run.
+pub const DEFAULT_MEMORY: usize = 4 << 20;
+
+/// Runs kept before they are merged into one.
+pub const DEFAULT_MAX_RUNS: usize = 256;
+
+/// The read buffers of a merge, all runs together (each gets a share, at
+/// least [`MIN_RUN_BUFFER`]).
+pub const MERGE_BUFFERS: usize = 8 << 20;
+
+const MIN_RUN_BUFFER: usize = 4 << 10;
+const MAX_RUN_BUFFER: usize = 1 << 20;
+
+/// Bytes of the in-memory index per row, counted against the bound.
+const INDEX_ENTRY: usize = std::mem::size_of::<(u64, usize)>();
+
+/// The listed connections of a default table, in the order of their ids.
+pub struct TableRows {
+    memory: usize,
+    max_runs: usize,
+    /// Where the temporary file goes (default: [`std::env::temp_dir`]).
+    dir: Option<PathBuf>,
+    /// Encoded rows not yet written out, in arrival order.
+    buf: Vec<u8>,
+    /// (id, offset in `buf`) of each of them.
+    index: Vec<(u64, usize)>,
+    /// One row being encoded.
+    scratch: Vec<u8>,
+    spill: Option<Spill>,
+    widths: [usize; COLUMNS],
+    len: u64,
+}
+
+impl std::fmt::Debug for TableRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableRows")
+            .field("len", &self.len)
+            .field("in_memory", &self.index.len())
+            .field("runs", &self.spill.as_ref().map_or(0, |s| s.runs.len()))
+            .finish()
+    }
+}
+
+impl Default for TableRows {
+    fn default() -> Self {
+        TableRows::new()
+    }
+}
+
+/// The temporary file and the runs in it.
+struct Spill {
+    file: File,
+    runs: Vec<Run>,
+    /// Where the next run goes.
+    end: u64,
+}
+
+/// Sorted rows at `start..start + len` of the file.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    start: u64,
+    len: u64,
+}
+
+/// One row as read back: borrowed from the buffer it was decoded from.
+#[derive(Debug)]
+pub(crate) struct Row<'a> {
+    pub id: u64,
+    /// The verdict is a failure ([`crate::verdict::VerdictKind::is_failure`]):
+    /// `--write-failed` copies its packets.
+    pub failure: bool,
+    pub client_ip: &'a str,
+    pub client_port: u16,
+    pub server_ip: &'a str,
+    pub server_port: u16,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub cells: [&'a str; COLUMNS],
+    /// Its text in the Evidence section (connections that are not `ok`).
+    pub evidence: Option<&'a str>,
+}
+
+const FAILURE: u8 = 1;
+const EVIDENCE: u8 = 2;
+
+// A row: u32 length of the rest, then u64 id, u8 flags, u16 client port,
+// u16 server port, u64 first frame, u64 last frame, then the client IP,
+// server IP, 12 cells and Evidence text, each as u32 length + UTF-8. All
+// little-endian.
+const FIXED: usize = 8 + 1 + 2 + 2 + 8 + 8;
+const STRINGS: usize = 2 + COLUMNS + 1;
+
+fn put_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
+    let n = u32::try_from(s.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "table cell over 4 GiB"))?;
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+fn corrupt(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the temporary file of the table's rows is corrupt ({what})"),
+    )
+}
+
+fn take<'a>(rec: &mut &'a [u8], n: usize) -> io::Result<&'a [u8]> {
+    if rec.len() < n {
+        return Err(corrupt("short row"));
+    }
+    let (a, b) = rec.split_at(n);
+    *rec = b;
+    Ok(a)
+}
+
+fn take_u64(rec: &mut &[u8]) -> io::Result<u64> {
+    let b = take(rec, 8)?;
+    Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+fn take_u16(rec: &mut &[u8]) -> io::Result<u16> {
+    let b = take(rec, 2)?;
+    Ok(u16::from_le_bytes(b.try_into().expect("2 bytes")))
+}
+
+fn take_str<'a>(rec: &mut &'a [u8]) -> io::Result<&'a str> {
+    let n = u32::from_le_bytes(take(rec, 4)?.try_into().expect("4 bytes")) as usize;
+    std::str::from_utf8(take(rec, n)?).map_err(|_| corrupt("not UTF-8"))
+}
+
+/// The id of an encoded row (after its length).
+fn id_of(payload: &[u8]) -> u64 {
+    u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"))
+}
+
+fn decode(mut rec: &[u8]) -> io::Result<Row<'_>> {
+    let id = take_u64(&mut rec)?;
+    let flags = take(&mut rec, 1)?[0];
+    let client_port = take_u16(&mut rec)?;
+    let server_port = take_u16(&mut rec)?;
+    let first_frame = take_u64(&mut rec)?;
+    let last_frame = take_u64(&mut rec)?;
+    let client_ip = take_str(&mut rec)?;
+    let server_ip = take_str(&mut rec)?;
+    let mut cells = [""; COLUMNS];
+    for c in &mut cells {
+        *c = take_str(&mut rec)?;
+    }
+    let evidence = take_str(&mut rec)?;
+    Ok(Row {
+        id,
+        failure: flags & FAILURE != 0,
+        client_ip,
+        client_port,
+        server_ip,
+        server_port,
+        first_frame,
+        last_frame,
+        cells,
+        evidence: (flags & EVIDENCE != 0).then_some(evidence),
+    })
+}
+
+/// An I/O error in words, without Rust's `(os error N)` suffix.
+fn reason(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+impl TableRows {
+    /// Rows with the default bounds, spilled to [`std::env::temp_dir`]
+    /// (`TMPDIR`) when there are many.
+    pub fn new() -> TableRows {
+        TableRows::with_limits(DEFAULT_MEMORY, DEFAULT_MAX_RUNS)
+    }
+
+    /// Rows kept in memory up to `memory` bytes (a run per row when tiny),
+    /// at most `max_runs` runs on disk before they are merged (at least 2).
+    pub fn with_limits(memory: usize, max_runs: usize) -> TableRows {
+        TableRows {
+            memory,
+            max_runs: max_runs.max(2),
+            dir: None,
+            buf: Vec::new(),
+            index: Vec::new(),
+            scratch: Vec::new(),
+            spill: None,
+            widths: [0; COLUMNS],
+            len: 0,
+        }
+    }
+
+    /// The temporary file goes in `dir` instead of the default.
+    pub fn in_dir(mut self, dir: impl Into<PathBuf>) -> TableRows {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Rows kept.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Runs on disk (for tests and diagnostics).
+    pub fn runs(&self) -> usize {
+        self.spill.as_ref().map_or(0, |s| s.runs.len())
+    }
+
+    /// The widest cell of each column, in characters.
+    pub(crate) fn widths(&self) -> [usize; COLUMNS] {
+        self.widths
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
+    /// The error for a failed write or read of the temporary file.
+    fn disk_error(&self, doing: &str, e: io::Error) -> io::Error {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "{doing} the table's rows in a temporary file in {} (set TMPDIR to another directory): {}",
+                self.dir().display(),
+                reason(&e)
+            ),
+        )
+    }
+
+    /// Adds a listed connection (the table lists those that are not `ok`,
+    /// and `ok` ones an authentication gateway answered). Ids must be
+    /// distinct; they may come in any order.
+    pub fn push(&mut self, c: &ConnectionReport) -> io::Result<()> {
+        let cells = cells(c);
+        for (w, cell) in self.widths.iter_mut().zip(&cells) {
+            *w = (*w).max(cell.chars().count());
+        }
+        let evidence = (c.verdict != crate::verdict::VerdictKind::Ok).then(|| evidence_text(c));
+        let mut rec = std::mem::take(&mut self.scratch);
+        rec.clear();
+        rec.extend_from_slice(&[0; 4]);
+        rec.extend_from_slice(&c.id.to_le_bytes());
+        let flags = if c.verdict.is_failure() { FAILURE } else { 0 }
+            | if evidence.is_some() { EVIDENCE } else { 0 };
+        rec.push(flags);
+        rec.extend_from_slice(&c.client_port.to_le_bytes());
+        rec.extend_from_slice(&c.server_port.to_le_bytes());
+        rec.extend_from_slice(&c.first_frame.to_le_bytes());
+        rec.extend_from_slice(&c.last_frame.to_le_bytes());
+        let pushed = (|| {
+            put_str(&mut rec, &c.client_ip)?;
+            put_str(&mut rec, &c.server_ip)?;
+            for cell in &cells {
+                put_str(&mut rec, cell)?;
+            }
+            put_str(&mut rec, evidence.as_deref().unwrap_or(""))?;
+            let n = u32::try_from(rec.len() - 4)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "table row over 4 GiB"))?;
+            rec[..4].copy_from_slice(&n.to_le_bytes());
+            // Keep the buffer within its bound: write out what is there
+            // before a row that would not fit.
+            let used = self.buf.len() + self.index.len() * INDEX_ENTRY;
+            if !self.index.is_empty() && used + rec.len() + INDEX_ENTRY > self.memory {
+                self.write_run()?;
+            }
+            self.index.push((c.id, self.buf.len()));
+            self.buf.extend_from_slice(&rec);
+            self.len += 1;
+            // A row larger than the whole bound is a run of its own.
+            if self.buf.len() + self.index.len() * INDEX_ENTRY > self.memory {
+                self.write_run()?;
+            }
+            Ok(())
+        })();
+        self.scratch = rec;
+        pushed
+    }
+
+    /// Sorts the rows in memory by id and appends them to the temporary
+    /// file as a run; merges the runs into one past `max_runs`.
+    fn write_run(&mut self) -> io::Result<()> {
+        if self.index.is_empty() {
+            return Ok(());
+        }
+        if self.spill.is_none() {
+            self.spill = Some(self.create()?);
+        }
+        self.index.sort_unstable_by_key(|&(id, _)| id);
+        let spill = self.spill.as_mut().expect("created above");
+        let buf = &self.buf;
+        let index = &self.index;
+        let written = (|| {
+            let mut f = &spill.file;
+            f.seek(SeekFrom::Start(spill.end))?;
+            let mut w = BufWriter::with_capacity(64 << 10, f);
+            for &(_, at) in index {
+                let n = u32::from_le_bytes(buf[at..at + 4].try_into().expect("4 bytes")) as usize;
+                w.write_all(&buf[at..at + 4 + n])?;
+            }
+            w.flush()
+        })();
+        written.map_err(|e| self.disk_error("cannot write", e))?;
+        let spill = self.spill.as_mut().expect("created above");
+        let len = self.buf.len() as u64;
+        spill.runs.push(Run {
+            start: spill.end,
+            len,
+        });
+        spill.end += len;
+        self.buf.clear();
+        self.index.clear();
+        if spill.runs.len() >= self.max_runs {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    fn create(&self) -> io::Result<Spill> {
+        let dir = self.dir();
+        let file = tempfile::tempfile_in(&dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot create a temporary file for the table's rows in {} (set TMPDIR to another directory): {}",
+                    dir.display(),
+                    reason(&e)
+                ),
+            )
+        })?;
+        Ok(Spill {
+            file,
+            runs: Vec::new(),
+            end: 0,
+        })
+    }
+
+    /// Merges every run into one, in a new file (the old one is deleted):
+    /// the number of runs, and so the merge's buffers, stay bounded.
+    fn compact(&mut self) -> io::Result<()> {
+        let mut next = self.create()?;
+        let old = self.spill.take().expect("runs to merge");
+        let merged = (|| {
+            let mut f = &next.file;
+            let mut w = BufWriter::with_capacity(64 << 10, &mut f);
+            let mut len = 0u64;
+            merge(Some(&old), Memory::NONE, &|e| e, &mut |payload| {
+                w.write_all(&(payload.len() as u32).to_le_bytes())?;
+                w.write_all(payload)?;
+                len += 4 + payload.len() as u64;
+                Ok(())
+            })?;
+            w.flush()?;
+            Ok(len)
+        })();
+        let len = match merged {
+            Ok(len) => len,
+            Err(e) => {
+                self.spill = Some(old);
+                return Err(self.disk_error("cannot merge", e));
+            }
+        };
+        next.runs.push(Run { start: 0, len });
+        next.end = len;
+        self.spill = Some(next);
+        Ok(())
+    }
+
+    /// Calls `f` with every row, by id. Reads the temporary file (when
+    /// there is one) from the start each time. Errors of `f` are returned
+    /// as they are; errors reading the file say so.
+    pub(crate) fn for_each(&self, f: &mut dyn FnMut(&Row<'_>) -> io::Result<()>) -> io::Result<()> {
+        let mut index = self.index.clone();
+        index.sort_unstable_by_key(|&(id, _)| id);
+        let read_error = |e| self.disk_error("cannot read back", e);
+        let mem = Memory {
+            buf: &self.buf,
+            index: &index,
+        };
+        let mut last = None;
+        merge(self.spill.as_ref(), mem, &read_error, &mut |payload| {
+            let row = decode(payload).map_err(read_error)?;
+            if last.is_some_and(|l| row.id <= l) {
+                return Err(read_error(corrupt("rows out of order")));
+            }
+            last = Some(row.id);
+            f(&row)
+        })
+    }
+}
+
+/// Rows still in memory: `index` sorted by id.
+#[derive(Clone, Copy)]
+struct Memory<'a> {
+    buf: &'a [u8],
+    index: &'a [(u64, usize)],
+}
+
+impl<'a> Memory<'a> {
+    const NONE: Memory<'static> = Memory {
+        buf: &[],
+        index: &[],
+    };
+
+    /// The `i`th row by id, without its length.
+    fn payload(&self, i: usize) -> &'a [u8] {
+        let at = self.index[i].1;
+        let n = u32::from_le_bytes(self.buf[at..at + 4].try_into().expect("4 bytes")) as usize;
+        &self.buf[at + 4..at + 4 + n]
+    }
+}
+
+/// A run of the file, read through its own position (the runs share one
+/// file handle, so each read seeks first).
+struct Section<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for Section<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end - self.pos;
+        if left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let mut f = self.file;
+        f.seek(SeekFrom::Start(self.pos))?;
+        let n = f.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the temporary file is shorter than written",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// The next row of a run.
+struct RunReader<'a> {
+    input: BufReader<Section<'a>>,
+    len: u64,
+    /// The current row, without its length.
+    row: Vec<u8>,
+}
+
+impl RunReader<'_> {
+    /// Reads the next row into `self.row`; false at the end of the run.
+    fn advance(&mut self) -> io::Result<bool> {
+        let section = self.input.get_ref();
+        if self.input.buffer().is_empty() && section.pos == section.end {
+            return Ok(false);
+        }
+        let mut n = [0u8; 4];
+        self.input.read_exact(&mut n)?;
+        let n = u32::from_le_bytes(n) as usize;
+        // Never trust a length beyond the run (no huge allocation).
+        if n < FIXED + 4 * STRINGS || n as u64 > self.len {
+            return Err(corrupt("bad row length"));
+        }
+        self.row.resize(n, 0);
+        self.input.read_exact(&mut self.row)?;
+        Ok(true)
+    }
+}
+
+/// Calls `f` with the payload of every row of the runs in `spill` and of
+/// `mem`, by id: a k-way merge with one read buffer per run (their sizes
+/// add up to at most [`MERGE_BUFFERS`]).
+fn merge(
+    spill: Option<&Spill>,
+    mem: Memory<'_>,
+    read_error: &dyn Fn(io::Error) -> io::Error,
+    f: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let runs: &[Run] = spill.map_or(&[], |s| &s.runs);
+    let cap = (MERGE_BUFFERS / runs.len().max(1)).clamp(MIN_RUN_BUFFER, MAX_RUN_BUFFER);
+    let mut readers: Vec<RunReader<'_>> = match spill {
+        Some(s) => runs
+            .iter()
+            .map(|r| RunReader {
+                input: BufReader::with_capacity(
+                    cap.min(usize::try_from(r.len).unwrap_or(usize::MAX)).max(1),
+                    Section {
+                        file: &s.file,
+                        pos: r.start,
+                        end: r.start + r.len,
+                    },
+                ),
+                len: r.len,
+                row: Vec::new(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    // (id, source): the runs, then memory as source `readers.len()`.
+    let in_memory = readers.len();
+    let mut heap = BinaryHeap::with_capacity(readers.len() + 1);
+    for (i, r) in readers.iter_mut().enumerate() {
+        if r.advance().map_err(read_error)? {
+            heap.push(Reverse((id_of(&r.row), i)));
+        }
+    }
+    let mut next_mem = 0;
+    if !mem.index.is_empty() {
+        heap.push(Reverse((mem.index[0].0, in_memory)));
+    }
+    while let Some(Reverse((_, i))) = heap.pop() {
+        if i == in_memory {
+            f(mem.payload(next_mem))?;
+            next_mem += 1;
+            if let Some(&(id, _)) = mem.index.get(next_mem) {
+                heap.push(Reverse((id, in_memory)));
+            }
+        } else {
+            let r = &mut readers[i];
+            f(&r.row)?;
+            if r.advance().map_err(read_error)? {
+                heap.push(Reverse((id_of(&r.row), i)));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Options, analyze};
+
+    /// Connections of a shipped capture, copied under many ids.
+    fn reports(n: u64) -> Vec<ConnectionReport> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
+        let mut src = crate::source::open_path(&path).unwrap();
+        let rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let base = rep.connections;
+        // Ids in a scrambled order (a permutation: 7919 is prime).
+        (0..n)
+            .map(|i| {
+                let mut c = base[(i % base.len() as u64) as usize].clone();
+                c.id = (i * 7919) % n;
+                c
+            })
+            .collect()
+    }
+
+    fn ids(rows: &TableRows) -> Vec<u64> {
+        let mut v = Vec::new();
+        rows.for_each(&mut |r| {
+            v.push(r.id);
+            Ok(())
+        })
+        .unwrap();
+        v
+    }
+
+    #[test]
+    fn rows_come_back_by_id_from_memory_runs_and_merged_runs() {
+        let all = reports(1000);
+        for (memory, max_runs) in [(usize::MAX, 2), (1, 1000), (1, 3), (3000, 4), (50_000, 2)] {
+            let mut rows = TableRows::with_limits(memory, max_runs);
+            for c in &all {
+                rows.push(c).unwrap();
+            }
+            assert_eq!(rows.len(), 1000);
+            assert_eq!(
+                ids(&rows),
+                (0..1000).collect::<Vec<_>>(),
+                "{memory} {max_runs}"
+            );
+            assert!(
+                rows.runs() < max_runs.max(2),
+                "{memory} {max_runs}: {}",
+                rows.runs()
+            );
+            if memory < 10_000 {
+                assert!(rows.runs() >= 1);
+            }
+            // A second pass reads the same.
+            assert_eq!(ids(&rows).len(), 1000);
+        }
+        assert_eq!(TableRows::with_limits(usize::MAX, 2).runs(), 0);
+    }
+
+    #[test]
+    fn a_row_keeps_what_the_table_and_write_failed_read() {
+        let c = &reports(5)[1];
+        let mut rows = TableRows::with_limits(1, 4);
+        rows.push(c).unwrap();
+        assert_eq!(rows.runs(), 1);
+        let mut seen = 0;
+        rows.for_each(&mut |r| {
+            seen += 1;
+            assert_eq!(r.id, c.id);
+            assert_eq!(r.failure, c.verdict.is_failure());
+            assert_eq!(
+                (r.client_ip, r.client_port),
+                (c.client_ip.as_str(), c.client_port)
+            );
+            assert_eq!(
+                (r.server_ip, r.server_port),
+                (c.server_ip.as_str(), c.server_port)
+            );
+            assert_eq!((r.first_frame, r.last_frame), (c.first_frame, c.last_frame));
+            assert_eq!(r.cells.map(str::to_string), cells(c));
+            assert_eq!(r.evidence, Some(evidence_text(c).as_str()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn an_unwritable_temporary_directory_is_an_error_that_says_where() {
+        let all = reports(10);
+        let mut rows = TableRows::with_limits(1, 4).in_dir("/nonexistent/tcptriage-test");
+        let e = rows.push(&all[0]).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("cannot create a temporary file"), "{msg}");
+        assert!(msg.contains("/nonexistent/tcptriage-test"), "{msg}");
+        assert!(msg.contains("TMPDIR"), "{msg}");
+        assert!(!msg.contains("os error"), "{msg}");
+        // Below the bound nothing touches the disk.
+        let mut rows = TableRows::with_limits(1 << 20, 4).in_dir("/nonexistent/tcptriage-test");
+        for c in &all {
+            rows.push(c).unwrap();
+        }
+        assert_eq!(ids(&rows).len(), 10);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_an_error_not_a_panic() {
+        let all = reports(10);
+        let mut rows = TableRows::with_limits(1, 4);
+        rows.spill = Some(Spill {
+            file: File::options()
+                .read(true)
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+            runs: Vec::new(),
+            end: 0,
+        });
+        let e = rows.push(&all[0]).unwrap_err();
+        assert!(
+            e.to_string().contains("cannot write the table's rows"),
+            "{e}"
+        );
+        assert_eq!(e.kind(), io::ErrorKind::StorageFull, "{e}");
+    }
+
+    #[test]
+    fn a_corrupt_run_is_an_error_not_a_huge_allocation() {
+        let all = reports(3);
+        let mut rows = TableRows::with_limits(1, 8);
+        for c in &all {
+            rows.push(c).unwrap();
+        }
+        let spill = rows.spill.as_ref().unwrap();
+        let mut f = &spill.file;
+        f.seek(SeekFrom::Start(spill.runs[1].start)).unwrap();
+        f.write_all(&u32::MAX.to_le_bytes()).unwrap();
+        let e = rows.for_each(&mut |_| Ok(())).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert!(e.to_string().contains("corrupt"), "{e}");
+    }
+}

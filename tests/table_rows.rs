@@ -1,0 +1,105 @@
+//! The default table's rows kept on disk (`report::TableRows`) print the
+//! same table as the reports they came from, past the row count where the
+//! table is streamed instead of laid out by comfy-table, and whatever the
+//! temporary directory when nothing needs to spill.
+
+mod common;
+
+use std::process::Command;
+use tcptriage::analyze::{Options, analyze};
+use tcptriage::report::{TableRows, write_table, write_table_rows};
+use tcptriage::source::open_path;
+
+#[test]
+fn many_rows_print_the_streamed_table_of_the_reports() {
+    // 2 500 failures (copies of a capture's, renumbered) in arrival order
+    // scrambled: the streamed table (over 2 000 rows), by id.
+    let file = common::testdata().join("all_failures.pcap");
+    let mut rep = analyze(
+        open_path(&file).unwrap().as_mut(),
+        "all_failures.pcap",
+        &Options::default(),
+    )
+    .unwrap();
+    let failed: Vec<_> = rep
+        .connections
+        .iter()
+        .filter(|c| c.verdict.is_failure())
+        .cloned()
+        .collect();
+    let n = 2500u64;
+    let mut many: Vec<_> = (0..n)
+        .map(|i| {
+            let mut c = failed[(i % failed.len() as u64) as usize].clone();
+            // Ids of differing widths, so that the id column grows.
+            c.id = (i * 7919) % n * 1000;
+            c
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rows = TableRows::with_limits(64 << 10, 4).in_dir(tmp.path());
+    for c in &many {
+        rows.push(c).unwrap();
+    }
+    assert!(rows.runs() >= 1);
+    many.sort_by_key(|c| c.id);
+    rep.connections = many;
+    let mut want = Vec::new();
+    write_table(&mut want, &rep, false).unwrap();
+    rep.connections.clear();
+    let mut got = Vec::new();
+    write_table_rows(&mut got, &rep, &rows).unwrap();
+    let (want, got) = (
+        String::from_utf8(want).unwrap(),
+        String::from_utf8(got).unwrap(),
+    );
+    assert!(want.lines().count() > 2500 * 3, "{}", want.lines().count());
+    assert!(want.contains("│ 2499000 ┆"));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn no_rows_says_how_many_were_ok() {
+    let file = common::testdata().join("ok_download.pcap");
+    let name = "ok_download.pcap";
+    let mut rows = TableRows::new();
+    let rep = tcptriage::analyze::analyze_to_rows(
+        open_path(&file).unwrap().as_mut(),
+        name,
+        &Options::default(),
+        &mut rows,
+        None,
+    )
+    .unwrap();
+    assert!(rows.is_empty());
+    let full = analyze(
+        open_path(&file).unwrap().as_mut(),
+        name,
+        &Options::default(),
+    )
+    .unwrap();
+    let (mut got, mut want) = (Vec::new(), Vec::new());
+    write_table_rows(&mut got, &rep, &rows).unwrap();
+    write_table(&mut want, &full, false).unwrap();
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        String::from_utf8(want).unwrap()
+    );
+}
+
+#[test]
+fn a_missing_temporary_directory_does_not_matter_below_the_bound() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcptriage"))
+        .args(["analyze", "--fail-on-failure"])
+        .arg(common::testdata().join("all_failures.pcap"))
+        .env("TMPDIR", "/nonexistent/tcptriage-tmp")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Evidence"));
+}
