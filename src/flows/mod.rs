@@ -65,6 +65,8 @@ struct Tombstone {
     /// The connection had closed (RST, or FIN both ways) when handed out.
     closed: bool,
     last: Ts,
+    /// The connection's id: which queue entry is this tombstone's.
+    id: u64,
 }
 
 /// How long a tombstone absorbs late packets, in capture time.
@@ -97,10 +99,12 @@ pub struct FlowTable {
     queue_closed: bool,
     reported: FxHashMap<FlowKey, Tombstone>,
     /// The tombstones in the order they were made, with the capture time
-    /// then: a queue, not a heap, since that time only grows (it is the
-    /// latest time seen). An entry is checked against its tombstone when it
-    /// comes up; one refreshed by a late packet is queued again.
-    tombstone_expiry: VecDeque<(Ts, FlowKey)>,
+    /// then and the connection's id: a queue, not a heap, since that time
+    /// only grows (it is the latest time seen). An entry is checked against
+    /// its tombstone when it comes up; one refreshed by a late packet is
+    /// queued again, one whose 4-tuple has a newer tombstone (with its own
+    /// entry) is dropped: one entry per tombstone.
+    tombstone_expiry: VecDeque<(Ts, FlowKey, u64)>,
     next_id: u64,
     max_connections: usize,
     pub stats: TableStats,
@@ -389,9 +393,11 @@ impl FlowTable {
                 server_isn: c.s2c().isn,
                 closed: c.is_closed(),
                 last: c.last.ts,
+                id: c.id,
             },
         );
-        self.tombstone_expiry.push_back((now.max(c.last.ts), k));
+        self.tombstone_expiry
+            .push_back((now.max(c.last.ts), k, c.id));
     }
 
     /// Forgets the tombstones whose last packet is [`TOMBSTONE_NS`] or more
@@ -401,18 +407,20 @@ impl FlowTable {
     /// between its last packet and its hand-out, or when queued again out
     /// of order), never shorter.
     fn expire_tombstones(&mut self, now: Ts) {
-        while let Some(&(queued, k)) = self.tombstone_expiry.front() {
+        while let Some(&(queued, k, id)) = self.tombstone_expiry.front() {
             if now.nanos_since(queued) < TOMBSTONE_NS {
                 break;
             }
             self.tombstone_expiry.pop_front();
             match self.reported.get(&k) {
+                // Gone, or a newer connection's tombstone: not this entry's.
+                None => {}
+                Some(t) if t.id != id => {}
                 Some(t) if now.nanos_since(t.last) >= TOMBSTONE_NS => {
                     self.reported.remove(&k);
                 }
-                // Refreshed by a late packet (or buried again): not yet.
-                Some(t) => self.tombstone_expiry.push_back((t.last, k)),
-                None => {}
+                // Refreshed by a late packet: not yet.
+                Some(t) => self.tombstone_expiry.push_back((t.last, k, id)),
             }
         }
     }
@@ -667,6 +675,29 @@ mod tests {
         assert_eq!(ids(&f.table.take_closed(Ts(1_800_000_000), SEC)), [0]);
         assert!(f.table.closing.is_empty() && f.table.closed.is_empty());
         assert_eq!(f.table.open_connections(), 0);
+    }
+
+    #[test]
+    fn one_tuple_reused_for_ten_minutes_keeps_one_tombstone_entry() {
+        // A connection every second on the same ports, each handed out: the
+        // expiry queue holds the last minute's entries, not every burial
+        // (entries of tombstones replaced by newer ones were queued again
+        // forever).
+        let mut f = Feed {
+            table: FlowTable::new(),
+            frame: 0,
+        };
+        for i in 0..600u32 {
+            let t = i64::from(i) * SEC;
+            f.closed_conn(40000, 1000 + i * 100_000, t);
+            f.table.take_closed(Ts(t + SEC / 2), SEC / 4);
+        }
+        assert_eq!(f.table.reported.len(), 1);
+        assert!(
+            f.table.tombstone_expiry.len() <= 62,
+            "{} entries",
+            f.table.tombstone_expiry.len()
+        );
     }
 
     #[test]
