@@ -79,6 +79,108 @@ pub struct Engine {
     /// DNS queries whose outcome is final, for the report.
     dns_done: Vec<DnsReport>,
     dns_ok_dropped: u64,
+    /// Judges the connections this engine hands out itself.
+    judge: Judge,
+}
+
+/// Connections taken out of the table and named, ready to be judged
+/// ([`Judge::judge_all`]) on any thread.
+#[derive(Debug)]
+pub struct Closed {
+    #[allow(clippy::vec_box)] // the table's own boxes, moved
+    conns: Vec<Box<Connection>>,
+    start: Ts,
+    now: Ts,
+}
+
+impl Closed {
+    pub fn is_empty(&self) -> bool {
+        self.conns.is_empty()
+    }
+}
+
+/// Classifies, counts and reports connections taken out of the table: the
+/// engine's own, or a second one on the thread that reads, whose counts
+/// join the report at the end ([`Judge::add_counts_to`]).
+#[derive(Debug, Clone)]
+pub struct Judge {
+    app: AppSettings,
+    keep_ok: bool,
+    stall_after_ns: i64,
+    connections: u64,
+    failed: u64,
+    verdicts: [u64; VerdictKind::ALL.len()],
+    module_fetches: u64,
+    auth_required: u64,
+}
+
+impl Judge {
+    pub fn new(opts: &Options) -> Judge {
+        Judge {
+            app: opts.app.clone(),
+            keep_ok: opts.keep_ok,
+            stall_after_ns: opts.stall_after_ns,
+            connections: 0,
+            failed: 0,
+            verdicts: [0; VerdictKind::ALL.len()],
+            module_fetches: 0,
+            auth_required: 0,
+        }
+    }
+
+    /// Reports of `closed`, by id (`ok` ones only counted unless kept).
+    pub fn judge_all(&mut self, closed: Closed) -> Vec<ConnectionReport> {
+        let mut out = Vec::with_capacity(closed.conns.len());
+        for c in &closed.conns {
+            out.extend(self.judge(c, closed.start, closed.now));
+        }
+        out
+    }
+
+    /// Classifies and counts one connection, and reports it unless it is
+    /// an `ok` one that is not kept.
+    fn judge(&mut self, c: &Connection, start: Ts, now: Ts) -> Option<ConnectionReport> {
+        let ctx = Context {
+            capture_end: now,
+            stall_after_ns: self.stall_after_ns,
+        };
+        let v = verdict::classify(c, &ctx);
+        self.connections += 1;
+        if v.kind.is_failure() {
+            self.failed += 1;
+        }
+        if let Some(i) = VerdictKind::ALL.iter().position(|k| *k == v.kind) {
+            self.verdicts[i] += 1;
+        }
+        let auth_required = auth_required(c).is_some();
+        // Ok connections that will not be listed are only counted: the
+        // report of each would cost more than its analysis.
+        if v.kind == VerdictKind::Ok && !self.keep_ok && !auth_required {
+            if is_module_fetch(c, &self.app) {
+                self.module_fetches += 1;
+            }
+            return None;
+        }
+        let r = connection_report(c, &v, start, now, &self.app);
+        if r.module_fetch {
+            self.module_fetches += 1;
+        }
+        if r.auth_required.is_some() {
+            self.auth_required += 1;
+        }
+        Some(r)
+    }
+
+    /// Adds what it counted to `s`.
+    pub fn add_counts_to(&self, s: &mut Summary) {
+        s.connections += self.connections;
+        s.failed += self.failed;
+        for (k, n) in VerdictKind::ALL.iter().zip(self.verdicts) {
+            *s.verdicts.entry(k.as_str()).or_insert(0) += n;
+        }
+        s.module_fetches += self.module_fetches;
+        s.auth_required += self.auth_required;
+    }
 }
 
 impl Engine {
@@ -88,6 +190,7 @@ impl Engine {
             summary.verdicts.insert(k.as_str(), 0);
         }
         Engine {
+            judge: Judge::new(&opts),
             table: FlowTable::with_capacity_limit(opts.max_connections),
             opts,
             summary,
@@ -213,54 +316,48 @@ impl Engine {
         }
     }
 
-    fn count(&mut self, kind: VerdictKind) {
-        *self.summary.verdicts.entry(kind.as_str()).or_insert(0) += 1;
-        self.summary.connections += 1;
-        if kind.is_failure() {
-            self.summary.failed += 1;
-        }
-    }
-
     /// Connections whose verdict is final at capture time `now` (which may
     /// run ahead of the last packet on a quiet live link), classified and
     /// removed from the table. Counted in the summary.
     pub fn take_final(&mut self, now: Ts) -> Vec<ConnectionReport> {
         let ctx = self.context(now);
         let conns = self.table.take_final(now, |c| verdict::is_final(c, &ctx));
-        self.hand_out(now, conns)
+        let closed = self.hand_out(now, conns);
+        self.judge.judge_all(closed)
     }
 
     /// Connections closed (RST, or FIN both ways) and quiet for
     /// [`verdict::CLOSE_GRACE_NS`] at `now`, classified and removed: their
     /// verdict no longer depends on what comes later. Counted in the summary.
     pub fn take_closed(&mut self, now: Ts) -> Vec<ConnectionReport> {
+        let closed = self.take_closed_unjudged(now);
+        self.judge.judge_all(closed)
+    }
+
+    /// [`Engine::take_closed`] without the judging, for a [`Judge`] on
+    /// another thread: the connections are named with what the engine
+    /// knows (the server's SYN/ACK TTL elsewhere, the DNS name), and counted
+    /// only by that judge.
+    pub fn take_closed_unjudged(&mut self, now: Ts) -> Closed {
         let conns = self.table.take_closed(now, verdict::CLOSE_GRACE_NS);
         self.hand_out(now, conns)
     }
 
-    /// Classifies and counts the connections removed from the table (by
-    /// id), and hands out the DNS queries that are final at `now`.
+    /// Names the connections removed from the table (by id), and hands out
+    /// the DNS queries that are final at `now`.
     #[allow(clippy::vec_box)] // the table's own boxes, not copied out
-    fn hand_out(&mut self, now: Ts, conns: Vec<Box<Connection>>) -> Vec<ConnectionReport> {
-        let ctx = self.context(now);
+    fn hand_out(&mut self, now: Ts, mut conns: Vec<Box<Connection>>) -> Closed {
         let start = self.first_ts.unwrap_or_default();
-        let mut out = Vec::with_capacity(conns.len());
-        for mut c in conns {
-            out.extend(self.report(&mut c, &ctx, start, now));
+        for c in &mut conns {
+            self.name(c);
         }
         let queries = self.dns.take_final(now);
         self.keep_dns(queries, start, now);
-        out
+        Closed { conns, start, now }
     }
 
-    /// Names, classifies and counts one connection.
-    fn report(
-        &mut self,
-        c: &mut Connection,
-        ctx: &Context,
-        start: Ts,
-        now: Ts,
-    ) -> Option<ConnectionReport> {
+    /// What only the engine knows about a connection it hands out.
+    fn name(&self, c: &mut Connection) {
         // An RST that was the server's first packet: compare it with the
         // server's SYN/ACKs anywhere in the capture (some may come later).
         if c.s2c().rst.is_some_and(|r| r.prior_ttl.is_none())
@@ -275,25 +372,6 @@ impl Engine {
                 .name_before(c.server.0, c.first.frame)
                 .map(str::to_string);
         }
-        let v = verdict::classify(c, ctx);
-        self.count(v.kind);
-        let auth_required = auth_required(c).is_some();
-        // Ok connections that will not be listed are only counted: the
-        // report of each would cost more than its analysis.
-        if v.kind == VerdictKind::Ok && !self.opts.keep_ok && !auth_required {
-            if is_module_fetch(c, &self.opts.app) {
-                self.summary.module_fetches += 1;
-            }
-            return None;
-        }
-        let r = connection_report(c, &v, start, now, &self.opts.app);
-        if r.module_fetch {
-            self.summary.module_fetches += 1;
-        }
-        if r.auth_required.is_some() {
-            self.summary.auth_required += 1;
-        }
-        Some(r)
     }
 
     fn keep_dns(&mut self, queries: Vec<dns::DnsQuery>, start: Ts, now: Ts) {
@@ -327,13 +405,14 @@ impl Engine {
     ) -> Report {
         let start = self.first_ts.unwrap_or_default();
         let end = end.or(self.max_ts).unwrap_or_default();
-        let ctx = self.context(end);
         let stats = self.table.stats.clone();
-        let conns = self.table.drain_connections();
+        let mut conns = self.table.drain_connections();
         let mut reports = Vec::with_capacity(conns.len());
-        for mut c in conns {
-            reports.extend(self.report(&mut c, &ctx, start, end));
+        for c in &mut conns {
+            self.name(c);
+            reports.extend(self.judge.judge(c, start, end));
         }
+        drop(conns);
         let queries = self.dns.finish(end);
         self.keep_dns(queries, start, end);
         let mut dns = std::mem::take(&mut self.dns_done);
@@ -345,6 +424,7 @@ impl Engine {
             ));
         }
         let mut summary = self.summary;
+        self.judge.add_counts_to(&mut summary);
         summary.tcp_packets = stats.tcp_packets;
         summary.icmp_errors = stats.icmp_errors;
         summary.icmp_unmatched = stats.icmp_unmatched;
@@ -546,8 +626,10 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// Reads and decodes `src` on this thread and tracks connections on
 /// another: the reading (the kernel's copy, record parsing) and decoding
 /// overlap the tracking, which sees the same frames in the same order, so
-/// the report is the same as one thread's. Connections for `emit` come back from the analysing thread
-/// after each sweep, in the order it took them.
+/// the report is the same as one thread's. The connections each sweep
+/// takes out come back to this thread to be judged (classified and
+/// reported, which is a fair share of the work) and handed to `emit`, in
+/// the order they were taken.
 fn run(
     src: &mut dyn PacketSource,
     name: &str,
@@ -563,7 +645,8 @@ fn run(
     let open = AtomicUsize::new(0);
     let (to_worker, batches) = mpsc::sync_channel::<FrameBatch<Detached>>(BATCHES_IN_FLIGHT);
     let (give_back, returned) = mpsc::channel::<FrameBatch<Detached>>();
-    let (closed_tx, closed_rx) = mpsc::channel::<Vec<ConnectionReport>>();
+    let (closed_tx, closed_rx) = mpsc::channel::<Closed>();
+    let mut judge = Judge::new(opts);
     let mut extra = Vec::new();
     let mut failed: Option<SourceError> = None;
     let engine = thread::scope(|s| {
@@ -576,7 +659,7 @@ fn run(
                         engine.push_decoded(&f, d.attach(f.data));
                         if emitting && engine.packets().is_multiple_of(sweep_every) {
                             let now = engine.now().unwrap_or(f.ts);
-                            let closed = engine.take_closed(now);
+                            let closed = engine.take_closed_unjudged(now);
                             if !closed.is_empty() && closed_tx.send(closed).is_err() {
                                 return engine; // the reader stopped
                             }
@@ -592,15 +675,16 @@ fn run(
             Ok(w) => w,
             Err(e) => return Err(SourceError::Io(e)), // no thread to be had
         };
-        // Hands the reports that came back to `emit`; false once it said stop.
+        // Judges the connections that came back and hands them to `emit`
+        // until it says stop (they are still counted).
         let mut stopped = false;
-        let mut pass_on = |reports: Vec<ConnectionReport>, stopped: &mut bool| {
-            if let Some(emit) = emit.as_mut() {
-                for c in reports {
-                    if *stopped || !emit(c) {
-                        *stopped = true;
-                        return;
-                    }
+        let mut pass_on = |closed: Closed, stopped: &mut bool| {
+            for c in judge.judge_all(closed) {
+                if let Some(emit) = emit.as_mut()
+                    && !*stopped
+                    && !emit(c)
+                {
+                    *stopped = true;
                 }
             }
         };
@@ -672,5 +756,7 @@ fn run(
     if let Some(e) = engine.unsupported_link_types() {
         return Err(e);
     }
-    Ok(engine.finish(None, name, src.format(), warnings))
+    let mut report = engine.finish(None, name, src.format(), warnings);
+    judge.add_counts_to(&mut report.summary);
+    Ok(report)
 }
