@@ -621,7 +621,7 @@ pub fn analyze_streaming(
 
 /// Batches of frames in flight between the reading thread and the
 /// analysing one, at most (each [`batch::BATCH_BYTES`]).
-const BATCHES_IN_FLIGHT: usize = 4;
+const BATCHES_IN_FLIGHT: usize = 8;
 
 /// Reads and decodes `src` on this thread and tracks connections on
 /// another: the reading (the kernel's copy, record parsing) and decoding

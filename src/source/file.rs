@@ -53,11 +53,27 @@ pub fn open_path(path: &Path) -> Result<Box<dyn PacketSource>, SourceError> {
         return open_reader(io::stdin());
     }
     let file = std::fs::File::open(path)?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+    let meta = file.metadata().ok();
+    if meta.as_ref().is_some_and(|m| m.is_dir()) {
         return Err(SourceError::Io(io::Error::other("is a directory")));
+    }
+    if meta.is_some_and(|m| m.is_file() && m.len() >= MAP_AT_LEAST)
+        && let Some(map) = super::mapped::map(&file)
+    {
+        return Ok(Box::new(CaptureReader::mapped(map)?));
     }
     open_reader(file)
 }
+
+/// Files at least this long are memory-mapped rather than read: no copy
+/// from the page cache into a buffer (≈ 8 % of the analysis of a 2 GB
+/// capture). Smaller ones are read.
+const MAP_AT_LEAST: u64 = 1 << 20;
+
+/// Consumed bytes of a mapped capture are let go (`MADV_DONTNEED`) in steps
+/// of this many, so that they do not count in the resident set: a mapping
+/// read to its end would otherwise show the whole file there.
+const RELEASE_EVERY: usize = 8 << 20;
 
 /// Reads a capture from any byte stream (a file, a pipe, a byte slice).
 pub fn open_reader<R: Read + 'static>(reader: R) -> Result<Box<dyn PacketSource>, SourceError> {
@@ -87,10 +103,24 @@ struct Interface {
     tsoffset: i64,
 }
 
-/// A pcap/pcapng reader over a byte stream.
+/// The mapped file, else the buffer (a function of the two fields, so that
+/// a slice of it does not borrow the whole reader).
+fn bytes<'a>(map: &'a Option<memmap2::Mmap>, buf: &'a [u8]) -> &'a [u8] {
+    match map {
+        Some(m) => m,
+        None => buf,
+    }
+}
+
+/// A pcap/pcapng reader over a byte stream, or over a mapped file.
 struct CaptureReader {
     input: Box<dyn Read>,
     buf: Vec<u8>,
+    /// The whole file, when mapped (`buf` is then unused and the input at
+    /// its end from the start).
+    map: Option<memmap2::Mmap>,
+    /// Bytes of the mapping let go so far.
+    released: usize,
     /// Unconsumed data is `buf[start..end]`.
     start: usize,
     end: usize,
@@ -199,14 +229,33 @@ fn describe_non_capture(head: &[u8]) -> SourceError {
 
 impl CaptureReader {
     fn new(input: Box<dyn Read>) -> Result<Self, SourceError> {
+        Self::start(input, vec![0; INITIAL_BUFFER], None)
+    }
+
+    /// A reader over a mapped file.
+    fn mapped(map: memmap2::Mmap) -> Result<Self, SourceError> {
+        Self::start(Box::new(io::empty()), Vec::new(), Some(map))
+    }
+
+    fn start(
+        input: Box<dyn Read>,
+        buf: Vec<u8>,
+        map: Option<memmap2::Mmap>,
+    ) -> Result<Self, SourceError> {
+        let (end, eof) = match &map {
+            Some(m) => (m.len(), true),
+            None => (0, false),
+        };
         let mut r = CaptureReader {
             input,
-            buf: vec![0; INITIAL_BUFFER],
+            buf,
+            map,
+            released: 0,
             start: 0,
-            end: 0,
+            end,
             offset: 0,
             pending: 0,
-            eof: false,
+            eof,
             done: false,
             format: Format::Pcapng { big_endian: false },
             interfaces: Vec::new(),
@@ -317,13 +366,25 @@ impl CaptureReader {
         self.end - self.start
     }
 
+    /// The buffer, or the mapped file.
+    fn bytes(&self) -> &[u8] {
+        bytes(&self.map, &self.buf)
+    }
+
     fn data(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
+        &self.bytes()[self.start..self.end]
     }
 
     fn consume(&mut self, n: usize) {
         self.start += n;
         self.offset += n as u64;
+        if let Some(m) = &self.map
+            && self.start - self.released >= RELEASE_EVERY
+        {
+            let len = (self.start - self.released) & !(RELEASE_EVERY - 1);
+            super::mapped::release(m, self.released, len);
+            self.released += len;
+        }
     }
 
     /// Makes at least `need` bytes available if the input has them. Returns
@@ -413,7 +474,7 @@ impl CaptureReader {
             ts,
             linktype,
             orig_len,
-            data: &self.buf[s..s + len],
+            data: &self.bytes()[s..s + len],
         }
     }
 
@@ -428,7 +489,7 @@ impl CaptureReader {
         if !self.fill(rec_hdr)? {
             return self.truncated();
         }
-        let h = &self.buf[self.start..self.start + rec_hdr];
+        let h = &self.bytes()[self.start..self.start + rec_hdr];
         let secs = rd_u32(h, 0, be);
         let frac = rd_u32(h, 4, be);
         let caplen = rd_u32(h, 8, be) as usize;
@@ -503,7 +564,7 @@ impl CaptureReader {
                 ));
             }
             self.pending = len;
-            let body = &self.buf[self.start + 8..self.start + len - 4];
+            let body = &self.bytes()[self.start + 8..self.start + len - 4];
             match btype {
                 SHB_TYPE => {
                     if body.len() < 16 {
@@ -520,7 +581,7 @@ impl CaptureReader {
                     self.interfaces.clear();
                 }
                 IDB_TYPE => {
-                    let block = &self.buf[self.start..self.start + len];
+                    let block = &bytes(&self.map, &self.buf)[self.start..self.start + len];
                     let parsed = if be {
                         pcap_parser::parse_interfacedescriptionblock_be(block)
                     } else {
@@ -952,6 +1013,84 @@ mod tests {
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[0].contains("undefined interface 5"));
         assert!(w[1].contains("2 packet blocks"));
+    }
+
+    /// A file of `bytes` opened by path (mapped when long enough) and the
+    /// same bytes read as a stream give the same frames, warnings, format
+    /// and error.
+    fn mapped_and_read_agree(bytes: Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.cap");
+        std::fs::write(&path, &bytes).unwrap();
+        let drain = |src: &mut dyn PacketSource| {
+            let mut rows: Rows = Vec::new();
+            let end = loop {
+                match src.next_frame() {
+                    Ok(Some(f)) => {
+                        rows.push((f.number, f.ts.0, f.linktype, f.orig_len, f.data.to_vec()))
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(e.to_string()),
+                }
+            };
+            (
+                rows,
+                end,
+                src.warnings().to_vec(),
+                src.format(),
+                src.bytes_read(),
+            )
+        };
+        let mut mapped = open_path(&path).unwrap();
+        let mut read = open(bytes.clone()).unwrap();
+        let (a, b) = (drain(mapped.as_mut()), drain(read.as_mut()));
+        assert!(!a.0.is_empty());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_mapped_file_reads_as_a_stream_does() {
+        // Past MAP_AT_LEAST (mapped) and past RELEASE_EVERY (let go behind).
+        let payload: Vec<u8> = (0..1500u32).map(|i| i as u8).collect();
+        for be in [false, true] {
+            let mut f = pcap_header(be, true, 1);
+            let mut i = 0u32;
+            while f.len() < RELEASE_EVERY + (RELEASE_EVERY / 2) {
+                let len = 60 + (i as usize * 7) % 1400;
+                f.extend(pcap_record(
+                    be,
+                    T0 as u32 + i,
+                    i,
+                    len as u32 + 4,
+                    &payload[..len],
+                ));
+                i += 1;
+            }
+            assert!(f.len() as u64 >= MAP_AT_LEAST);
+            mapped_and_read_agree(f.clone());
+            // Cut inside the last record: a warning, the same either way.
+            f.truncate(f.len() - 100);
+            mapped_and_read_agree(f);
+        }
+        let mut f = shb(false);
+        f.extend(idb(false, 1, Some(9), None));
+        let mut i = 0u64;
+        while (f.len() as u64) < 2 * MAP_AT_LEAST {
+            f.extend(epb(
+                false,
+                0,
+                T0 * 1_000_000_000 + i,
+                1500,
+                &payload[..(i as usize % 1500)],
+            ));
+            i += 1;
+        }
+        mapped_and_read_agree(f.clone());
+        // A corrupt block length after many good blocks.
+        f.extend(block(false, EPB_TYPE, &[0; 40]));
+        let n = f.len();
+        f[n - 4..].copy_from_slice(&7u32.to_le_bytes());
+        mapped_and_read_agree(f);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::time::Ts;
 
 pub mod batch;
 pub mod file;
+mod mapped;
 pub mod memory;
 pub mod writer;
 
