@@ -129,7 +129,7 @@ impl Judge {
     }
 
     /// Reports of `closed`, by id (`ok` ones only counted unless kept).
-    pub fn judge_all(&mut self, closed: Closed) -> Vec<ConnectionReport> {
+    pub fn judge_all(&mut self, closed: &Closed) -> Vec<ConnectionReport> {
         let mut out = Vec::with_capacity(closed.conns.len());
         for c in &closed.conns {
             out.extend(self.judge(c, closed.start, closed.now));
@@ -323,7 +323,7 @@ impl Engine {
         let ctx = self.context(now);
         let conns = self.table.take_final(now, |c| verdict::is_final(c, &ctx));
         let closed = self.hand_out(now, conns);
-        self.judge.judge_all(closed)
+        self.judge.judge_all(&closed)
     }
 
     /// Connections closed (RST, or FIN both ways) and quiet for
@@ -331,7 +331,7 @@ impl Engine {
     /// verdict no longer depends on what comes later. Counted in the summary.
     pub fn take_closed(&mut self, now: Ts) -> Vec<ConnectionReport> {
         let closed = self.take_closed_unjudged(now);
-        self.judge.judge_all(closed)
+        self.judge.judge_all(&closed)
     }
 
     /// [`Engine::take_closed`] without the judging, for a [`Judge`] on
@@ -646,6 +646,10 @@ fn run(
     let (to_worker, batches) = mpsc::sync_channel::<FrameBatch<Detached>>(BATCHES_IN_FLIGHT);
     let (give_back, returned) = mpsc::channel::<FrameBatch<Detached>>();
     let (closed_tx, closed_rx) = mpsc::channel::<Closed>();
+    // Judged connections go back to be dropped where they were allocated:
+    // freeing them on this thread cost the allocator more than that
+    // (mimalloc hands each block back to its thread).
+    let (drop_tx, to_drop) = mpsc::channel::<Closed>();
     let mut judge = Judge::new(opts);
     let mut extra = Vec::new();
     let mut failed: Option<SourceError> = None;
@@ -655,6 +659,9 @@ fn run(
             .name("analyse".into())
             .spawn_scoped(s, move || {
                 for mut batch in batches {
+                    while let Ok(judged) = to_drop.try_recv() {
+                        drop(judged);
+                    }
                     for (f, d) in batch.frames() {
                         engine.push_decoded(&f, d.attach(f.data));
                         if emitting && engine.packets().is_multiple_of(sweep_every) {
@@ -679,7 +686,7 @@ fn run(
         // until it says stop (they are still counted).
         let mut stopped = false;
         let mut pass_on = |closed: Closed, stopped: &mut bool| {
-            for c in judge.judge_all(closed) {
+            for c in judge.judge_all(&closed) {
                 if let Some(emit) = emit.as_mut()
                     && !*stopped
                     && !emit(c)
@@ -687,6 +694,7 @@ fn run(
                     *stopped = true;
                 }
             }
+            let _ = drop_tx.send(closed);
         };
         let mut packets = 0u64;
         let mut batch = FrameBatch::new();
