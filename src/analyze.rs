@@ -406,13 +406,14 @@ impl Engine {
         let start = self.first_ts.unwrap_or_default();
         let end = end.or(self.max_ts).unwrap_or_default();
         let stats = self.table.stats.clone();
-        let mut conns = self.table.drain_connections();
+        let conns = self.table.drain_connections();
         let mut reports = Vec::with_capacity(conns.len());
-        for c in &mut conns {
-            self.name(c);
-            reports.extend(self.judge.judge(c, start, end));
+        // Each connection is dropped once reported: with `--format json`
+        // they are every connection of the capture.
+        for mut c in conns {
+            self.name(&mut c);
+            reports.extend(self.judge.judge(&c, start, end));
         }
-        drop(conns);
         let queries = self.dns.finish(end);
         self.keep_dns(queries, start, end);
         let mut dns = std::mem::take(&mut self.dns_done);
@@ -653,7 +654,9 @@ fn run(
     let mut judge = Judge::new(opts);
     let mut extra = Vec::new();
     let mut failed: Option<SourceError> = None;
-    let engine = thread::scope(|s| {
+    // What the reading learned by its end, for the engine's report.
+    let (finish_tx, finish_rx) = mpsc::sync_channel::<(Vec<String>, String)>(1);
+    let report = thread::scope(|s| {
         let open = &open;
         let worker = thread::Builder::new()
             .name("analyse".into())
@@ -668,7 +671,7 @@ fn run(
                             let now = engine.now().unwrap_or(f.ts);
                             let closed = engine.take_closed_unjudged(now);
                             if !closed.is_empty() && closed_tx.send(closed).is_err() {
-                                return engine; // the reader stopped
+                                return None; // the reader is gone
                             }
                         }
                     }
@@ -676,7 +679,14 @@ fn run(
                     batch.clear();
                     let _ = give_back.send(batch);
                 }
-                engine
+                // The connections still held are judged here, where they
+                // were allocated (see `drop_tx`): with `--format json`
+                // that is every connection of the capture.
+                let (warnings, format) = finish_rx.recv().ok()?;
+                Some(match engine.unsupported_link_types() {
+                    Some(e) => Err(e),
+                    None => Ok(engine.finish(None, name, format, warnings)),
+                })
             });
         let worker = match worker {
             Ok(w) => w,
@@ -739,6 +749,9 @@ fn run(
         if !stopped && !batch.is_empty() {
             let _ = to_worker.send(batch);
         }
+        let mut warnings: Vec<String> = src.warnings().to_vec();
+        warnings.extend(extra);
+        let _ = finish_tx.send((warnings, src.format()));
         drop(to_worker);
         // Until the worker has finished (and dropped its sender).
         for r in closed_rx.iter() {
@@ -752,19 +765,17 @@ fn run(
             });
         }
         match worker.join() {
-            Ok(engine) => Ok(engine),
+            Ok(Some(report)) => report,
+            Ok(None) => Err(SourceError::Io(std::io::Error::other(
+                "the analysis stopped before the end of the input",
+            ))),
             Err(panic) => std::panic::resume_unwind(panic),
         }
-    })?;
+    });
     if let Some(e) = failed {
         return Err(e);
     }
-    let mut warnings: Vec<String> = src.warnings().to_vec();
-    warnings.extend(extra);
-    if let Some(e) = engine.unsupported_link_types() {
-        return Err(e);
-    }
-    let mut report = engine.finish(None, name, src.format(), warnings);
+    let mut report = report?;
     judge.add_counts_to(&mut report.summary);
     Ok(report)
 }
