@@ -39,7 +39,7 @@ warm() { cat "$1" > /dev/null; cat "$1" > /dev/null; }
 # bench NAME RUNS FILE CMD...   (stdout of CMD goes to /dev/null)
 bench() {
     local name=$1 runs=$2 file=$3; shift 3
-    local bytes; bytes=$(stat -c %s "$file")
+    local bytes; bytes=$(stat -L -c %s "$file")
     warm "$file"
     for i in $(seq 1 "$runs"); do
         local tf; tf=$(mktemp)

@@ -26,6 +26,10 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Almost every string is printable ASCII: nothing to look for.
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return w.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if needs_escape(c) {
@@ -70,9 +74,60 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
 
 /// Writes `value` as pretty JSON with terminal-safe strings.
 pub fn to_writer_pretty<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io::Result<()> {
+    let mut chunks = Chunks::new(out);
     let mut ser =
-        serde_json::Serializer::with_formatter(out, SafeFormatter(PrettyFormatter::new()));
-    value.serialize(&mut ser).map_err(io::Error::from)
+        serde_json::Serializer::with_formatter(&mut chunks, SafeFormatter(PrettyFormatter::new()));
+    value.serialize(&mut ser).map_err(io::Error::from)?;
+    chunks.flush_chunk()
+}
+
+/// Collects the serializer's many small writes (a key, a colon, two
+/// spaces of indent) in a buffer of its own and hands them to the output
+/// a megabyte at a time: through `&mut dyn Write` and a `BufWriter` each
+/// of them was a call of its own (a fifth of `--format json` on a big
+/// capture).
+struct Chunks<W: Write> {
+    buf: Vec<u8>,
+    out: W,
+}
+
+const CHUNK: usize = 1 << 20;
+
+impl<W: Write> Chunks<W> {
+    fn new(out: W) -> Self {
+        Chunks {
+            buf: Vec::with_capacity(CHUNK + 4096),
+            out,
+        }
+    }
+
+    fn flush_chunk(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Chunks<W> {
+    #[inline]
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush_chunk()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_chunk()?;
+        self.out.flush()
+    }
 }
 
 /// Writes `value` as one line of JSON with terminal-safe strings.
