@@ -8,7 +8,7 @@
 
 use super::Report;
 use serde::Serialize;
-use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
+use serde_json::ser::{CompactFormatter, Formatter};
 use std::io::{self, Write};
 
 /// Characters escaped beyond what JSON requires.
@@ -72,12 +72,88 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
     }
 }
 
+/// serde_json's `PrettyFormatter` (two spaces), which can start at an
+/// indentation level: what lets the elements of a long array be written
+/// apart (on two threads) and read as one document.
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn at(level: usize) -> Self {
+        Pretty {
+            level,
+            has_value: false,
+        }
+    }
+}
+
+fn indent<W: ?Sized + Write>(w: &mut W, level: usize) -> io::Result<()> {
+    for _ in 0..level {
+        w.write_all(b"  ")?;
+    }
+    Ok(())
+}
+
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.level)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.level)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.level)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.level)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// `value` as pretty JSON, as if it stood at indentation `level`.
+fn pretty_at<W: Write, T: Serialize + ?Sized>(w: W, level: usize, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, SafeFormatter(Pretty::at(level)));
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
 /// Writes `value` as pretty JSON with terminal-safe strings.
 pub fn to_writer_pretty<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io::Result<()> {
     let mut chunks = Chunks::new(out);
-    let mut ser =
-        serde_json::Serializer::with_formatter(&mut chunks, SafeFormatter(PrettyFormatter::new()));
-    value.serialize(&mut ser).map_err(io::Error::from)?;
+    pretty_at(&mut chunks, 0, value)?;
     chunks.flush_chunk()
 }
 
@@ -137,15 +213,103 @@ pub fn to_writer_line<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io:
 }
 
 /// Writes one JSON document `{"capture", "connections", "dns", "summary"}`
-/// per report; several reports (several files) become a JSON array.
+/// per report; several reports (several files) become a JSON array. The
+/// same text as [`to_writer_pretty`] of the report (or of the slice), with
+/// the connections serialized on two threads, a block each at a time.
 pub fn write_json(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
+    let mut w = Chunks::new(&mut *out);
     if reports.len() == 1 {
-        to_writer_pretty(&mut *out, &reports[0])?;
+        write_report(&mut w, &reports[0], 0, BLOCK)?;
     } else {
-        to_writer_pretty(&mut *out, reports)?;
+        w.write_all(b"[")?;
+        for (i, r) in reports.iter().enumerate() {
+            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            indent(&mut w, 1)?;
+            write_report(&mut w, r, 1, BLOCK)?;
+        }
+        if !reports.is_empty() {
+            w.write_all(b"\n")?;
+        }
+        w.write_all(b"]")?;
     }
-    out.write_all(b"\n")?;
-    out.flush()
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+/// Connections serialized by one thread before the two hand over.
+const BLOCK: usize = 2048;
+
+/// One report at indentation `level`, field by field as serde writes the
+/// struct (a test compares the two on every shipped capture).
+fn write_report<W: Write>(w: &mut W, r: &Report, level: usize, block: usize) -> io::Result<()> {
+    let key = |w: &mut W, first: bool, name: &str| -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, level + 1)?;
+        write!(w, "\"{name}\": ")
+    };
+    w.write_all(b"{")?;
+    key(w, true, "capture")?;
+    pretty_at(&mut *w, level + 1, &r.capture)?;
+    key(w, false, "connections")?;
+    write_array(w, level + 1, &r.connections, block)?;
+    key(w, false, "dns")?;
+    pretty_at(&mut *w, level + 1, &r.dns)?;
+    key(w, false, "summary")?;
+    pretty_at(&mut *w, level + 1, &r.summary)?;
+    w.write_all(b"\n")?;
+    indent(w, level)?;
+    w.write_all(b"}")
+}
+
+/// `items` as a pretty JSON array at `level`; blocks of `block` elements
+/// are serialized two at a time, the second on another thread, and
+/// written in order.
+fn write_array<W: Write, T: Serialize + Sync>(
+    w: &mut W,
+    level: usize,
+    items: &[T],
+    block: usize,
+) -> io::Result<()> {
+    if items.is_empty() {
+        return w.write_all(b"[]");
+    }
+    let elements = |buf: &mut Vec<u8>, from: usize, part: &[T]| -> io::Result<()> {
+        buf.clear();
+        for (i, x) in part.iter().enumerate() {
+            buf.extend_from_slice(if from + i == 0 { b"\n" } else { b",\n" });
+            indent(buf, level + 1)?;
+            pretty_at(&mut *buf, level + 1, x)?;
+        }
+        Ok(())
+    };
+    w.write_all(b"[")?;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let mut at = 0;
+    for pair in items.chunks(2 * block.max(1)) {
+        let (first, second) = pair.split_at(pair.len().min(block.max(1)));
+        let second_done = std::thread::scope(|s| -> io::Result<bool> {
+            let other = std::thread::Builder::new()
+                .spawn_scoped(s, || elements(&mut b, at + first.len(), second))
+                .ok();
+            let mine = elements(&mut a, at, first);
+            let theirs = other.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            mine?;
+            match theirs {
+                Some(r) => r.map(|()| true),
+                None => Ok(false),
+            }
+        })?;
+        if !second_done {
+            // No second thread to be had: this one does it.
+            elements(&mut b, at + first.len(), second)?;
+        }
+        w.write_all(&a)?;
+        w.write_all(&b)?;
+        at += pair.len();
+    }
+    w.write_all(b"\n")?;
+    indent(w, level)?;
+    w.write_all(b"]")
 }
 
 /// Writes one connection per line: every connection, like the JSON
@@ -166,6 +330,55 @@ pub fn write_ndjson(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What serde writes for the same value with its own pretty formatter.
+    fn serde_pretty<T: Serialize + ?Sized>(v: &T) -> String {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            SafeFormatter(serde_json::ser::PrettyFormatter::new()),
+        );
+        v.serialize(&mut ser).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn arrays_in_blocks_on_two_threads_read_as_serde_writes_them() {
+        #[derive(Serialize)]
+        struct Item {
+            n: usize,
+            name: String,
+            inner: Vec<u8>,
+            empty: Vec<u8>,
+        }
+        for len in [0, 1, 2, 3, 7, 8, 9, 100] {
+            let items: Vec<Item> = (0..len)
+                .map(|n| Item {
+                    n,
+                    name: format!("x{n}\u{9b}"),
+                    inner: vec![1, 2],
+                    empty: vec![],
+                })
+                .collect();
+            for block in [1, 2, 3, 4, 1000] {
+                for level in [0, 1, 3] {
+                    let mut ours = Vec::new();
+                    write_array(&mut ours, level, &items, block).unwrap();
+                    // serde's text for the array, as if at `level`.
+                    let mut want = Vec::new();
+                    pretty_at(&mut want, level, &items).unwrap();
+                    assert_eq!(
+                        String::from_utf8(ours).unwrap(),
+                        String::from_utf8(want).unwrap(),
+                        "len {len} block {block} level {level}"
+                    );
+                }
+            }
+            let mut level0 = Vec::new();
+            pretty_at(&mut level0, 0, &items).unwrap();
+            assert_eq!(String::from_utf8(level0).unwrap(), serde_pretty(&items));
+        }
+    }
 
     #[test]
     fn c1_and_bidi_controls_are_escaped_and_read_back() {
