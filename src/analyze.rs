@@ -39,12 +39,6 @@ pub struct Options {
     /// Build reports of `ok` connections too (off: they are only counted,
     /// unless they carry an HTTP 401/403/407).
     pub keep_ok: bool,
-    /// The report is only for the default table (and `--write-failed`,
-    /// `--fail-on-failure`): [`analyze_with`] without `ok` connections then
-    /// keeps each listed one stripped
-    /// ([`ConnectionReport::strip_for_table`]), which on a capture with
-    /// many failures is most of the memory. Off by default.
-    pub strip_for_table: bool,
 }
 
 /// DNS queries that ended `ok` kept for the report; beyond this they are
@@ -59,7 +53,6 @@ impl Default for Options {
             sweep_every: 8192,
             app: AppSettings::default(),
             keep_ok: true,
-            strip_for_table: false,
         }
     }
 }
@@ -487,8 +480,9 @@ pub fn analyze_with(
 }
 
 /// The body of [`analyze_with`] without `ok` connections: the listed ones
-/// (failures, and `ok` ones an authentication gateway answered) are kept,
-/// stripped with `opts.strip_for_table`, in `report.connections` by id.
+/// (failures, and `ok` ones an authentication gateway answered) are kept
+/// in `report.connections` by id. (The default table keeps them as rows
+/// instead: [`analyze_to_rows`].)
 fn keep_failed(
     src: &mut dyn PacketSource,
     name: &str,
@@ -496,10 +490,7 @@ fn keep_failed(
     progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, SourceError> {
     let mut kept: Vec<ConnectionReport> = Vec::new();
-    let mut keep = |mut c: ConnectionReport| {
-        if opts.strip_for_table {
-            c.strip_for_table();
-        }
+    let mut keep = |c: ConnectionReport| {
         kept.push(c);
         true
     };

@@ -166,49 +166,9 @@ pub struct ConnectionReport {
     pub start_time: String,
     /// Seconds since the first packet of the capture.
     pub start_offset_s: f64,
-    /// Set by [`ConnectionReport::strip_for_table`]: the evidence lines as
-    /// the table's Evidence section prints them (`evidence` is then empty).
-    /// Never serialized.
-    #[serde(skip)]
-    pub table_evidence: Option<Box<str>>,
 }
 
 impl ConnectionReport {
-    /// Shrinks the report to what the default table (its row and the
-    /// Evidence section), `--write-failed` and `--fail-on-failure` read, to
-    /// keep many failed connections small: drops the names behind `target`
-    /// (`server_name`, `name_source`, `dns_name`), `module`, `tls`, `http`,
-    /// `icmp` and `start_time`, and replaces `evidence` by the lines the
-    /// Evidence section prints (`table_evidence`, one string). What stays:
-    /// the id, endpoints, `target`, verdict, stage, `reset_by`,
-    /// `blocked_by`, explanation, confidence, warnings, `auth_required`,
-    /// `module_fetch`, timings, counters, `tcp`, first and last frame and
-    /// `start_offset_s`.
-    ///
-    /// [`write_table`] prints the same text for a stripped report as for
-    /// the full one (a test checks every shipped capture); JSON, NDJSON,
-    /// HTML, ladders and `--modules` need the full report.
-    pub fn strip_for_table(&mut self) {
-        self.server_name = None;
-        self.name_source = None;
-        self.dns_name = None;
-        self.module = None;
-        self.tls = None;
-        self.http = Vec::new();
-        self.icmp = None;
-        self.start_time = String::new();
-        if self.table_evidence.is_none() {
-            let mut text = String::new();
-            for e in &self.evidence {
-                text.push_str(&table::evidence_line(e));
-                text.push('\n');
-            }
-            self.table_evidence = Some(text.into_boxed_str());
-        }
-        self.evidence = Vec::new();
-        self.warnings.shrink_to_fit();
-    }
-
     /// The client as `10.0.0.1:40000` or `[fd77::1]:40000`.
     pub fn client(&self) -> String {
         endpoint(&self.client_ip, self.client_port)
@@ -435,7 +395,6 @@ pub fn connection_report(
         last_frame: c.last.frame,
         start_time: c.first.ts.rfc3339(),
         start_offset_s: ms(c.first.ts.nanos_since(capture_start)) / 1000.0,
-        table_evidence: None,
     }
 }
 

@@ -208,8 +208,7 @@ fn write_streaming(out: &mut dyn Write, rows: &[&ConnectionReport]) -> io::Resul
 
 /// What the Evidence section prints for a connection that is not `ok`:
 /// its verdict line, explanation, blocker, evidence lines and warnings,
-/// each ending in a newline. The same text whether `c` is full or
-/// stripped ([`ConnectionReport::strip_for_table`]).
+/// each ending in a newline.
 pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
@@ -228,9 +227,6 @@ pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
     }
     if let Some(b) = &c.blocked_by {
         let _ = writeln!(s, "      blocked by {}", sanitized(b));
-    }
-    if let Some(lines) = &c.table_evidence {
-        s.push_str(lines);
     }
     for e in &c.evidence {
         s.push_str(&evidence_line(e));
