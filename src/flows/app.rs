@@ -199,9 +199,12 @@ impl AppState {
                 }
             }
             Dir::ServerToClient => {
+                // Only while a request awaits its answer: the segments of a
+                // response body are not read at all (on a busy capture,
+                // looking at each one's first bytes cost a cache miss).
                 // Interim 1xx answers (100 Continue) precede the real one.
-                if let Some(status) = http_status(payload).filter(|s| *s >= 200 || *s == 101)
-                    && let Some(x) = self.http.iter_mut().find(|x| x.response.is_none())
+                if let Some(x) = self.http.iter_mut().find(|x| x.response.is_none())
+                    && let Some(status) = http_status(payload).filter(|s| *s >= 200 || *s == 101)
                 {
                     x.response = Some((at, status));
                 }
