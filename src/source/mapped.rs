@@ -10,8 +10,9 @@ use std::fs::File;
 ///
 /// What a mapping cannot protect against is the file shrinking (or an I/O
 /// error under it) while it is read: the process then gets SIGBUS, where
-/// read(2) would have returned an error. Captures being written only grow;
-/// that is the price of not copying gigabytes.
+/// read(2) would have returned an error (the binary turns it into an error
+/// line and exit code 2: `cli/sigbus.rs`). Captures being written only
+/// grow; that is the price of not copying gigabytes.
 pub fn map(file: &File) -> Option<Mmap> {
     // SAFETY: read-only; every access goes through bounds-checked slices
     // of the mapping's length taken now (see above for shrinking files).
