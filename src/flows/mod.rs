@@ -90,6 +90,17 @@ struct Tombstone {
     id: u64,
 }
 
+/// What [`FlowTable::take_closed`] found of a closed connection it looked
+/// at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    /// No longer held (handed out, reused or evicted).
+    Gone,
+    HandedOut,
+    /// Had a packet less than the quiet time ago: look again later.
+    NotQuiet,
+}
+
 /// How long a tombstone absorbs late packets, in capture time.
 const TOMBSTONE_NS: i64 = 60_000_000_000;
 
@@ -327,10 +338,9 @@ impl FlowTable {
             }
         }
         let active = &self.active;
-        self.closed
-            .retain(|(_, k, id)| active.get(k).is_some_and(|c| c.id == *id));
-        self.closing
-            .retain(|(k, id)| active.get(k).is_some_and(|c| c.id == *id));
+        let holds = |k: &FlowKey, id: u64| active.get(k).is_some_and(|c| c.id == id);
+        self.closed.retain(|(_, k, id)| holds(k, *id));
+        self.closing.retain(|(k, id)| holds(k, *id));
         self.expire_tombstones(now);
         out.sort_unstable_by_key(|c| c.id);
         out
@@ -347,17 +357,14 @@ impl FlowTable {
         let mut out = std::mem::take(&mut self.done);
         let mut closing = std::mem::take(&mut self.closing);
         closing.retain(|&(k, id)| {
-            !self.hand_out_if_quiet(k, id, now, quiet_ns, &mut out)
-                && self.active.get(&k).is_some_and(|c| c.id == id)
+            self.hand_out_if_quiet(k, id, now, quiet_ns, &mut out) == Closing::NotQuiet
         });
         while let Some(&(at, k, id)) = self.closed.front() {
             if now.nanos_since(at) < quiet_ns {
                 break;
             }
             self.closed.pop_front();
-            if !self.hand_out_if_quiet(k, id, now, quiet_ns, &mut out)
-                && self.active.get(&k).is_some_and(|c| c.id == id)
-            {
+            if self.hand_out_if_quiet(k, id, now, quiet_ns, &mut out) == Closing::NotQuiet {
                 closing.push((k, id)); // a packet since closing: look again
             }
         }
@@ -368,7 +375,7 @@ impl FlowTable {
     }
 
     /// Hands out connection `id` on `k` if it is still held and its last
-    /// packet is `quiet_ns` before `now`; whether it was.
+    /// packet is `quiet_ns` before `now`; says which it was.
     #[allow(clippy::vec_box)] // the table's own boxes, moved
     fn hand_out_if_quiet(
         &mut self,
@@ -377,16 +384,18 @@ impl FlowTable {
         now: Ts,
         quiet_ns: i64,
         out: &mut Vec<Box<Connection>>,
-    ) -> bool {
-        let quiet = self
-            .active
-            .get(&k)
-            .is_some_and(|c| c.id == id && now.nanos_since(c.last.ts) >= quiet_ns);
-        if quiet && let Some(c) = self.active.remove(&k) {
-            self.bury(k, &c, now);
-            out.push(c);
+    ) -> Closing {
+        match self.active.get(&k) {
+            Some(c) if c.id == id && now.nanos_since(c.last.ts) < quiet_ns => Closing::NotQuiet,
+            Some(c) if c.id == id => {
+                if let Some(c) = self.active.remove(&k) {
+                    self.bury(k, &c, now);
+                    out.push(c);
+                }
+                Closing::HandedOut
+            }
+            _ => Closing::Gone,
         }
-        quiet
     }
 
     /// Stops (or resumes) queueing the connections that close, for a
