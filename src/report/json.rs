@@ -96,44 +96,59 @@ fn indent<W: ?Sized + Write>(w: &mut W, level: usize) -> io::Result<()> {
     Ok(())
 }
 
-impl Formatter for Pretty {
-    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+/// Starts an element of an array or a key of an object at `level`: a
+/// comma after the one before, a new line, the indent.
+fn item<W: ?Sized + Write>(w: &mut W, first: bool, level: usize) -> io::Result<()> {
+    w.write_all(if first { b"\n" } else { b",\n" })?;
+    indent(w, level)
+}
+
+/// Ends an array or object that had elements, its `bracket` at `level`.
+fn close<W: ?Sized + Write>(w: &mut W, level: usize, bracket: &[u8]) -> io::Result<()> {
+    w.write_all(b"\n")?;
+    indent(w, level)?;
+    w.write_all(bracket)
+}
+
+impl Pretty {
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
         self.level += 1;
         self.has_value = false;
-        w.write_all(b"[")
+        w.write_all(bracket)
     }
-    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
         self.level -= 1;
         if self.has_value {
-            w.write_all(b"\n")?;
-            indent(w, self.level)?;
+            close(w, self.level, bracket)
+        } else {
+            w.write_all(bracket)
         }
-        w.write_all(b"]")
+    }
+}
+
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
     }
     fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        indent(w, self.level)
+        item(w, first, self.level)
     }
     fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
         self.has_value = true;
         Ok(())
     }
     fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"{")
+        self.open(w, b"{")
     }
     fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            w.write_all(b"\n")?;
-            indent(w, self.level)?;
-        }
-        w.write_all(b"}")
+        self.close(w, b"}")
     }
     fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        indent(w, self.level)
+        item(w, first, self.level)
     }
     fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
         w.write_all(b": ")
@@ -219,18 +234,16 @@ pub fn to_writer_line<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> io:
 pub fn write_json(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
     let mut w = Chunks::new(&mut *out);
     if reports.len() == 1 {
-        write_report(&mut w, &reports[0], 0, BLOCK)?;
+        write_report(&mut w, &reports[0], 0)?;
+    } else if reports.is_empty() {
+        w.write_all(b"[]")?;
     } else {
         w.write_all(b"[")?;
         for (i, r) in reports.iter().enumerate() {
-            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            indent(&mut w, 1)?;
-            write_report(&mut w, r, 1, BLOCK)?;
+            item(&mut w, i == 0, 1)?;
+            write_report(&mut w, r, 1)?;
         }
-        if !reports.is_empty() {
-            w.write_all(b"\n")?;
-        }
-        w.write_all(b"]")?;
+        close(&mut w, 0, b"]")?;
     }
     w.write_all(b"\n")?;
     w.flush()
@@ -241,24 +254,21 @@ const BLOCK: usize = 2048;
 
 /// One report at indentation `level`, field by field as serde writes the
 /// struct (a test compares the two on every shipped capture).
-fn write_report<W: Write>(w: &mut W, r: &Report, level: usize, block: usize) -> io::Result<()> {
+fn write_report<W: Write>(w: &mut W, r: &Report, level: usize) -> io::Result<()> {
     let key = |w: &mut W, first: bool, name: &str| -> io::Result<()> {
-        w.write_all(if first { b"\n" } else { b",\n" })?;
-        indent(w, level + 1)?;
+        item(w, first, level + 1)?;
         write!(w, "\"{name}\": ")
     };
     w.write_all(b"{")?;
     key(w, true, "capture")?;
     pretty_at(&mut *w, level + 1, &r.capture)?;
     key(w, false, "connections")?;
-    write_array(w, level + 1, &r.connections, block)?;
+    write_array(w, level + 1, &r.connections, BLOCK)?;
     key(w, false, "dns")?;
     pretty_at(&mut *w, level + 1, &r.dns)?;
     key(w, false, "summary")?;
     pretty_at(&mut *w, level + 1, &r.summary)?;
-    w.write_all(b"\n")?;
-    indent(w, level)?;
-    w.write_all(b"}")
+    close(w, level, b"}")
 }
 
 /// `items` as a pretty JSON array at `level`; blocks of `block` elements
@@ -276,8 +286,7 @@ fn write_array<W: Write, T: Serialize + Sync>(
     let elements = |buf: &mut Vec<u8>, from: usize, part: &[T]| -> io::Result<()> {
         buf.clear();
         for (i, x) in part.iter().enumerate() {
-            buf.extend_from_slice(if from + i == 0 { b"\n" } else { b",\n" });
-            indent(buf, level + 1)?;
+            item(buf, from + i == 0, level + 1)?;
             pretty_at(&mut *buf, level + 1, x)?;
         }
         Ok(())
@@ -307,9 +316,7 @@ fn write_array<W: Write, T: Serialize + Sync>(
         w.write_all(&b)?;
         at += pair.len();
     }
-    w.write_all(b"\n")?;
-    indent(w, level)?;
-    w.write_all(b"]")
+    close(w, level, b"]")
 }
 
 /// Writes one connection per line: every connection, like the JSON
