@@ -431,24 +431,18 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
         }
         let rep = match result {
             Ok(r) => r,
-            // No room for the table's rows: the environment, not this
-            // capture; the next file would fail the same way.
-            Err(RowsError::Rows(e)) => {
+            Err(e) => {
                 let _ = out.flush();
                 eprintln!(
                     "tcptriage: {}: {}",
                     report::sanitize(&name),
                     report::sanitize(&e.to_string())
                 );
-                return ExitCode::from(2);
-            }
-            Err(RowsError::Source(e)) => {
-                let _ = out.flush();
-                eprintln!(
-                    "tcptriage: {}: {}",
-                    report::sanitize(&name),
-                    report::sanitize(&e.to_string())
-                );
+                // No room for the table's rows: the environment, not this
+                // capture; the next file would fail the same way.
+                if matches!(e, RowsError::Rows(_)) {
+                    return ExitCode::from(2);
+                }
                 unreadable = true;
                 continue;
             }
