@@ -1,6 +1,8 @@
 //! The command line as scripts use it: exit codes, standard input, formats,
 //! error messages, broken pipes.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -538,8 +540,7 @@ fn a_bus_error_ends_the_run_with_a_message_and_exit_code_2() {
     // A memory-mapped capture that shrinks while it is read raises SIGBUS;
     // the binary turns it into an error line and exit code 2. Here the
     // signal is sent by hand to a run waiting on standard input.
-    use std::io::Read;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let mut child = bin()
         .args(["analyze", "-"])
         .stdin(Stdio::piped())
@@ -552,25 +553,8 @@ fn a_bus_error_ends_the_run_with_a_message_and_exit_code_2() {
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) on the child this test started, by its PID.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGBUS) }, 0);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("still running 10 s after SIGBUS");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (code, _, err) = common::wait_output(child, Duration::from_secs(10));
     drop(stdin);
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert_eq!(status.code(), Some(2), "{err}");
+    assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("could not be read any more"), "{err}");
 }

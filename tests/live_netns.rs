@@ -4,11 +4,13 @@
 //! prints why and returns when something is missing. `.ci/run` installs
 //! them. Namespaces are removed by name and processes killed by PID.
 
+mod common;
+
 use serde_json::Value;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SERVER_PY: &str = r#"
 import socket, sys, threading, time
@@ -246,36 +248,6 @@ impl Drop for Net {
     }
 }
 
-/// Waits for `child` at most `limit`, killing it after that.
-fn wait_output(mut child: Child, limit: Duration) -> (Option<i32>, String, String) {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            let mut err = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (st.code(), out, err);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("timed out after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn parse_lines(out: &str) -> Vec<Value> {
     out.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -309,7 +281,7 @@ fn live_streams_every_verdict_and_summarises() {
     let mut other = net.clients("9005");
     let _ = clients.wait();
     let _ = other.wait();
-    let (code, out, err) = wait_output(live, Duration::from_secs(40));
+    let (code, out, err) = common::wait_output(live, Duration::from_secs(40));
     assert_eq!(code, Some(0), "{err}");
     let lines = parse_lines(&out);
     let summary = lines.last().unwrap();
@@ -415,7 +387,7 @@ fn sigint_prints_the_final_report() {
     let pid = live.id().to_string();
     // `ip netns exec` execs the binary, so this PID is tcptriage itself.
     run(&["kill", "-INT", &pid]);
-    let (code, out, err) = wait_output(live, Duration::from_secs(15));
+    let (code, out, err) = common::wait_output(live, Duration::from_secs(15));
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("service_down/syn"), "no streamed line:\n{out}");
     assert!(out.contains("Summary"), "{out}");
@@ -507,7 +479,7 @@ fn live_reports_dns_failures_as_they_happen() {
             &["python3", cli.to_str().unwrap(), &net.server_ip],
         )
         .status();
-    let (code, out, err) = wait_output(live, Duration::from_secs(30));
+    let (code, out, err) = common::wait_output(live, Duration::from_secs(30));
     assert_eq!(code, Some(0), "{err}");
     // The line printed while capturing, before the final summary.
     let line = out

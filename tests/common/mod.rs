@@ -1,7 +1,11 @@
-//! Helpers shared by the integration tests: where the captures are.
+//! Helpers shared by the integration tests: where the captures are, and
+//! waiting for a child process with a time limit.
 #![allow(dead_code)] // each test file uses only some of them
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
 
 /// `testdata/` of this crate.
 pub fn testdata() -> PathBuf {
@@ -61,4 +65,30 @@ pub fn corpus_files(dir: &Path) -> Vec<PathBuf> {
     walk(dir, &mut v);
     v.sort();
     v
+}
+
+/// Waits for `child` at most `limit` (killing it and failing after that);
+/// its exit code and what it wrote to the stdout and stderr it was given
+/// as pipes (empty for the others).
+pub fn wait_output(mut child: Child, limit: Duration) -> (Option<i32>, String, String) {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            let mut err = String::new();
+            if let Some(mut o) = child.stdout.take() {
+                o.read_to_string(&mut out).unwrap();
+            }
+            if let Some(mut e) = child.stderr.take() {
+                e.read_to_string(&mut err).unwrap();
+            }
+            return (st.code(), out, err);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("timed out after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
