@@ -703,7 +703,7 @@ fn run(
             match src.next_frame() {
                 Ok(Some(f)) => {
                     packets += 1;
-                    batch.push(&f, Detached::new(decode::decode_frame(&f), f.data));
+                    batch.push_with(&f, |d| decode::decode_detached(&f, d));
                     if let Some(p) = progress.as_mut()
                         && packets.is_multiple_of(PROGRESS_EVERY)
                     {

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 mod decoder;
 pub mod link;
 
-pub use decoder::{decode, decode_frame};
+pub use decoder::{decode, decode_detached, decode_frame};
 
 /// TCP flag bits, as in the TCP header's flags byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -224,11 +224,22 @@ impl DecodeError {
 /// A decoded frame without its payload bytes, and where they are in the
 /// frame: what one thread decodes for another, which holds the frame's
 /// bytes ([`Detached::attach`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Detached {
     decoded: Result<Decoded<'static>, DecodeError>,
     payload_start: usize,
     payload_len: usize,
+}
+
+impl Default for Detached {
+    /// Nothing decoded (a placeholder, e.g. for [`decode_detached`] to fill).
+    fn default() -> Self {
+        Detached {
+            decoded: Err(DecodeError::TruncatedLink),
+            payload_start: 0,
+            payload_len: 0,
+        }
+    }
 }
 
 impl Detached {

@@ -62,6 +62,18 @@ impl<T> FrameBatch<T> {
         });
     }
 
+    /// Copies `f` in, with a default `T` that `fill` then sets in place
+    /// (no copy of a large `T`).
+    pub fn push_with(&mut self, f: &Frame<'_>, fill: impl FnOnce(&mut T))
+    where
+        T: Default,
+    {
+        self.push(f, T::default());
+        if let Some(m) = self.frames.last_mut() {
+            fill(&mut m.extra);
+        }
+    }
+
     /// Whether it holds [`BATCH_BYTES`] or [`BATCH_FRAMES`] already.
     pub fn is_full(&self) -> bool {
         self.data.len() >= BATCH_BYTES || self.frames.len() >= BATCH_FRAMES

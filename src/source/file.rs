@@ -138,8 +138,10 @@ struct CaptureReader {
     warnings: Vec<String>,
 }
 
+// One bounds check and one load per field (indexing byte by byte checked
+// each, on every record).
 fn rd_u16(b: &[u8], at: usize, be: bool) -> u16 {
-    let v = [b[at], b[at + 1]];
+    let v: [u8; 2] = b[at..at + 2].try_into().expect("2 bytes");
     if be {
         u16::from_be_bytes(v)
     } else {
@@ -148,7 +150,7 @@ fn rd_u16(b: &[u8], at: usize, be: bool) -> u16 {
 }
 
 fn rd_u32(b: &[u8], at: usize, be: bool) -> u32 {
-    let v = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+    let v: [u8; 4] = b[at..at + 4].try_into().expect("4 bytes");
     if be {
         u32::from_be_bytes(v)
     } else {
@@ -390,7 +392,16 @@ impl CaptureReader {
     /// Makes at least `need` bytes available if the input has them. Returns
     /// whether it could. The buffer grows (doubling) only when full of real
     /// data, and `need` must have been checked against [`MAX_RECORD`].
+    #[inline]
     fn fill(&mut self, need: usize) -> Result<bool, SourceError> {
+        // The common case (with a mapped file, always but at its end).
+        if self.avail() >= need {
+            return Ok(true);
+        }
+        self.fill_slow(need)
+    }
+
+    fn fill_slow(&mut self, need: usize) -> Result<bool, SourceError> {
         while self.avail() < need {
             if self.eof {
                 return Ok(false);
