@@ -267,7 +267,7 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
         }
     }
     let (server_name, name_source) = match crate::verdict::server_name_and_source(c) {
-        Some((n, source)) => (Some(n), Some(source)),
+        Some((n, source)) => (Some(n.into_owned()), Some(source)),
         None => (None, None),
     };
     // The request the connection is remembered by: the one left without a

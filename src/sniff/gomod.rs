@@ -154,6 +154,11 @@ pub fn parse_path(path: &str, prefix: &str) -> Option<ModuleFetch> {
 
 /// `<module>/@v/...` or `<module>/@latest`.
 fn module_op(rest: &str) -> Option<ModuleFetch> {
+    // Both forms hold an `@`: most paths (not module fetches) stop here,
+    // before the substring searches below.
+    if !rest.contains('@') {
+        return None;
+    }
     let (module, kind, version) = if let Some(m) = rest.strip_suffix("/@latest") {
         (m, FetchKind::Latest, None)
     } else {

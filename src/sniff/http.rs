@@ -184,7 +184,12 @@ fn trim_ows(v: &[u8]) -> &[u8] {
 
 /// At most `cap` bytes of `b` as lossy UTF-8, cut at a character boundary.
 fn lossy_capped(b: &[u8], cap: usize) -> String {
-    let mut s = String::from_utf8_lossy(b.get(..cap).unwrap_or(b)).into_owned();
+    let b = b.get(..cap).unwrap_or(b);
+    // Valid UTF-8 (nearly always) without the lossy decoder's chunk walk.
+    let mut s = match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    };
     while s.len() > cap {
         s.pop();
     }
@@ -519,7 +524,7 @@ mod tests {
 /// The server name a `Host` header value gives: without its port or IPv6
 /// brackets, lowercased; `None` for an IP literal (no name) or an empty
 /// value.
-pub fn host_name(host: &str) -> Option<String> {
+pub fn host_name(host: &str) -> Option<std::borrow::Cow<'_, str>> {
     let h = host.trim();
     let name = if let Some(rest) = h.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
@@ -537,7 +542,14 @@ pub fn host_name(host: &str) -> Option<String> {
     if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
         return None;
     }
-    Some(name.to_lowercase())
+    // Most names are lowercase already: borrowed then, not allocated.
+    Some(
+        if name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii() {
+            std::borrow::Cow::Owned(name.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind}
 use crate::decode::IcmpErrorKind;
 use crate::flows::{Connection, Dir, Event, RetransKind, SeqNum};
 use crate::time::Ts;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -86,20 +87,21 @@ impl std::fmt::Display for ServerLabel<'_> {
     }
 }
 
-/// The server's name from the TLS SNI, the HTTP Host or a DNS answer.
-pub fn server_name(c: &Connection) -> Option<String> {
+/// The server's name from the TLS SNI, the HTTP Host or a DNS answer
+/// (borrowed from the connection unless a Host had to be lowercased).
+pub fn server_name(c: &Connection) -> Option<Cow<'_, str>> {
     server_name_and_source(c).map(|(n, _)| n)
 }
 
 /// [`server_name`] and where it came from: `sni`, `host` or `dns`, in that
 /// order of preference.
-pub fn server_name_and_source(c: &Connection) -> Option<(String, &'static str)> {
+pub fn server_name_and_source(c: &Connection) -> Option<(Cow<'_, str>, &'static str)> {
     let app = c.app.as_deref();
     if let Some(sni) = app
         .and_then(|a| a.client_hello())
-        .and_then(|h| h.sni.clone())
+        .and_then(|h| h.sni.as_deref())
     {
-        return Some((sni, "sni"));
+        return Some((Cow::Borrowed(sni), "sni"));
     }
     if let Some(host) = app.and_then(|a| {
         a.http.iter().find_map(|x| {
@@ -111,7 +113,7 @@ pub fn server_name_and_source(c: &Connection) -> Option<(String, &'static str)> 
     }) {
         return Some((host, "host"));
     }
-    c.dns_name.clone().map(|d| (d, "dns"))
+    c.dns_name.as_deref().map(|d| (Cow::Borrowed(d), "dns"))
 }
 
 /// A request's path for an explanation: at most 120 characters.
