@@ -142,7 +142,12 @@ pub(crate) fn cells(c: &ConnectionReport) -> [String; COLUMNS] {
 /// (`widths`: the widest cell per column, header included).
 struct Streamed {
     widths: [usize; COLUMNS],
+    /// One line being laid out, reused (tens of thousands of rows).
+    buf: String,
 }
+
+/// Spaces to pad cells from, a slice at a time.
+const SPACES: &str = "                                                                ";
 
 impl Streamed {
     /// Column widths: the header's, or the widest cell's.
@@ -151,7 +156,10 @@ impl Streamed {
         for (w, c) in widths.iter_mut().zip(cells) {
             *w = (*w).max(c);
         }
-        Streamed { widths }
+        Streamed {
+            widths,
+            buf: String::new(),
+        }
     }
 
     fn rule(&self, out: &mut dyn Write, l: &str, fill: &str, mid: &str, r: &str) -> io::Result<()> {
@@ -159,8 +167,10 @@ impl Streamed {
         writeln!(out, "{l}{}{r}", parts.join(mid))
     }
 
-    fn line(&self, out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
-        let mut s = String::from("│");
+    fn line(&mut self, out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
+        let s = &mut self.buf;
+        s.clear();
+        s.push('│');
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
                 s.push('┆');
@@ -168,15 +178,24 @@ impl Streamed {
             s.push(' ');
             s.push_str(c);
             // A cell wider than measured would be a bug; never underflow.
-            let pad = self.widths[i].saturating_sub(c.chars().count()) + 1;
-            s.extend(std::iter::repeat_n(' ', pad));
+            let width = if c.is_ascii() {
+                c.len()
+            } else {
+                c.chars().count()
+            };
+            let mut pad = self.widths[i].saturating_sub(width) + 1;
+            while pad > 0 {
+                let n = pad.min(SPACES.len());
+                s.push_str(&SPACES[..n]);
+                pad -= n;
+            }
         }
-        s.push('│');
-        writeln!(out, "{s}")
+        s.push_str("│\n");
+        out.write_all(s.as_bytes())
     }
 
     /// The top rule, the header and the rule under it.
-    fn head(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn head(&mut self, out: &mut dyn Write) -> io::Result<()> {
         self.rule(out, "┌", "─", "┬", "┐")?;
         self.line(out, &HEADER)?;
         self.rule(out, "╞", "═", "╪", "╡")
@@ -196,7 +215,7 @@ fn write_streaming(out: &mut dyn Write, rows: &[&ConnectionReport]) -> io::Resul
             w[i] = w[i].max(cell.chars().count());
         }
     }
-    let t = Streamed::new(w);
+    let mut t = Streamed::new(w);
     t.head(out)?;
     for c in rows {
         let cs = cells(c);
@@ -218,9 +237,7 @@ pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
         c.id,
         c.verdict.as_str(),
         c.stage.map(|s| s.as_str()).unwrap_or("-"),
-        c.confidence
-            .map(|c| format!("{c:?}").to_lowercase())
-            .unwrap_or_default()
+        c.confidence.map(|c| c.as_str()).unwrap_or_default()
     );
     if let Some(e) = &c.explanation {
         let _ = writeln!(s, "      {}", sanitized(e));
@@ -229,7 +246,7 @@ pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
         let _ = writeln!(s, "      blocked by {}", sanitized(b));
     }
     for e in &c.evidence {
-        s.push_str(&evidence_line(e));
+        write_evidence_line(&mut s, e);
         s.push('\n');
     }
     for w in &c.warnings {
@@ -238,15 +255,18 @@ pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
     s
 }
 
-/// One line of the Evidence section (without its newline).
-pub(crate) fn evidence_line(e: &EvidenceReport) -> String {
-    format!(
+/// One line of the Evidence section (without its newline), appended to
+/// `s`.
+fn write_evidence_line(s: &mut String, e: &EvidenceReport) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        s,
         "      frame {:>6}  +{:>10.3} ms  {:<7} {}",
         e.frame,
         e.t_ms,
-        sanitize(&e.from),
-        sanitize(&e.what)
-    )
+        sanitized(&e.from),
+        sanitized(&e.what)
+    );
 }
 
 /// Writes the table (failed connections, or all with `all`), the evidence
@@ -288,7 +308,7 @@ pub fn write_table_rows(out: &mut dyn Write, report: &Report, rows: &TableRows) 
     } else {
         writeln!(out)?;
         if rows.len() > STREAM_ROWS as u64 {
-            let t = Streamed::new(rows.widths());
+            let mut t = Streamed::new(rows.widths());
             t.head(out)?;
             rows.for_each(&mut |r| t.line(out, &r.cells))?;
             t.foot(out)?;

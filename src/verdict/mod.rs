@@ -128,6 +128,17 @@ pub enum Confidence {
     Low,
 }
 
+impl Confidence {
+    /// `high`, `medium` or `low`, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+}
+
 /// One packet a human would cite.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {

@@ -868,3 +868,13 @@ fn hostile_timestamps_do_not_overflow_the_go_timeout_check() {
         v.explanation
     );
 }
+
+#[test]
+fn confidence_words_are_the_json_ones() {
+    for c in [Confidence::High, Confidence::Medium, Confidence::Low] {
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            format!("\"{}\"", c.as_str())
+        );
+    }
+}
