@@ -16,7 +16,7 @@ use crate::sniff::dns::{self, DnsTracker, Transport};
 use crate::source::batch::FrameBatch;
 use crate::source::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
-use crate::verdict::{self, Context, VerdictKind};
+use crate::verdict::{self, Context, Verdict, VerdictKind};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -76,12 +76,14 @@ pub struct Engine {
     judge: Judge,
 }
 
-/// Connections taken out of the table and named, ready to be judged
-/// ([`Judge::judge_all`]) on any thread.
+/// Connections taken out of the table and named, ready to be reported
+/// ([`Judge::report_all`]) on any thread; classified and counted already
+/// (`verdicts`, then only those that will be listed are left), or not.
 #[derive(Debug)]
 pub struct Closed {
     #[allow(clippy::vec_box)] // the table's own boxes, moved
     conns: Vec<Box<Connection>>,
+    verdicts: Option<Vec<Verdict>>,
     start: Ts,
     now: Ts,
 }
@@ -121,18 +123,58 @@ impl Judge {
         }
     }
 
-    /// Reports of `closed`, by id (`ok` ones only counted unless kept).
-    pub fn judge_all(&mut self, closed: &Closed) -> Vec<ConnectionReport> {
-        let mut out = Vec::with_capacity(closed.conns.len());
-        for c in &closed.conns {
-            out.extend(self.judge(c, closed.start, closed.now));
+    /// Classifies and counts `conns` (named, taken out of the table at
+    /// `now`); drops the `ok` ones that will not be listed, here, on the
+    /// thread that allocated them.
+    #[allow(clippy::vec_box)] // the table's own boxes, moved
+    pub fn classify_all(&mut self, conns: Vec<Box<Connection>>, start: Ts, now: Ts) -> Closed {
+        let mut verdicts = Vec::new();
+        let mut kept = Vec::new();
+        for c in conns {
+            if let Some(v) = self.classify(&c, now) {
+                verdicts.push(v);
+                kept.push(c);
+            }
         }
-        out
+        Closed {
+            conns: kept,
+            verdicts: Some(verdicts),
+            start,
+            now,
+        }
+    }
+
+    /// Reports of the connections of `closed`, by id; classified and
+    /// counted first if they were not (`ok` ones then only counted unless
+    /// kept).
+    pub fn report_all(&mut self, closed: &Closed) -> Vec<ConnectionReport> {
+        let (start, now) = (closed.start, closed.now);
+        match &closed.verdicts {
+            Some(vs) => closed
+                .conns
+                .iter()
+                .zip(vs)
+                .map(|(c, v)| self.report(c, v, start, now))
+                .collect(),
+            None => closed
+                .conns
+                .iter()
+                .filter_map(|c| self.judge(c, start, now))
+                .collect(),
+        }
     }
 
     /// Classifies and counts one connection, and reports it unless it is
     /// an `ok` one that is not kept.
     fn judge(&mut self, c: &Connection, start: Ts, now: Ts) -> Option<ConnectionReport> {
+        let v = self.classify(c, now)?;
+        Some(self.report(c, &v, start, now))
+    }
+
+    /// Classifies and counts one connection; its verdict, unless it is an
+    /// `ok` one that will not be listed (then only counted: the report of
+    /// each would cost more than its analysis).
+    fn classify(&mut self, c: &Connection, now: Ts) -> Option<Verdict> {
         let ctx = Context {
             capture_end: now,
             stall_after_ns: self.stall_after_ns,
@@ -145,23 +187,25 @@ impl Judge {
         if let Some(i) = VerdictKind::ALL.iter().position(|k| *k == v.kind) {
             self.verdicts[i] += 1;
         }
-        let auth_required = auth_required(c).is_some();
-        // Ok connections that will not be listed are only counted: the
-        // report of each would cost more than its analysis.
-        if v.kind == VerdictKind::Ok && !self.keep_ok && !auth_required {
+        if v.kind == VerdictKind::Ok && !self.keep_ok && auth_required(c).is_none() {
             if is_module_fetch(c, &self.app) {
                 self.module_fetches += 1;
             }
             return None;
         }
-        let r = connection_report(c, &v, start, now, &self.app);
+        Some(v)
+    }
+
+    /// The report of a connection [`Judge::classify`] kept, counted.
+    fn report(&mut self, c: &Connection, v: &Verdict, start: Ts, now: Ts) -> ConnectionReport {
+        let r = connection_report(c, v, start, now, &self.app);
         if r.module_fetch {
             self.module_fetches += 1;
         }
         if r.auth_required.is_some() {
             self.auth_required += 1;
         }
-        Some(r)
+        r
     }
 
     /// Adds what it counted to `s`.
@@ -315,38 +359,49 @@ impl Engine {
     pub fn take_final(&mut self, now: Ts) -> Vec<ConnectionReport> {
         let ctx = self.context(now);
         let conns = self.table.take_final(now, |c| verdict::is_final(c, &ctx));
-        let closed = self.hand_out(now, conns);
-        self.judge.judge_all(&closed)
+        let closed = self.hand_out(now, conns, true);
+        self.judge.report_all(&closed)
     }
 
     /// Connections closed (RST, or FIN both ways) and quiet for
     /// [`verdict::CLOSE_GRACE_NS`] at `now`, classified and removed: their
     /// verdict no longer depends on what comes later. Counted in the summary.
     pub fn take_closed(&mut self, now: Ts) -> Vec<ConnectionReport> {
-        let closed = self.take_closed_unjudged(now);
-        self.judge.judge_all(&closed)
+        let closed = self.take_closed_unreported(now, true);
+        self.judge.report_all(&closed)
     }
 
-    /// [`Engine::take_closed`] without the judging, for a [`Judge`] on
+    /// [`Engine::take_closed`] without the reports, for a [`Judge`] on
     /// another thread: the connections are named with what the engine
-    /// knows (the server's SYN/ACK TTL elsewhere, the DNS name), and counted
-    /// only by that judge.
-    pub fn take_closed_unjudged(&mut self, now: Ts) -> Closed {
+    /// knows (the server's SYN/ACK TTL elsewhere, the DNS name); with
+    /// `classify`, also classified and counted here, and the `ok` ones that
+    /// will not be listed dropped here, else all left to that judge. What
+    /// the other judge handles it counts: add both judges' counts.
+    pub fn take_closed_unreported(&mut self, now: Ts, classify: bool) -> Closed {
         let conns = self.table.take_closed(now, verdict::CLOSE_GRACE_NS);
-        self.hand_out(now, conns)
+        self.hand_out(now, conns, classify)
     }
 
-    /// Names the connections removed from the table (by id), and hands out
-    /// the DNS queries that are final at `now`.
+    /// Names the connections removed from the table (by id), classifies
+    /// them if asked, and hands out the DNS queries that are final at `now`.
     #[allow(clippy::vec_box)] // the table's own boxes, not copied out
-    fn hand_out(&mut self, now: Ts, mut conns: Vec<Box<Connection>>) -> Closed {
+    fn hand_out(&mut self, now: Ts, mut conns: Vec<Box<Connection>>, classify: bool) -> Closed {
         let start = self.first_ts.unwrap_or_default();
         for c in &mut conns {
             self.name(c);
         }
         let queries = self.dns.take_final(now);
         self.keep_dns(queries, start, now);
-        Closed { conns, start, now }
+        if classify {
+            self.judge.classify_all(conns, start, now)
+        } else {
+            Closed {
+                conns,
+                verdicts: None,
+                start,
+                now,
+            }
+        }
     }
 
     /// What only the engine knows about a connection it hands out.
@@ -615,6 +670,12 @@ pub fn analyze_streaming(
 /// analysing one, at most (each [`batch::BATCH_BYTES`]).
 const BATCHES_IN_FLIGHT: usize = 8;
 
+/// The tracking thread classifies the connections that closed itself when
+/// at most this many batches wait for it (it is ahead of the reading
+/// thread), and leaves them to the reading thread otherwise: the work goes
+/// to whichever thread has time for it.
+const CLASSIFY_AHEAD: usize = 2;
+
 /// Reads and decodes `src` on this thread and tracks connections on
 /// another: the reading (the kernel's copy, record parsing) and decoding
 /// overlap the tracking, which sees the same frames in the same order, so
@@ -635,12 +696,17 @@ fn run(
     engine.table.set_queue_closed(emitting);
     let sweep_every = opts.sweep_every.max(1);
     let open = AtomicUsize::new(0);
+    // Batches sent and not yet taken by the tracking thread.
+    let waiting = AtomicUsize::new(0);
     let (to_worker, batches) = mpsc::sync_channel::<FrameBatch<Detached>>(BATCHES_IN_FLIGHT);
     let (give_back, returned) = mpsc::channel::<FrameBatch<Detached>>();
     let (closed_tx, closed_rx) = mpsc::channel::<Closed>();
-    // Judged connections go back to be dropped where they were allocated:
-    // freeing them on this thread cost the allocator more than that
-    // (mimalloc hands each block back to its thread).
+    // Closed connections are classified on the tracking thread (their
+    // state is still in its cache; the `ok` ones not listed are dropped
+    // there) and reported on this one. Reported connections go back to be
+    // dropped where they were allocated: freeing them on this thread cost
+    // the allocator more than that (mimalloc hands each block back to its
+    // thread).
     let (drop_tx, to_drop) = mpsc::channel::<Closed>();
     let mut judge = Judge::new(opts);
     let mut extra = Vec::new();
@@ -649,10 +715,12 @@ fn run(
     let (finish_tx, finish_rx) = mpsc::sync_channel::<(Vec<String>, String)>(1);
     let report = thread::scope(|s| {
         let open = &open;
+        let waiting = &waiting;
         let worker = thread::Builder::new()
             .name("analyse".into())
             .spawn_scoped(s, move || {
                 for mut batch in batches {
+                    waiting.fetch_sub(1, Ordering::Relaxed);
                     while let Ok(judged) = to_drop.try_recv() {
                         drop(judged);
                     }
@@ -660,7 +728,11 @@ fn run(
                         engine.push_decoded(&f, d.attach(f.data));
                         if emitting && engine.packets().is_multiple_of(sweep_every) {
                             let now = engine.now().unwrap_or(f.ts);
-                            let closed = engine.take_closed_unjudged(now);
+                            // Classify here when this thread is ahead
+                            // (few batches wait): the reading thread is
+                            // then the busier one.
+                            let ahead = waiting.load(Ordering::Relaxed) <= CLASSIFY_AHEAD;
+                            let closed = engine.take_closed_unreported(now, ahead);
                             if !closed.is_empty() && closed_tx.send(closed).is_err() {
                                 return None; // the reader is gone
                             }
@@ -683,11 +755,11 @@ fn run(
             Ok(w) => w,
             Err(e) => return Err(SourceError::Io(e)), // no thread to be had
         };
-        // Judges the connections that came back and hands them to `emit`
+        // Reports the connections that came back and hands them to `emit`
         // until it says stop (they are still counted).
         let mut stopped = false;
         let mut pass_on = |closed: Closed, stopped: &mut bool| {
-            for c in judge.judge_all(&closed) {
+            for c in judge.report_all(&closed) {
                 if let Some(emit) = emit.as_mut()
                     && !*stopped
                     && !emit(c)
@@ -715,6 +787,7 @@ fn run(
                     }
                     if batch.is_full() {
                         let next = returned.try_recv().unwrap_or_default();
+                        waiting.fetch_add(1, Ordering::Relaxed);
                         if to_worker.send(std::mem::replace(&mut batch, next)).is_err() {
                             break; // the worker is gone (it panicked): join says why
                         }
@@ -738,6 +811,7 @@ fn run(
             }
         }
         if !stopped && !batch.is_empty() {
+            waiting.fetch_add(1, Ordering::Relaxed);
             let _ = to_worker.send(batch);
         }
         let mut warnings: Vec<String> = src.warnings().to_vec();
