@@ -26,7 +26,7 @@
 //! [`TableRows`] is dropped (it is unlinked as soon as it is created).
 
 use super::ConnectionReport;
-use super::table::{COLUMNS, cells, evidence_text};
+use super::table::{COLUMNS, cells, evidence_text, width};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -110,9 +110,12 @@ pub(crate) struct Row<'a> {
     pub server_port: u16,
     pub first_frame: u64,
     pub last_frame: u64,
-    pub cells: [&'a str; COLUMNS],
+    /// The cells and the Evidence text are bytes as they were written
+    /// (from `&str`s) and as they are printed: not checked as UTF-8 again
+    /// on every pass (that was a quarter of printing a large table).
+    pub cells: [&'a [u8]; COLUMNS],
     /// Its text in the Evidence section (connections that are not `ok`).
-    pub evidence: Option<&'a str>,
+    pub evidence: Option<&'a [u8]>,
 }
 
 const FAILURE: u8 = 1;
@@ -159,9 +162,13 @@ fn take_u16(rec: &mut &[u8]) -> io::Result<u16> {
     Ok(u16::from_le_bytes(b.try_into().expect("2 bytes")))
 }
 
-fn take_str<'a>(rec: &mut &'a [u8]) -> io::Result<&'a str> {
+fn take_bytes<'a>(rec: &mut &'a [u8]) -> io::Result<&'a [u8]> {
     let n = u32::from_le_bytes(take(rec, 4)?.try_into().expect("4 bytes")) as usize;
-    std::str::from_utf8(take(rec, n)?).map_err(|_| corrupt("not UTF-8"))
+    take(rec, n)
+}
+
+fn take_str<'a>(rec: &mut &'a [u8]) -> io::Result<&'a str> {
+    std::str::from_utf8(take_bytes(rec)?).map_err(|_| corrupt("not UTF-8"))
 }
 
 /// The id of an encoded row (after its length).
@@ -178,11 +185,11 @@ fn decode(mut rec: &[u8]) -> io::Result<Row<'_>> {
     let last_frame = take_u64(&mut rec)?;
     let client_ip = take_str(&mut rec)?;
     let server_ip = take_str(&mut rec)?;
-    let mut cells = [""; COLUMNS];
+    let mut cells: [&[u8]; COLUMNS] = [&[]; COLUMNS];
     for c in &mut cells {
-        *c = take_str(&mut rec)?;
+        *c = take_bytes(&mut rec)?;
     }
-    let evidence = take_str(&mut rec)?;
+    let evidence = take_bytes(&mut rec)?;
     Ok(Row {
         id,
         failure: flags & FAILURE != 0,
@@ -249,7 +256,7 @@ impl TableRows {
         self.spill.as_ref().map_or(0, |s| s.runs.len())
     }
 
-    /// The widest cell of each column, in characters.
+    /// The widest cell of each column, in terminal columns.
     pub(crate) fn widths(&self) -> [usize; COLUMNS] {
         self.widths
     }
@@ -276,7 +283,7 @@ impl TableRows {
     pub fn push(&mut self, c: &ConnectionReport) -> io::Result<()> {
         let cells = cells(c);
         for (w, cell) in self.widths.iter_mut().zip(&cells) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(width(cell.as_bytes()));
         }
         let evidence = (c.verdict != crate::verdict::VerdictKind::Ok).then(|| evidence_text(c));
         let mut rec = std::mem::take(&mut self.scratch);
@@ -648,8 +655,11 @@ mod tests {
                 (c.server_ip.as_str(), c.server_port)
             );
             assert_eq!((r.first_frame, r.last_frame), (c.first_frame, c.last_frame));
-            assert_eq!(r.cells.map(str::to_string), cells(c));
-            assert_eq!(r.evidence, Some(evidence_text(c).as_str()));
+            assert_eq!(
+                r.cells.map(|c| String::from_utf8(c.to_vec()).unwrap()),
+                cells(c)
+            );
+            assert_eq!(r.evidence, Some(evidence_text(c).as_bytes()));
             Ok(())
         })
         .unwrap();

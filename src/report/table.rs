@@ -143,7 +143,21 @@ pub(crate) fn cells(c: &ConnectionReport) -> [String; COLUMNS] {
 struct Streamed {
     widths: [usize; COLUMNS],
     /// One line being laid out, reused (tens of thousands of rows).
-    buf: String,
+    buf: Vec<u8>,
+}
+
+/// The columns a cell takes on a terminal, as comfy-table measures it
+/// (wide characters take two). Cells are UTF-8 written by us; bytes that
+/// are not (a damaged temporary file) count one column each.
+pub(crate) fn width(cell: &[u8]) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    if cell.is_ascii() {
+        return cell.len();
+    }
+    match std::str::from_utf8(cell) {
+        Ok(s) => s.width(),
+        Err(_) => cell.len(),
+    }
 }
 
 /// Spaces to pad cells from, a slice at a time.
@@ -152,13 +166,13 @@ const SPACES: &str = "                                                          
 impl Streamed {
     /// Column widths: the header's, or the widest cell's.
     fn new(cells: [usize; COLUMNS]) -> Streamed {
-        let mut widths = HEADER.map(|h| h.chars().count());
+        let mut widths = HEADER.map(|h| width(h.as_bytes()));
         for (w, c) in widths.iter_mut().zip(cells) {
             *w = (*w).max(c);
         }
         Streamed {
             widths,
-            buf: String::new(),
+            buf: Vec::new(),
         }
     }
 
@@ -167,31 +181,28 @@ impl Streamed {
         writeln!(out, "{l}{}{r}", parts.join(mid))
     }
 
-    fn line(&mut self, out: &mut dyn Write, cells: &[&str]) -> io::Result<()> {
+    /// One row: cells as UTF-8 bytes ([`super::rows::Row`] keeps them so).
+    fn line<C: AsRef<[u8]>>(&mut self, out: &mut dyn Write, cells: &[C]) -> io::Result<()> {
         let s = &mut self.buf;
         s.clear();
-        s.push('│');
+        s.extend_from_slice("│".as_bytes());
         for (i, c) in cells.iter().enumerate() {
+            let c = c.as_ref();
             if i > 0 {
-                s.push('┆');
+                s.extend_from_slice("┆".as_bytes());
             }
-            s.push(' ');
-            s.push_str(c);
+            s.push(b' ');
+            s.extend_from_slice(c);
             // A cell wider than measured would be a bug; never underflow.
-            let width = if c.is_ascii() {
-                c.len()
-            } else {
-                c.chars().count()
-            };
-            let mut pad = self.widths[i].saturating_sub(width) + 1;
+            let mut pad = self.widths[i].saturating_sub(width(c)) + 1;
             while pad > 0 {
                 let n = pad.min(SPACES.len());
-                s.push_str(&SPACES[..n]);
+                s.extend_from_slice(&SPACES.as_bytes()[..n]);
                 pad -= n;
             }
         }
-        s.push_str("│\n");
-        out.write_all(s.as_bytes())
+        s.extend_from_slice("│\n".as_bytes());
+        out.write_all(s)
     }
 
     /// The top rule, the header and the rule under it.
@@ -212,7 +223,7 @@ fn write_streaming(out: &mut dyn Write, rows: &[&ConnectionReport]) -> io::Resul
     let mut w = [0; COLUMNS];
     for c in rows {
         for (i, cell) in cells(c).iter().enumerate() {
-            w[i] = w[i].max(cell.chars().count());
+            w[i] = w[i].max(width(cell.as_bytes()));
         }
     }
     let mut t = Streamed::new(w);
@@ -289,7 +300,7 @@ pub fn write_table(out: &mut dyn Write, report: &Report, all: bool) -> io::Resul
         }
         let mut evidence = Evidence::default();
         for c in rows.iter().filter(|c| c.verdict != VerdictKind::Ok) {
-            evidence.write(out, &evidence_text(c))?;
+            evidence.write(out, evidence_text(c).as_bytes())?;
         }
     }
     write_summary(out, report)
@@ -316,7 +327,7 @@ pub fn write_table_rows(out: &mut dyn Write, report: &Report, rows: &TableRows) 
             // Few rows: comfy-table lays them out (and wraps on a terminal).
             let mut all = Vec::with_capacity(rows.len() as usize);
             rows.for_each(&mut |r| {
-                all.push(r.cells.map(str::to_string));
+                all.push(r.cells.map(|c| String::from_utf8_lossy(c).into_owned()));
                 Ok(())
             })?;
             writeln!(out, "{}", comfy(all))?;
@@ -337,12 +348,12 @@ struct Evidence {
 }
 
 impl Evidence {
-    fn write(&mut self, out: &mut dyn Write, text: &str) -> io::Result<()> {
+    fn write(&mut self, out: &mut dyn Write, text: &[u8]) -> io::Result<()> {
         if !self.started {
             self.started = true;
             writeln!(out, "\nEvidence")?;
         }
-        out.write_all(text.as_bytes())
+        out.write_all(text)
     }
 }
 
@@ -517,5 +528,22 @@ mod tests {
             let laid_out = format!("{}\n", comfy(rows.iter().map(|c| cells(c))));
             assert_eq!(String::from_utf8(streamed).unwrap(), laid_out, "{f}");
         }
+    }
+
+    /// Cells are padded by characters, not bytes, when they are not ASCII.
+    #[test]
+    fn the_streamed_table_pads_wide_characters_like_comfy_table() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
+        let mut src = crate::source::open_path(&path).unwrap();
+        let mut rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        rep.connections[0].target = Some("bücher.example".into());
+        rep.connections[1].explanation = Some("délai dépassé… 😀".into());
+        let rows: Vec<&ConnectionReport> = rep.connections.iter().collect();
+        let mut streamed = Vec::new();
+        write_streaming(&mut streamed, &rows).unwrap();
+        let laid_out = format!("{}\n", comfy(rows.iter().map(|c| cells(c))));
+        assert!(laid_out.contains("bücher.example") && laid_out.contains("😀"));
+        assert_eq!(String::from_utf8(streamed).unwrap(), laid_out);
     }
 }
