@@ -13,7 +13,7 @@ use crate::report::{
     auth_required, connection_report, dns_report, is_module_fetch,
 };
 use crate::sniff::dns::{self, DnsTracker, Transport};
-use crate::source::batch::FrameBatch;
+use crate::source::batch::{FrameAt, FrameBatch};
 use crate::source::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
 use crate::verdict::{self, Context, Verdict, VerdictKind};
@@ -771,11 +771,51 @@ fn run(
         };
         let mut packets = 0u64;
         let mut batch = FrameBatch::new();
+        // A source that reads into buffers of its own hands each one over
+        // with its frames, as a batch: no copy.
+        let handoff = src.handoff().map(|h| h.enable()).is_some();
+        let mut generation = 0;
         loop {
             match src.next_frame() {
                 Ok(Some(f)) => {
                     packets += 1;
-                    batch.push_with(&f, |d| decode::decode_detached(&f, d));
+                    let mut full = None;
+                    if handoff {
+                        let mut d = Detached::default();
+                        decode::decode_detached(&f, &mut d);
+                        let mut at = FrameAt {
+                            number: f.number,
+                            ts: f.ts,
+                            linktype: f.linktype,
+                            orig_len: f.orig_len,
+                            start: f.data.as_ptr() as usize,
+                            len: f.data.len(),
+                        };
+                        if let Some(h) = src.handoff() {
+                            let (base, g) = h.current();
+                            at.start = at.start.wrapping_sub(base);
+                            // A new buffer: the batch so far is the old one.
+                            if g != generation {
+                                generation = g;
+                                let mut next = returned.try_recv().unwrap_or_default();
+                                if let Some(old) = next.take_data() {
+                                    h.recycle(old);
+                                }
+                                let mut done = std::mem::replace(&mut batch, next);
+                                if let Some(data) = h.take_detached() {
+                                    done.set_data(data);
+                                }
+                                full = Some(done);
+                            }
+                        }
+                        batch.push_at(at, |x| *x = d);
+                    } else {
+                        batch.push_with(&f, |d| decode::decode_detached(&f, d));
+                        if batch.is_full() {
+                            let next = returned.try_recv().unwrap_or_default();
+                            full = Some(std::mem::replace(&mut batch, next));
+                        }
+                    }
                     if let Some(p) = progress.as_mut()
                         && packets.is_multiple_of(PROGRESS_EVERY)
                     {
@@ -785,10 +825,9 @@ fn run(
                             open_connections: open.load(Ordering::Relaxed),
                         });
                     }
-                    if batch.is_full() {
-                        let next = returned.try_recv().unwrap_or_default();
+                    if let Some(full) = full {
                         waiting.fetch_add(1, Ordering::Relaxed);
-                        if to_worker.send(std::mem::replace(&mut batch, next)).is_err() {
+                        if to_worker.send(full).is_err() {
                             break; // the worker is gone (it panicked): join says why
                         }
                         while let Ok(r) = closed_rx.try_recv() {
@@ -809,6 +848,12 @@ fn run(
                     break;
                 }
             }
+        }
+        if handoff && let Some(h) = src.handoff() {
+            // The frames left are in the buffer detached last, if the
+            // reading detached one after them, else in the current one.
+            let data = h.take_detached().unwrap_or_else(|| h.take_current());
+            batch.set_data(data);
         }
         if !stopped && !batch.is_empty() {
             waiting.fetch_add(1, Ordering::Relaxed);

@@ -812,9 +812,6 @@ fn main() -> ExitCode {
             report::sanitize(&msg)
         );
     }));
-    // Capture files are memory-mapped: one that shrinks while it is read
-    // raises SIGBUS, which should end the run with a message, not a core.
-    cli::sigbus::install();
     let cli = Cli::parse();
     match cli.command {
         Command::Analyze(args) => run_analyze(args),

@@ -122,3 +122,56 @@ fn a_consumer_that_stops_stops_the_reading() {
         rep.summary.packets
     );
 }
+
+/// A capture file of many read buffers: the analysis hands each buffer
+/// whole to the tracking thread instead of copying its frames
+/// (`source::Handoff`). It must give what one thread gives on the same
+/// frames, whole-file and streaming, whatever the sweeps.
+#[test]
+fn a_file_handed_over_buffer_by_buffer_gives_what_one_thread_gives() {
+    use std::io::Write as _;
+    use tcptriage::source::PcapngWriter;
+    let frames = repeated("all_failures.pcap", 40);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.pcapng");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut w = PcapngWriter::new(file, frames[0].1, 65535).unwrap();
+    for (ts, _, d) in &frames {
+        w.write(*ts, d.len() as u32, d).unwrap();
+    }
+    w.finish().unwrap().flush().unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    assert!(len > 3 << 20, "{len} bytes: several read buffers");
+    // The frames as read back (timestamps at the file's resolution).
+    let mut src = open_path(&path).unwrap();
+    let mut back = Vec::new();
+    while let Some(f) = src.next_frame().unwrap() {
+        back.push((f.ts, f.linktype, f.data.to_vec()));
+    }
+    assert_eq!(back.len(), frames.len());
+    // The capture's name and format differ from the in-memory reference.
+    let body = |r: &Report| {
+        let mut r = r.clone();
+        r.capture.format.clear();
+        json(&r)
+    };
+    for sweep_every in [7, 1000] {
+        let opts = Options {
+            sweep_every,
+            ..Options::default()
+        };
+        let (_, want) = reference(&back, &opts, false);
+        let got = analyze(open_path(&path).unwrap().as_mut(), "x", &opts).unwrap();
+        assert_eq!(body(&got), body(&want), "sweep {sweep_every}: analyze");
+        let (want_handed, want) = reference(&back, &opts, true);
+        let mut handed = Vec::new();
+        let got = analyze_streaming(open_path(&path).unwrap().as_mut(), "x", &opts, &mut |c| {
+            handed.push(line(&c));
+            true
+        })
+        .unwrap();
+        assert!(!want_handed.is_empty());
+        assert_eq!(handed, want_handed, "sweep {sweep_every}: streaming");
+        assert_eq!(body(&got), body(&want), "sweep {sweep_every}: the rest");
+    }
+}

@@ -3,7 +3,6 @@
 
 pub mod docs;
 pub mod live;
-pub mod sigbus;
 
 /// The binary's allocator: mimalloc instead of glibc's malloc. A capture
 /// with hundreds of thousands of connections allocates and frees a boxed

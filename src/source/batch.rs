@@ -26,11 +26,28 @@ struct Meta<T> {
     extra: T,
 }
 
-/// Copies of frames, each with a `T`, in the order they were pushed.
+/// Copies of frames, each with a `T`, in the order they were pushed; or
+/// frames placed in a buffer a source handed over
+/// ([`super::Handoff`]: [`FrameBatch::push_at`], [`FrameBatch::set_data`]).
 #[derive(Debug)]
 pub struct FrameBatch<T = ()> {
     data: Vec<u8>,
     frames: Vec<Meta<T>>,
+    /// `data` is a handed-over buffer: kept whole when cleared, for
+    /// [`FrameBatch::take_data`].
+    handed: bool,
+}
+
+/// A frame in a buffer a source reads into, placed by its offset there.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameAt {
+    pub number: u64,
+    pub ts: Ts,
+    pub linktype: u32,
+    pub orig_len: u32,
+    /// Where its bytes are in the buffer.
+    pub start: usize,
+    pub len: usize,
 }
 
 impl<T> Default for FrameBatch<T> {
@@ -44,7 +61,47 @@ impl<T> FrameBatch<T> {
         FrameBatch {
             data: Vec::with_capacity(BATCH_BYTES + 64 * 1024),
             frames: Vec::with_capacity(BATCH_FRAMES),
+            handed: false,
         }
+    }
+
+    /// A frame whose bytes are at `at.start` of the buffer the batch will
+    /// be given ([`FrameBatch::set_data`]), not copied; with a default `T`
+    /// that `fill` then sets in place.
+    pub fn push_at(&mut self, at: FrameAt, fill: impl FnOnce(&mut T))
+    where
+        T: Default,
+    {
+        self.frames.push(Meta {
+            number: at.number,
+            ts: at.ts,
+            linktype: at.linktype,
+            orig_len: at.orig_len,
+            start: at.start,
+            len: at.len,
+            extra: T::default(),
+        });
+        if let Some(m) = self.frames.last_mut() {
+            fill(&mut m.extra);
+        }
+    }
+
+    /// Gives it the buffer its [`FrameBatch::push_at`] frames are in. A
+    /// frame outside it is read as empty, never out of bounds.
+    pub fn set_data(&mut self, data: Vec<u8>) {
+        self.data = data;
+        self.handed = true;
+    }
+
+    /// The handed-over buffer back, whole (for [`super::Handoff::recycle`]);
+    /// `None` for a batch of copies.
+    pub fn take_data(&mut self) -> Option<Vec<u8>> {
+        if !self.handed {
+            return None;
+        }
+        self.handed = false;
+        self.frames.clear();
+        Some(std::mem::take(&mut self.data))
     }
 
     /// Copies `f` in, with `extra`.
@@ -89,8 +146,11 @@ impl<T> FrameBatch<T> {
 
     /// Empties it, keeping its buffers (unless a huge frame grew them).
     pub fn clear(&mut self) {
-        self.data.clear();
         self.frames.clear();
+        if self.handed {
+            return; // kept whole for `take_data`
+        }
+        self.data.clear();
         if self.data.capacity() > 4 * BATCH_BYTES {
             self.data.shrink_to(BATCH_BYTES + 64 * 1024);
         }
@@ -104,7 +164,7 @@ impl<T> FrameBatch<T> {
                 ts: m.ts,
                 linktype: m.linktype,
                 orig_len: m.orig_len,
-                data: &self.data[m.start..m.start + m.len],
+                data: self.data.get(m.start..m.start + m.len).unwrap_or(&[]),
             };
             (f, &m.extra)
         })

@@ -23,7 +23,7 @@
 //!   returned, so the numbers we return then have gaps.
 //! - SPB carries no timestamp: it gets the previous frame's (0 if first).
 
-use super::{Frame, PacketSource, SourceError};
+use super::{Frame, Handoff, PacketSource, SourceError};
 use crate::time::Ts;
 use std::io::{self, Read};
 use std::path::Path;
@@ -54,26 +54,11 @@ pub fn open_path(path: &Path) -> Result<Box<dyn PacketSource>, SourceError> {
     }
     let file = std::fs::File::open(path)?;
     let meta = file.metadata().ok();
-    if meta.as_ref().is_some_and(|m| m.is_dir()) {
+    if meta.is_some_and(|m| m.is_dir()) {
         return Err(SourceError::Io(io::Error::other("is a directory")));
-    }
-    if meta.is_some_and(|m| m.is_file() && m.len() >= MAP_AT_LEAST)
-        && let Some(map) = super::mapped::map(&file)
-    {
-        return Ok(Box::new(CaptureReader::mapped(map)?));
     }
     open_reader(file)
 }
-
-/// Files at least this long are memory-mapped rather than read: no copy
-/// from the page cache into a buffer (≈ 8 % of the analysis of a 2 GB
-/// capture). Smaller ones are read.
-const MAP_AT_LEAST: u64 = 1 << 20;
-
-/// Consumed bytes of a mapped capture are let go (`MADV_DONTNEED`) in steps
-/// of this many, so that they do not count in the resident set: a mapping
-/// read to its end would otherwise show the whole file there.
-const RELEASE_EVERY: usize = 8 << 20;
 
 /// Reads a capture from any byte stream (a file, a pipe, a byte slice).
 pub fn open_reader<R: Read + 'static>(reader: R) -> Result<Box<dyn PacketSource>, SourceError> {
@@ -103,24 +88,10 @@ struct Interface {
     tsoffset: i64,
 }
 
-/// The mapped file, else the buffer (a function of the two fields, so that
-/// a slice of it does not borrow the whole reader).
-fn bytes<'a>(map: &'a Option<memmap2::Mmap>, buf: &'a [u8]) -> &'a [u8] {
-    match map {
-        Some(m) => m,
-        None => buf,
-    }
-}
-
-/// A pcap/pcapng reader over a byte stream, or over a mapped file.
+/// A pcap/pcapng reader over a byte stream (a file, a pipe).
 struct CaptureReader {
     input: Box<dyn Read>,
     buf: Vec<u8>,
-    /// The whole file, when mapped (`buf` is then unused and the input at
-    /// its end from the start).
-    map: Option<memmap2::Mmap>,
-    /// Bytes of the mapping let go so far.
-    released: usize,
     /// Unconsumed data is `buf[start..end]`.
     start: usize,
     end: usize,
@@ -136,7 +107,19 @@ struct CaptureReader {
     last_ts: Ts,
     undefined_if: u64,
     warnings: Vec<String>,
+    /// Buffers are handed over ([`Handoff`]) rather than compacted.
+    handoff: bool,
+    /// Buffers detached so far.
+    generation: u64,
+    /// The buffer detached last, not yet taken.
+    detached: Option<Vec<u8>>,
+    /// Buffers handed back, for reuse (their bytes are initialised: reused
+    /// as they are, not zeroed again).
+    spare: Vec<Vec<u8>>,
 }
+
+/// The size of the buffers handed over ([`Handoff`]): a batch of frames.
+const HANDOFF_BUFFER: usize = super::batch::BATCH_BYTES;
 
 // One bounds check and one load per field (indexing byte by byte checked
 // each, on every record).
@@ -231,33 +214,14 @@ fn describe_non_capture(head: &[u8]) -> SourceError {
 
 impl CaptureReader {
     fn new(input: Box<dyn Read>) -> Result<Self, SourceError> {
-        Self::start(input, vec![0; INITIAL_BUFFER], None)
-    }
-
-    /// A reader over a mapped file.
-    fn mapped(map: memmap2::Mmap) -> Result<Self, SourceError> {
-        Self::start(Box::new(io::empty()), Vec::new(), Some(map))
-    }
-
-    fn start(
-        input: Box<dyn Read>,
-        buf: Vec<u8>,
-        map: Option<memmap2::Mmap>,
-    ) -> Result<Self, SourceError> {
-        let (end, eof) = match &map {
-            Some(m) => (m.len(), true),
-            None => (0, false),
-        };
         let mut r = CaptureReader {
             input,
-            buf,
-            map,
-            released: 0,
+            buf: vec![0; INITIAL_BUFFER],
             start: 0,
-            end,
+            end: 0,
             offset: 0,
             pending: 0,
-            eof,
+            eof: false,
             done: false,
             format: Format::Pcapng { big_endian: false },
             interfaces: Vec::new(),
@@ -265,6 +229,10 @@ impl CaptureReader {
             last_ts: Ts(0),
             undefined_if: 0,
             warnings: Vec::new(),
+            handoff: false,
+            generation: 0,
+            detached: None,
+            spare: Vec::new(),
         };
         r.fill(4)?;
         let avail = r.avail();
@@ -368,9 +336,8 @@ impl CaptureReader {
         self.end - self.start
     }
 
-    /// The buffer, or the mapped file.
     fn bytes(&self) -> &[u8] {
-        bytes(&self.map, &self.buf)
+        &self.buf
     }
 
     fn data(&self) -> &[u8] {
@@ -380,13 +347,6 @@ impl CaptureReader {
     fn consume(&mut self, n: usize) {
         self.start += n;
         self.offset += n as u64;
-        if let Some(m) = &self.map
-            && self.start - self.released >= RELEASE_EVERY
-        {
-            let len = (self.start - self.released) & !(RELEASE_EVERY - 1);
-            super::mapped::release(m, self.released, len);
-            self.released += len;
-        }
     }
 
     /// Makes at least `need` bytes available if the input has them. Returns
@@ -394,7 +354,7 @@ impl CaptureReader {
     /// data, and `need` must have been checked against [`MAX_RECORD`].
     #[inline]
     fn fill(&mut self, need: usize) -> Result<bool, SourceError> {
-        // The common case (with a mapped file, always but at its end).
+        // The common case: the record is in the buffer.
         if self.avail() >= need {
             return Ok(true);
         }
@@ -406,7 +366,9 @@ impl CaptureReader {
             if self.eof {
                 return Ok(false);
             }
-            if self.end == self.buf.len() {
+            if self.handoff && self.end == self.buf.len() {
+                self.detach(need);
+            } else if self.end == self.buf.len() {
                 if self.start > 0 {
                     self.buf.copy_within(self.start..self.end, 0);
                     self.end -= self.start;
@@ -425,6 +387,29 @@ impl CaptureReader {
             }
         }
         Ok(true)
+    }
+
+    /// Replaces the full buffer by a new one (at least `need` bytes) with
+    /// the unread tail at its start, and keeps the old one for
+    /// [`Handoff::take_detached`]: the frames returned from it stay put.
+    fn detach(&mut self, need: usize) {
+        let size = HANDOFF_BUFFER.max(need);
+        let mut fresh = match self.spare.pop() {
+            Some(b) if b.len() >= size => b,
+            _ => vec![0; size],
+        };
+        let tail = self.end - self.start;
+        fresh[..tail].copy_from_slice(&self.buf[self.start..self.end]);
+        let old = std::mem::replace(&mut self.buf, fresh);
+        // Detached twice before it was taken (a record larger than a
+        // buffer): the second one held no frame that was returned.
+        match self.detached {
+            None => self.detached = Some(old),
+            Some(_) => self.spare.push(old),
+        }
+        self.generation += 1;
+        self.start = 0;
+        self.end = tail;
     }
 
     /// The input ended inside a record.
@@ -592,7 +577,7 @@ impl CaptureReader {
                     self.interfaces.clear();
                 }
                 IDB_TYPE => {
-                    let block = &bytes(&self.map, &self.buf)[self.start..self.start + len];
+                    let block = &&self.buf[self.start..self.start + len];
                     let parsed = if be {
                         pcap_parser::parse_interfacedescriptionblock_be(block)
                     } else {
@@ -705,6 +690,10 @@ impl PacketSource for CaptureReader {
         Some(self.offset)
     }
 
+    fn handoff(&mut self) -> Option<&mut dyn Handoff> {
+        Some(self)
+    }
+
     fn format(&self) -> String {
         match self.format {
             Format::Pcap {
@@ -723,6 +712,30 @@ impl PacketSource for CaptureReader {
                 }
             ),
             Format::Pcapng { .. } => "pcapng".to_string(),
+        }
+    }
+}
+
+impl Handoff for CaptureReader {
+    fn enable(&mut self) {
+        self.handoff = true;
+    }
+
+    fn current(&self) -> (usize, u64) {
+        (self.buf.as_ptr() as usize, self.generation)
+    }
+
+    fn take_detached(&mut self) -> Option<Vec<u8>> {
+        self.detached.take()
+    }
+
+    fn take_current(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < 64 {
+            self.spare.push(buf);
         }
     }
 }
@@ -1026,47 +1039,95 @@ mod tests {
         assert!(w[1].contains("2 packet blocks"));
     }
 
-    /// A file of `bytes` opened by path (mapped when long enough) and the
-    /// same bytes read as a stream give the same frames, warnings, format
-    /// and error.
-    fn mapped_and_read_agree(bytes: Vec<u8>) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.cap");
-        std::fs::write(&path, &bytes).unwrap();
-        let drain = |src: &mut dyn PacketSource| {
-            let mut rows: Rows = Vec::new();
-            let end = loop {
-                match src.next_frame() {
-                    Ok(Some(f)) => {
-                        rows.push((f.number, f.ts.0, f.linktype, f.orig_len, f.data.to_vec()))
-                    }
-                    Ok(None) => break None,
-                    Err(e) => break Some(e.to_string()),
+    /// What a source gives: every frame, how it ended, the warnings, the
+    /// format and the bytes read.
+    type Drained = (Rows, Option<String>, Vec<String>, String, Option<u64>);
+
+    fn drain(src: &mut dyn PacketSource) -> Drained {
+        let mut rows: Rows = Vec::new();
+        let end = loop {
+            match src.next_frame() {
+                Ok(Some(f)) => {
+                    rows.push((f.number, f.ts.0, f.linktype, f.orig_len, f.data.to_vec()))
                 }
-            };
-            (
-                rows,
-                end,
-                src.warnings().to_vec(),
-                src.format(),
-                src.bytes_read(),
-            )
+                Ok(None) => break None,
+                Err(e) => break Some(e.to_string()),
+            }
         };
-        let mut mapped = open_path(&path).unwrap();
-        let mut read = open(bytes.clone()).unwrap();
-        let (a, b) = (drain(mapped.as_mut()), drain(read.as_mut()));
+        (
+            rows,
+            end,
+            src.warnings().to_vec(),
+            src.format(),
+            src.bytes_read(),
+        )
+    }
+
+    /// [`drain`] with the buffers handed over, as the file analysis reads:
+    /// each frame's bytes are taken from the buffer it was in, by offset,
+    /// once that buffer is detached (and it is then given back for reuse,
+    /// its old bytes in it).
+    fn drain_handed_over(src: &mut dyn PacketSource) -> Drained {
+        src.handoff()
+            .expect("a reader hands its buffers over")
+            .enable();
+        type Placed = (u64, i64, u32, u32, usize, usize);
+        let flush = |buf: &[u8], pending: &mut Vec<Placed>, rows: &mut Rows| {
+            for (n, t, l, o, at, len) in pending.drain(..) {
+                rows.push((n, t, l, o, buf[at..at + len].to_vec()));
+            }
+        };
+        let (mut rows, mut pending): (Rows, Vec<Placed>) = (Vec::new(), Vec::new());
+        let mut generation = 0;
+        let end = loop {
+            match src.next_frame() {
+                Ok(Some(f)) => {
+                    let (n, t, l, o) = (f.number, f.ts.0, f.linktype, f.orig_len);
+                    let (at, len) = (f.data.as_ptr() as usize, f.data.len());
+                    let h = src.handoff().unwrap();
+                    let (base, g) = h.current();
+                    if g != generation {
+                        generation = g;
+                        let old = h.take_detached().expect("the buffer detached");
+                        flush(&old, &mut pending, &mut rows);
+                        h.recycle(old);
+                    }
+                    pending.push((n, t, l, o, at - base, len));
+                }
+                Ok(None) => break None,
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        let h = src.handoff().unwrap();
+        let last = h.take_detached().unwrap_or_else(|| h.take_current());
+        flush(&last, &mut pending, &mut rows);
+        (
+            rows,
+            end,
+            src.warnings().to_vec(),
+            src.format(),
+            src.bytes_read(),
+        )
+    }
+
+    /// `bytes` read with the buffers handed over and read plainly give the
+    /// same frames, warnings, format and error.
+    fn handed_over_and_read_agree(bytes: Vec<u8>) {
+        let mut handed = open(bytes.clone()).unwrap();
+        let mut read = open(bytes).unwrap();
+        let (a, b) = (drain_handed_over(handed.as_mut()), drain(read.as_mut()));
         assert!(!a.0.is_empty());
         assert_eq!(a, b);
     }
 
     #[test]
-    fn a_mapped_file_reads_as_a_stream_does() {
-        // Past MAP_AT_LEAST (mapped) and past RELEASE_EVERY (let go behind).
+    fn handed_over_buffers_hold_the_frames_read() {
+        // Many buffers' worth, records of all sizes across their ends.
         let payload: Vec<u8> = (0..1500u32).map(|i| i as u8).collect();
         for be in [false, true] {
             let mut f = pcap_header(be, true, 1);
             let mut i = 0u32;
-            while f.len() < RELEASE_EVERY + (RELEASE_EVERY / 2) {
+            while f.len() < 3 * INITIAL_BUFFER + 5 * HANDOFF_BUFFER / 2 {
                 let len = 60 + (i as usize * 7) % 1400;
                 f.extend(pcap_record(
                     be,
@@ -1077,16 +1138,15 @@ mod tests {
                 ));
                 i += 1;
             }
-            assert!(f.len() as u64 >= MAP_AT_LEAST);
-            mapped_and_read_agree(f.clone());
+            handed_over_and_read_agree(f.clone());
             // Cut inside the last record: a warning, the same either way.
             f.truncate(f.len() - 100);
-            mapped_and_read_agree(f);
+            handed_over_and_read_agree(f);
         }
         let mut f = shb(false);
         f.extend(idb(false, 1, Some(9), None));
         let mut i = 0u64;
-        while (f.len() as u64) < 2 * MAP_AT_LEAST {
+        while f.len() < 2 * INITIAL_BUFFER + 3 * HANDOFF_BUFFER {
             f.extend(epb(
                 false,
                 0,
@@ -1096,12 +1156,40 @@ mod tests {
             ));
             i += 1;
         }
-        mapped_and_read_agree(f.clone());
+        handed_over_and_read_agree(f.clone());
         // A corrupt block length after many good blocks.
         f.extend(block(false, EPB_TYPE, &[0; 40]));
         let n = f.len();
         f[n - 4..].copy_from_slice(&7u32.to_le_bytes());
-        mapped_and_read_agree(f);
+        handed_over_and_read_agree(f);
+        // Records larger than a buffer, between small ones: a buffer is
+        // detached twice while one record is read.
+        let big = vec![0x42u8; 3 * INITIAL_BUFFER + 5];
+        let mut f = pcap_header(false, true, 1);
+        f[16..20].copy_from_slice(&(big.len() as u32).to_le_bytes());
+        for i in 0..200u32 {
+            f.extend(pcap_record(false, 1, i, 900, &payload[..900]));
+        }
+        f.extend(pcap_record(false, 1, 1, big.len() as u32, &big));
+        for i in 0..3000u32 {
+            f.extend(pcap_record(false, 2, i, 700, &payload[..700]));
+        }
+        f.extend(pcap_record(false, 3, 1, big.len() as u32, &big));
+        handed_over_and_read_agree(f);
+        // A big record whose header straddles the end of the first buffer:
+        // detached for the header, then again for the record.
+        let mut f = pcap_header(false, true, 1);
+        f[16..20].copy_from_slice(&(big.len() as u32).to_le_bytes());
+        let filler = vec![7u8; 1000];
+        for i in 0..1000u32 {
+            f.extend(pcap_record(false, 1, i, 1000, &filler));
+        }
+        let rest = INITIAL_BUFFER - 8 - f.len() - 16;
+        f.extend(pcap_record(false, 1, 1, rest as u32, &vec![9u8; rest]));
+        assert_eq!(f.len(), INITIAL_BUFFER - 8);
+        f.extend(pcap_record(false, 2, 1, big.len() as u32, &big));
+        f.extend(pcap_record(false, 3, 1, 5, &[1; 5]));
+        handed_over_and_read_agree(f);
     }
 
     #[test]

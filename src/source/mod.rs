@@ -8,7 +8,6 @@ use crate::time::Ts;
 
 pub mod batch;
 pub mod file;
-mod mapped;
 pub mod memory;
 pub mod writer;
 
@@ -65,6 +64,37 @@ pub trait PacketSource {
     fn bytes_read(&self) -> Option<u64> {
         None
     }
+
+    /// For a source that reads into buffers of its own: hands those over,
+    /// with the frames in them, so that they need not be copied
+    /// ([`Handoff`]). `None` (the default): copy the frames.
+    fn handoff(&mut self) -> Option<&mut dyn Handoff> {
+        None
+    }
+}
+
+/// Buffers a source reads frames into, handed over whole instead of the
+/// frames being copied out of them (the file analysis sends them to its
+/// tracking thread: [`crate::analyze`]).
+///
+/// Once [`Handoff::enable`]d, the source never moves bytes inside a buffer:
+/// when one is full it is *detached* and a new one (the unread tail copied
+/// to its start) takes its place. A frame's bytes stay where
+/// [`PacketSource::next_frame`] returned them, at their offset from
+/// [`Handoff::current`]'s base, in that buffer.
+pub trait Handoff {
+    /// Starts handing buffers over (until then the source works as usual).
+    fn enable(&mut self);
+    /// The address of the buffer frames are read into now, and how many
+    /// buffers were detached before it.
+    fn current(&self) -> (usize, u64);
+    /// The buffer detached last, holding the frames returned before the
+    /// current buffer took over; taken once.
+    fn take_detached(&mut self) -> Option<Vec<u8>>;
+    /// The current buffer, at the end of the input.
+    fn take_current(&mut self) -> Vec<u8>;
+    /// A buffer handed over earlier, done with, for reuse.
+    fn recycle(&mut self, buf: Vec<u8>);
 }
 
 /// Why a source could not be read at all.
