@@ -64,6 +64,8 @@ pub struct Engine {
     table: FlowTable,
     summary: Summary,
     link_types: BTreeSet<u32>,
+    /// The link type of the packet before (in `link_types` already).
+    last_link_type: Option<u32>,
     first_ts: Option<Ts>,
     max_ts: Option<Ts>,
     /// Packets not decoded because of their link type.
@@ -232,6 +234,7 @@ impl Engine {
             opts,
             summary,
             link_types: BTreeSet::new(),
+            last_link_type: None,
             first_ts: None,
             max_ts: None,
             unsupported_link_packets: 0,
@@ -271,7 +274,12 @@ impl Engine {
         self.summary.packets += 1;
         self.first_ts.get_or_insert(frame.ts);
         self.max_ts = Some(self.max_ts.map_or(frame.ts, |m| m.max(frame.ts)));
-        self.link_types.insert(frame.linktype);
+        // A set insert per packet cost a B-tree search; captures rarely
+        // change link type.
+        if self.last_link_type != Some(frame.linktype) {
+            self.last_link_type = Some(frame.linktype);
+            self.link_types.insert(frame.linktype);
+        }
         let at = Event {
             frame: frame.number,
             ts: frame.ts,

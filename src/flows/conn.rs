@@ -215,9 +215,15 @@ impl HttpResponseHead {
         if !payload.starts_with(b"HTTP/1.") {
             return None;
         }
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut resp = httparse::Response::new(&mut headers);
-        let header_len = match resp.parse(payload) {
+        // Uninitialised: not 2 KiB of empty headers written per response.
+        let mut headers = [const { std::mem::MaybeUninit::uninit() }; 64];
+        let mut resp = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut resp,
+            payload,
+            &mut headers,
+        );
+        let header_len = match parsed {
             Ok(httparse::Status::Complete(n)) => u32::try_from(n).ok()?,
             _ => return None,
         };

@@ -64,9 +64,10 @@ pub fn parse_request_head(payload: &[u8]) -> Option<HttpRequest> {
         return None;
     }
 
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    let (host, user_agent, complete) = match req.parse(payload) {
+    // Uninitialised: not 2 KiB of empty headers written for every request.
+    let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let (host, user_agent, complete) = match req.parse_with_uninit_headers(payload, &mut headers) {
         Ok(httparse::Status::Complete(_)) => {
             let find = |name: &str| {
                 req.headers
