@@ -283,11 +283,13 @@ impl Detached {
         let payload = frame
             .get(self.payload_start..self.payload_start + self.payload_len)
             .unwrap_or(&[]);
-        Ok(match self.decoded? {
-            Decoded::Tcp(t) => Decoded::Tcp(TcpSegment { payload, ..t }),
-            Decoded::Udp(u) => Decoded::Udp(UdpDatagram { payload, ..u }),
-            Decoded::IcmpError(e) => Decoded::IcmpError(e),
-            Decoded::Other(k) => Decoded::Other(k),
-        })
+        // Matched by reference: the decoded frame is copied once, into
+        // the result (once per packet on the tracking thread).
+        match &self.decoded {
+            Ok(Decoded::Tcp(t)) => Ok(Decoded::Tcp(TcpSegment { payload, ..*t })),
+            Ok(Decoded::Udp(u)) => Ok(Decoded::Udp(UdpDatagram { payload, ..*u })),
+            Ok(d) => Ok(*d),
+            Err(e) => Err(*e),
+        }
     }
 }

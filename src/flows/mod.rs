@@ -221,7 +221,10 @@ impl FlowTable {
                 let dir = c.dir_of(src);
                 let was_closed = c.is_closed();
                 c.on_segment(dir, seg, at);
-                collect_dns(c, &mut self.dns_out);
+                // DNS messages come only from payload (`AppState::on_payload`).
+                if !seg.payload.is_empty() {
+                    collect_dns(c, &mut self.dns_out);
+                }
                 if f.rst() {
                     note_other_ttl(c, dir, at, &self.synack_ttl);
                 }
@@ -275,7 +278,9 @@ impl FlowTable {
         c.reused_ports = reused;
         let dir = c.dir_of(src);
         c.on_segment(dir, seg, at);
-        collect_dns(&mut c, &mut self.dns_out);
+        if !seg.payload.is_empty() {
+            collect_dns(&mut c, &mut self.dns_out);
+        }
         if f.rst() {
             note_other_ttl(&mut c, dir, at, &self.synack_ttl);
         }
@@ -503,7 +508,7 @@ fn note_other_ttl(c: &mut Connection, dir: Dir, at: Event, ttls: &FxHashMap<IpAd
 
 /// Moves the DNS messages a connection's sniffer parsed to `out`.
 fn collect_dns(c: &mut Connection, out: &mut Vec<DnsOverTcp>) {
-    let Some(app) = c.app.as_mut() else {
+    let Some(app) = c.app.as_mut().filter(|a| !a.dns_out.is_empty()) else {
         return;
     };
     for (at, dir, msg) in app.dns_out.drain(..) {
