@@ -121,6 +121,9 @@ struct CaptureReader {
 /// The size of the buffers handed over ([`Handoff`]): a batch of frames.
 const HANDOFF_BUFFER: usize = super::batch::BATCH_BYTES;
 
+/// Buffers kept for reuse at most (more than the batches in flight).
+const MAX_SPARE: usize = 16;
+
 // One bounds check and one load per field (indexing byte by byte checked
 // each, on every record).
 fn rd_u16(b: &[u8], at: usize, be: bool) -> u16 {
@@ -393,7 +396,14 @@ impl CaptureReader {
     /// the unread tail at its start, and keeps the old one for
     /// [`Handoff::take_detached`]: the frames returned from it stay put.
     fn detach(&mut self, need: usize) {
-        let size = HANDOFF_BUFFER.max(need);
+        // A record longer than a buffer: twice the full one, up to `need`,
+        // so that memory grows only as real bytes arrive (a block header
+        // claiming 256 MiB allocates nothing until those bytes come).
+        let size = if need <= HANDOFF_BUFFER {
+            HANDOFF_BUFFER
+        } else {
+            need.min(self.buf.len().max(HANDOFF_BUFFER) * 2)
+        };
         let mut fresh = match self.spare.pop() {
             Some(b) if b.len() >= size => b,
             _ => vec![0; size],
@@ -405,11 +415,19 @@ impl CaptureReader {
         // buffer): the second one held no frame that was returned.
         match self.detached {
             None => self.detached = Some(old),
-            Some(_) => self.spare.push(old),
+            Some(_) => self.keep_spare(old),
         }
         self.generation += 1;
         self.start = 0;
         self.end = tail;
+    }
+
+    /// Keeps a buffer for reuse, unless enough are kept or it grew for a
+    /// large record (memory goes back once such records are past).
+    fn keep_spare(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE && buf.len() <= 4 * HANDOFF_BUFFER {
+            self.spare.push(buf);
+        }
     }
 
     /// The input ended inside a record.
@@ -734,9 +752,7 @@ impl Handoff for CaptureReader {
     }
 
     fn recycle(&mut self, buf: Vec<u8>) {
-        if self.spare.len() < 64 {
-            self.spare.push(buf);
-        }
+        self.keep_spare(buf);
     }
 }
 
@@ -1118,6 +1134,43 @@ mod tests {
         let (a, b) = (drain_handed_over(handed.as_mut()), drain(read.as_mut()));
         assert!(!a.0.is_empty());
         assert_eq!(a, b);
+    }
+
+    /// A block claiming 200 MiB, with the file ending soon after: the
+    /// buffers handed over grow only as real bytes arrive.
+    #[test]
+    fn a_huge_claimed_block_allocates_only_what_arrives() {
+        let mut f = shb(false);
+        f.extend(idb(false, 1, Some(9), None));
+        let mut i = 0u64;
+        while f.len() < 3 * INITIAL_BUFFER {
+            f.extend(epb(false, 0, i, 1000, &[7; 1000]));
+            i += 1;
+        }
+        f.extend(EPB_TYPE.to_le_bytes());
+        f.extend((200u32 << 20).to_le_bytes());
+        // More than a buffer of its bytes, then the end.
+        f.extend(vec![0u8; 3 * INITIAL_BUFFER / 2]);
+        let mut src = open(f).unwrap();
+        src.handoff().unwrap().enable();
+        let (mut frames, mut largest) = (0, 0);
+        while src.next_frame().unwrap().is_some() {
+            frames += 1;
+            if let Some(b) = src.handoff().unwrap().take_detached() {
+                largest = largest.max(b.len());
+            }
+        }
+        let h = src.handoff().unwrap();
+        for b in [h.take_detached(), Some(h.take_current())]
+            .into_iter()
+            .flatten()
+        {
+            largest = largest.max(b.len());
+        }
+        assert_eq!(frames, i);
+        assert!(src.warnings()[0].contains("truncated"));
+        // 1.5 MiB arrived: buffers doubled up to 2 or 4 MiB, not 200.
+        assert!(largest <= 4 * INITIAL_BUFFER, "a buffer of {largest} bytes");
     }
 
     #[test]
