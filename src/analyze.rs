@@ -126,16 +126,26 @@ impl Judge {
     }
 
     /// Classifies and counts `conns` (named, taken out of the table at
-    /// `now`); drops the `ok` ones that will not be listed, here, on the
-    /// thread that allocated them.
+    /// `now`); the `ok` ones that will not be listed go to `done`, for
+    /// the table to reuse ([`Engine::recycle`]) on the thread that
+    /// allocated them.
     #[allow(clippy::vec_box)] // the table's own boxes, moved
-    pub fn classify_all(&mut self, conns: Vec<Box<Connection>>, start: Ts, now: Ts) -> Closed {
+    pub fn classify_all(
+        &mut self,
+        conns: Vec<Box<Connection>>,
+        start: Ts,
+        now: Ts,
+        done: &mut Vec<Box<Connection>>,
+    ) -> Closed {
         let mut verdicts = Vec::new();
         let mut kept = Vec::new();
         for c in conns {
-            if let Some(v) = self.classify(&c, now) {
-                verdicts.push(v);
-                kept.push(c);
+            match self.classify(&c, now) {
+                Some(v) => {
+                    verdicts.push(v);
+                    kept.push(c);
+                }
+                None => done.push(c),
             }
         }
         Closed {
@@ -361,6 +371,12 @@ impl Engine {
         }
     }
 
+    /// Takes back connections handed out and reported, to reuse their
+    /// boxes ([`FlowTable::recycle`]).
+    pub fn recycle(&mut self, closed: Closed) {
+        self.table.recycle(closed.conns);
+    }
+
     /// Connections whose verdict is final at capture time `now` (which may
     /// run ahead of the last packet on a quiet live link), classified and
     /// removed from the table. Counted in the summary.
@@ -401,7 +417,10 @@ impl Engine {
         let queries = self.dns.take_final(now);
         self.keep_dns(queries, start, now);
         if classify {
-            self.judge.classify_all(conns, start, now)
+            let mut done = Vec::new();
+            let closed = self.judge.classify_all(conns, start, now, &mut done);
+            self.table.recycle(done);
+            closed
         } else {
             Closed {
                 conns,
@@ -730,7 +749,7 @@ fn run(
                 for mut batch in batches {
                     waiting.fetch_sub(1, Ordering::Relaxed);
                     while let Ok(judged) = to_drop.try_recv() {
-                        drop(judged);
+                        engine.recycle(judged);
                     }
                     for (f, d) in batch.frames() {
                         engine.push_decoded(&f, d.attach(f.data));
