@@ -693,6 +693,108 @@ pub fn analyze_streaming(
     run(src, name, opts, Some(emit), None)
 }
 
+/// Puts the frames read into batches for the tracking thread: placed in
+/// the source's own buffers when it hands them over
+/// ([`crate::source::Handoff`]: no copy), else copied.
+struct Batcher {
+    batch: FrameBatch<Detached>,
+    handoff: bool,
+    /// Buffers the source had detached when the batch began.
+    generation: u64,
+}
+
+/// A frame decoded, and where its bytes are (an address, until
+/// [`Batcher::place`] makes it an offset in the source's buffer).
+struct Placed {
+    decoded: Detached,
+    at: FrameAt,
+}
+
+impl Placed {
+    fn of(f: &Frame<'_>) -> Placed {
+        let mut decoded = Detached::default();
+        decode::decode_detached(f, &mut decoded);
+        Placed {
+            decoded,
+            at: FrameAt {
+                number: f.number,
+                ts: f.ts,
+                linktype: f.linktype,
+                orig_len: f.orig_len,
+                start: f.data.as_ptr() as usize,
+                len: f.data.len(),
+            },
+        }
+    }
+}
+
+impl Batcher {
+    fn new(src: &mut dyn PacketSource) -> Batcher {
+        Batcher {
+            batch: FrameBatch::new(),
+            handoff: src.handoff().map(|h| h.enable()).is_some(),
+            generation: 0,
+        }
+    }
+
+    /// Adds the frame `src` returned last (`placed`); when the source
+    /// moved on to a new buffer, first hands out the batch of the old one
+    /// (a batch from `returned`, if any, holds the next frames).
+    fn place(
+        &mut self,
+        src: &mut dyn PacketSource,
+        mut placed: Placed,
+        returned: &mpsc::Receiver<FrameBatch<Detached>>,
+    ) -> Option<FrameBatch<Detached>> {
+        let h = src.handoff()?;
+        let (base, generation) = h.current();
+        placed.at.start = placed.at.start.wrapping_sub(base);
+        let mut full = None;
+        if generation != self.generation {
+            self.generation = generation;
+            let mut next = returned.try_recv().unwrap_or_default();
+            if let Some(old) = next.take_data() {
+                h.recycle(old);
+            }
+            let mut done = std::mem::replace(&mut self.batch, next);
+            if let Some(data) = h.take_detached() {
+                done.set_data(data);
+            }
+            full = Some(done);
+        }
+        let d = placed.decoded;
+        self.batch.push_at(placed.at, |x| *x = d);
+        full
+    }
+
+    /// Copies `f` in; hands out the batch when it is full.
+    fn copy(
+        &mut self,
+        f: &Frame<'_>,
+        returned: &mpsc::Receiver<FrameBatch<Detached>>,
+    ) -> Option<FrameBatch<Detached>> {
+        self.batch.push_with(f, |d| decode::decode_detached(f, d));
+        if !self.batch.is_full() {
+            return None;
+        }
+        let next = returned.try_recv().unwrap_or_default();
+        Some(std::mem::replace(&mut self.batch, next))
+    }
+
+    /// The last batch, at the end of the reading.
+    fn last(mut self, src: &mut dyn PacketSource) -> FrameBatch<Detached> {
+        if self.handoff
+            && let Some(h) = src.handoff()
+        {
+            // The frames left are in the buffer detached last, if the
+            // reading detached one after them, else in the current one.
+            let data = h.take_detached().unwrap_or_else(|| h.take_current());
+            self.batch.set_data(data);
+        }
+        self.batch
+    }
+}
+
 /// Batches of frames in flight between the reading thread and the
 /// analysing one, at most (each [`batch::BATCH_BYTES`]).
 const BATCHES_IN_FLIGHT: usize = 8;
@@ -797,52 +899,17 @@ fn run(
             let _ = drop_tx.send(closed);
         };
         let mut packets = 0u64;
-        let mut batch = FrameBatch::new();
-        // A source that reads into buffers of its own hands each one over
-        // with its frames, as a batch: no copy.
-        let handoff = src.handoff().map(|h| h.enable()).is_some();
-        let mut generation = 0;
+        let mut batcher = Batcher::new(src);
         loop {
             match src.next_frame() {
                 Ok(Some(f)) => {
                     packets += 1;
-                    let mut full = None;
-                    if handoff {
-                        let mut d = Detached::default();
-                        decode::decode_detached(&f, &mut d);
-                        let mut at = FrameAt {
-                            number: f.number,
-                            ts: f.ts,
-                            linktype: f.linktype,
-                            orig_len: f.orig_len,
-                            start: f.data.as_ptr() as usize,
-                            len: f.data.len(),
-                        };
-                        if let Some(h) = src.handoff() {
-                            let (base, g) = h.current();
-                            at.start = at.start.wrapping_sub(base);
-                            // A new buffer: the batch so far is the old one.
-                            if g != generation {
-                                generation = g;
-                                let mut next = returned.try_recv().unwrap_or_default();
-                                if let Some(old) = next.take_data() {
-                                    h.recycle(old);
-                                }
-                                let mut done = std::mem::replace(&mut batch, next);
-                                if let Some(data) = h.take_detached() {
-                                    done.set_data(data);
-                                }
-                                full = Some(done);
-                            }
-                        }
-                        batch.push_at(at, |x| *x = d);
+                    let full = if batcher.handoff {
+                        let placed = Placed::of(&f);
+                        batcher.place(src, placed, &returned)
                     } else {
-                        batch.push_with(&f, |d| decode::decode_detached(&f, d));
-                        if batch.is_full() {
-                            let next = returned.try_recv().unwrap_or_default();
-                            full = Some(std::mem::replace(&mut batch, next));
-                        }
-                    }
+                        batcher.copy(&f, &returned)
+                    };
                     if let Some(p) = progress.as_mut()
                         && packets.is_multiple_of(PROGRESS_EVERY)
                     {
@@ -876,12 +943,7 @@ fn run(
                 }
             }
         }
-        if handoff && let Some(h) = src.handoff() {
-            // The frames left are in the buffer detached last, if the
-            // reading detached one after them, else in the current one.
-            let data = h.take_detached().unwrap_or_else(|| h.take_current());
-            batch.set_data(data);
-        }
+        let batch = batcher.last(src);
         if !stopped && !batch.is_empty() {
             waiting.fetch_add(1, Ordering::Relaxed);
             let _ = to_worker.send(batch);
