@@ -13,7 +13,7 @@ use crate::report::{
     auth_required, connection_report, dns_report, is_module_fetch,
 };
 use crate::sniff::dns::{self, DnsTracker, Transport};
-use crate::source::batch::{FrameAt, FrameBatch};
+use crate::source::batch::{BATCH_FRAMES, FrameAt, FrameBatch};
 use crate::source::{Frame, PacketSource, SourceError};
 use crate::time::Ts;
 use crate::verdict::{self, Context, Verdict, VerdictKind};
@@ -764,6 +764,14 @@ impl Batcher {
         }
         let d = placed.decoded;
         self.batch.push_at(placed.at, |x| *x = d);
+        // A buffer of tiny records holds tens of thousands of frames: hand
+        // the batch out at a frame cap too (its per-frame entries are 152
+        // bytes), by moving the reading to a new buffer. That copies the
+        // unread rest of the buffer, so the cap is above what real traffic
+        // fills a buffer with (a 256 KiB buffer of 54-byte frames: 3 700).
+        if self.batch.len() >= HANDOFF_FRAMES {
+            h.detach_now();
+        }
         full
     }
 
@@ -794,6 +802,9 @@ impl Batcher {
         self.batch
     }
 }
+
+/// Frames in a batch of a handed-over buffer at most (≈ 1.2 MB of entries).
+const HANDOFF_FRAMES: usize = 4 * BATCH_FRAMES;
 
 /// Batches of frames in flight between the reading thread and the
 /// analysing one, at most (each [`batch::BATCH_BYTES`]).
@@ -977,4 +988,68 @@ fn run(
     let mut report = report?;
     judge.add_counts_to(&mut report.summary);
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::file::open_reader;
+
+    /// A pcap of `n` records of `len` bytes each (bytes numbered by record).
+    fn pcap(n: u32, len: usize) -> Vec<u8> {
+        // Magic (microseconds), version 2.4, zone, accuracy, snaplen,
+        // Ethernet; all little-endian.
+        let mut f = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+        f.extend([2, 0, 4, 0]);
+        for v in [0u32, 0, 65535, 1] {
+            f.extend(v.to_le_bytes());
+        }
+        for i in 0..n {
+            for v in [i, 0, len as u32, len as u32] {
+                f.extend(v.to_le_bytes());
+            }
+            f.extend(std::iter::repeat_n(i as u8, len));
+        }
+        f
+    }
+
+    /// Every frame's bytes and number, batch by batch, as the reading
+    /// thread builds batches (buffers handed over when `handoff`).
+    fn batches(bytes: Vec<u8>) -> Vec<Vec<(u64, Vec<u8>)>> {
+        let mut src = open_reader(std::io::Cursor::new(bytes)).unwrap();
+        let (_keep, returned) = mpsc::channel::<FrameBatch<Detached>>();
+        let mut b = Batcher::new(src.as_mut());
+        assert!(b.handoff, "a file reader hands its buffers over");
+        let mut out = Vec::new();
+        let take = |batch: &FrameBatch<Detached>| {
+            batch
+                .frames()
+                .map(|(f, _)| (f.number, f.data.to_vec()))
+                .collect::<Vec<_>>()
+        };
+        while let Some(f) = src.next_frame().unwrap() {
+            let placed = Placed::of(&f);
+            if let Some(full) = b.place(src.as_mut(), placed, &returned) {
+                out.push(take(&full));
+            }
+        }
+        out.push(take(&b.last(src.as_mut())));
+        out
+    }
+
+    /// Buffers of tiny records hold more frames than a batch may: batches
+    /// are handed out at the frame cap, their frames intact and in order.
+    #[test]
+    fn handed_over_batches_stop_at_the_frame_cap() {
+        for (n, len) in [(40_000u32, 0usize), (30_000, 20), (2_000, 1500)] {
+            let got = batches(pcap(n, len));
+            assert!(got.iter().all(|b| b.len() <= HANDOFF_FRAMES), "{n} x {len}");
+            let all: Vec<(u64, Vec<u8>)> = got.into_iter().flatten().collect();
+            assert_eq!(all.len(), n as usize);
+            for (i, (number, data)) in all.iter().enumerate() {
+                assert_eq!(*number, i as u64 + 1);
+                assert_eq!(*data, vec![i as u8; len], "frame {number}");
+            }
+        }
+    }
 }

@@ -164,7 +164,11 @@ impl<T> FrameBatch<T> {
                 ts: m.ts,
                 linktype: m.linktype,
                 orig_len: m.orig_len,
-                data: self.data.get(m.start..m.start + m.len).unwrap_or(&[]),
+                data: m
+                    .start
+                    .checked_add(m.len)
+                    .and_then(|end| self.data.get(m.start..end))
+                    .unwrap_or(&[]),
             };
             (f, &m.extra)
         })

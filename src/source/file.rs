@@ -399,16 +399,22 @@ impl CaptureReader {
         // A record longer than a buffer: twice the full one, up to `need`,
         // so that memory grows only as real bytes arrive (a block header
         // claiming 256 MiB allocates nothing until those bytes come).
+        let tail = self.end - self.start;
         let size = if need <= HANDOFF_BUFFER {
             HANDOFF_BUFFER
         } else {
             need.min(self.buf.len().max(HANDOFF_BUFFER) * 2)
-        };
+        }
+        // Room for the tail and more (`detach_now` may leave a long one).
+        .max(tail + 4096);
         let mut fresh = match self.spare.pop() {
             Some(b) if b.len() >= size => b,
-            _ => vec![0; size],
+            Some(small) => {
+                self.spare.push(small); // for the next buffers of usual size
+                vec![0; size]
+            }
+            None => vec![0; size],
         };
-        let tail = self.end - self.start;
         fresh[..tail].copy_from_slice(&self.buf[self.start..self.end]);
         let old = std::mem::replace(&mut self.buf, fresh);
         // Detached twice before it was taken (a record larger than a
@@ -747,6 +753,14 @@ impl Handoff for CaptureReader {
         self.detached.take()
     }
 
+    fn detach_now(&mut self) {
+        if self.handoff && self.detached.is_none() {
+            // The record returned last is still unconsumed (`pending`): it
+            // is copied with the tail and skipped there on the next call.
+            self.detach(0);
+        }
+    }
+
     fn take_current(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
     }
@@ -1083,7 +1097,7 @@ mod tests {
     /// each frame's bytes are taken from the buffer it was in, by offset,
     /// once that buffer is detached (and it is then given back for reuse,
     /// its old bytes in it).
-    fn drain_handed_over(src: &mut dyn PacketSource) -> Drained {
+    fn drain_handed_over(src: &mut dyn PacketSource, detach_every: Option<usize>) -> Drained {
         src.handoff()
             .expect("a reader hands its buffers over")
             .enable();
@@ -1109,6 +1123,10 @@ mod tests {
                         h.recycle(old);
                     }
                     pending.push((n, t, l, o, at - base, len));
+                    // As at the batch's frame cap: a new buffer now.
+                    if detach_every.is_some_and(|k| pending.len().is_multiple_of(k)) {
+                        h.detach_now();
+                    }
                 }
                 Ok(None) => break None,
                 Err(e) => break Some(e.to_string()),
@@ -1129,11 +1147,13 @@ mod tests {
     /// `bytes` read with the buffers handed over and read plainly give the
     /// same frames, warnings, format and error.
     fn handed_over_and_read_agree(bytes: Vec<u8>) {
-        let mut handed = open(bytes.clone()).unwrap();
-        let mut read = open(bytes).unwrap();
-        let (a, b) = (drain_handed_over(handed.as_mut()), drain(read.as_mut()));
-        assert!(!a.0.is_empty());
-        assert_eq!(a, b);
+        let read = drain(open(bytes.clone()).unwrap().as_mut());
+        for detach_every in [None, Some(5)] {
+            let mut handed = open(bytes.clone()).unwrap();
+            let got = drain_handed_over(handed.as_mut(), detach_every);
+            assert!(!got.0.is_empty());
+            assert_eq!(got, read, "detached every {detach_every:?} frames");
+        }
     }
 
     /// A block claiming 200 MiB, with the file ending soon after: the

@@ -91,6 +91,11 @@ pub trait Handoff {
     /// The buffer detached last, holding the frames returned before the
     /// current buffer took over; taken once.
     fn take_detached(&mut self) -> Option<Vec<u8>>;
+    /// Detaches the current buffer now, as when it is full: the frames
+    /// returned so far stay in it, the next ones go to a new buffer. For a
+    /// batch that holds enough frames already. Does nothing while a
+    /// detached buffer waits to be taken.
+    fn detach_now(&mut self);
     /// The current buffer, at the end of the input.
     fn take_current(&mut self) -> Vec<u8>;
     /// A buffer handed over earlier, done with, for reuse.
