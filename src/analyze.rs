@@ -841,11 +841,12 @@ fn run(
     let (to_worker, batches) = mpsc::sync_channel::<FrameBatch<Detached>>(BATCHES_IN_FLIGHT);
     let (give_back, returned) = mpsc::channel::<FrameBatch<Detached>>();
     let (closed_tx, closed_rx) = mpsc::channel::<Closed>();
-    // Closed connections are classified on the tracking thread (their
-    // state is still in its cache; the `ok` ones not listed are dropped
-    // there) and reported on this one. Reported connections go back to be
-    // dropped where they were allocated: freeing them on this thread cost
-    // the allocator more than that (mimalloc hands each block back to its
+    // Closed connections are classified on the tracking thread when it
+    // has time (`CLASSIFY_AHEAD`; the `ok` ones not listed stay there),
+    // else on this one, and reported on this one. They all go back to the
+    // tracking thread, where they were allocated, for their boxes to be
+    // reused (`Engine::recycle`): freeing them on this thread cost the
+    // allocator more than that (mimalloc hands each block back to its
     // thread).
     let (drop_tx, to_drop) = mpsc::channel::<Closed>();
     let mut judge = Judge::new(opts);

@@ -160,9 +160,6 @@ pub(crate) fn width(cell: &[u8]) -> usize {
     }
 }
 
-/// Spaces to pad cells from, a slice at a time.
-const SPACES: &str = "                                                                ";
-
 impl Streamed {
     /// Column widths: the header's, or the widest cell's.
     fn new(cells: [usize; COLUMNS]) -> Streamed {
@@ -194,12 +191,8 @@ impl Streamed {
             s.push(b' ');
             s.extend_from_slice(c);
             // A cell wider than measured would be a bug; never underflow.
-            let mut pad = self.widths[i].saturating_sub(width(c)) + 1;
-            while pad > 0 {
-                let n = pad.min(SPACES.len());
-                s.extend_from_slice(&SPACES.as_bytes()[..n]);
-                pad -= n;
-            }
+            let pad = self.widths[i].saturating_sub(width(c)) + 1;
+            s.resize(s.len() + pad, b' ');
         }
         s.extend_from_slice("│\n".as_bytes());
         out.write_all(s)

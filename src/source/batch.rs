@@ -17,12 +17,7 @@ pub const BATCH_FRAMES: usize = 2048;
 
 #[derive(Debug, Clone, Copy)]
 struct Meta<T> {
-    number: u64,
-    ts: Ts,
-    linktype: u32,
-    orig_len: u32,
-    start: usize,
-    len: usize,
+    at: FrameAt,
     extra: T,
 }
 
@@ -73,12 +68,7 @@ impl<T> FrameBatch<T> {
         T: Default,
     {
         self.frames.push(Meta {
-            number: at.number,
-            ts: at.ts,
-            linktype: at.linktype,
-            orig_len: at.orig_len,
-            start: at.start,
-            len: at.len,
+            at,
             extra: T::default(),
         });
         if let Some(m) = self.frames.last_mut() {
@@ -106,17 +96,8 @@ impl<T> FrameBatch<T> {
 
     /// Copies `f` in, with `extra`.
     pub fn push(&mut self, f: &Frame<'_>, extra: T) {
-        let start = self.data.len();
-        self.data.extend_from_slice(f.data);
-        self.frames.push(Meta {
-            number: f.number,
-            ts: f.ts,
-            linktype: f.linktype,
-            orig_len: f.orig_len,
-            start,
-            len: f.data.len(),
-            extra,
-        });
+        let at = self.copy_in(f);
+        self.frames.push(Meta { at, extra });
     }
 
     /// Copies `f` in, with a default `T` that `fill` then sets in place
@@ -125,9 +106,21 @@ impl<T> FrameBatch<T> {
     where
         T: Default,
     {
-        self.push(f, T::default());
-        if let Some(m) = self.frames.last_mut() {
-            fill(&mut m.extra);
+        let at = self.copy_in(f);
+        self.push_at(at, fill);
+    }
+
+    /// Appends `f`'s bytes to the batch's buffer: where they are.
+    fn copy_in(&mut self, f: &Frame<'_>) -> FrameAt {
+        let start = self.data.len();
+        self.data.extend_from_slice(f.data);
+        FrameAt {
+            number: f.number,
+            ts: f.ts,
+            linktype: f.linktype,
+            orig_len: f.orig_len,
+            start,
+            len: f.data.len(),
         }
     }
 
@@ -159,15 +152,16 @@ impl<T> FrameBatch<T> {
     /// The frames, as the source gave them, each with its `T`.
     pub fn frames(&self) -> impl Iterator<Item = (Frame<'_>, &T)> {
         self.frames.iter().map(|m| {
+            let at = &m.at;
             let f = Frame {
-                number: m.number,
-                ts: m.ts,
-                linktype: m.linktype,
-                orig_len: m.orig_len,
-                data: m
+                number: at.number,
+                ts: at.ts,
+                linktype: at.linktype,
+                orig_len: at.orig_len,
+                data: at
                     .start
-                    .checked_add(m.len)
-                    .and_then(|end| self.data.get(m.start..end))
+                    .checked_add(at.len)
+                    .and_then(|end| self.data.get(at.start..end))
                     .unwrap_or(&[]),
             };
             (f, &m.extra)

@@ -339,12 +339,8 @@ impl CaptureReader {
         self.end - self.start
     }
 
-    fn bytes(&self) -> &[u8] {
-        &self.buf
-    }
-
     fn data(&self) -> &[u8] {
-        &self.bytes()[self.start..self.end]
+        &self.buf[self.start..self.end]
     }
 
     fn consume(&mut self, n: usize) {
@@ -494,7 +490,7 @@ impl CaptureReader {
             ts,
             linktype,
             orig_len,
-            data: &self.bytes()[s..s + len],
+            data: &self.buf[s..s + len],
         }
     }
 
@@ -509,7 +505,7 @@ impl CaptureReader {
         if !self.fill(rec_hdr)? {
             return self.truncated();
         }
-        let h = &self.bytes()[self.start..self.start + rec_hdr];
+        let h = &self.buf[self.start..self.start + rec_hdr];
         let secs = rd_u32(h, 0, be);
         let frac = rd_u32(h, 4, be);
         let caplen = rd_u32(h, 8, be) as usize;
@@ -584,7 +580,7 @@ impl CaptureReader {
                 ));
             }
             self.pending = len;
-            let body = &self.bytes()[self.start + 8..self.start + len - 4];
+            let body = &self.buf[self.start + 8..self.start + len - 4];
             match btype {
                 SHB_TYPE => {
                     if body.len() < 16 {
@@ -601,7 +597,7 @@ impl CaptureReader {
                     self.interfaces.clear();
                 }
                 IDB_TYPE => {
-                    let block = &&self.buf[self.start..self.start + len];
+                    let block = &self.buf[self.start..self.start + len];
                     let parsed = if be {
                         pcap_parser::parse_interfacedescriptionblock_be(block)
                     } else {
