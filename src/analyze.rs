@@ -191,7 +191,7 @@ impl Judge {
             capture_end: now,
             stall_after_ns: self.stall_after_ns,
         };
-        let v = verdict::classify(c, &ctx);
+        let mut v = verdict::classify_without_warnings(c, &ctx);
         self.connections += 1;
         if v.kind.is_failure() {
             self.failed += 1;
@@ -205,6 +205,7 @@ impl Judge {
             }
             return None;
         }
+        verdict::add_warnings(c, &mut v);
         Some(v)
     }
 

@@ -28,7 +28,10 @@
 
 mod rules;
 
-pub use rules::{classify, server_label, server_name, server_name_and_source};
+pub use rules::{
+    add_warnings, classify, classify_without_warnings, server_label, server_name,
+    server_name_and_source,
+};
 
 use crate::time::Ts;
 use serde::Serialize;

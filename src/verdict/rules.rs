@@ -24,10 +24,23 @@ const SLOW_TTFB_NS: i64 = 1_000_000_000;
 
 /// Classifies one connection.
 pub fn classify(c: &Connection, ctx: &Context) -> Verdict {
+    let mut v = classify_without_warnings(c, ctx);
+    add_warnings(c, &mut v);
+    v
+}
+
+/// [`classify`] without the warnings, for a caller that may not need them
+/// (an `ok` connection that is only counted): they are text, formatted
+/// for most connections with a retransmission. [`add_warnings`] adds them.
+pub fn classify_without_warnings(c: &Connection, ctx: &Context) -> Verdict {
     let mut v = handshake_rules(c, ctx).unwrap_or_else(|| established_rules(c, ctx));
     v.evidence.sort_by_key(|e| e.frame);
-    v.warnings = warnings(c, &v);
     v
+}
+
+/// Sets the warnings of `v`, `c`'s verdict by [`classify_without_warnings`].
+pub fn add_warnings(c: &Connection, v: &mut Verdict) {
+    v.warnings = warnings(c, v);
 }
 
 fn verdict(kind: VerdictKind, stage: Option<Stage>, confidence: Confidence) -> Verdict {
