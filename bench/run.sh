@@ -36,52 +36,53 @@ printf 'name\trun\tfile_bytes\tpackets\twall_s\tuser_s\tsys_s\tmaxrss_kb\texit\n
 
 warm() { cat "$1" > /dev/null; cat "$1" > /dev/null; }
 
-# bench NAME RUNS FILE CMD...   (stdout of CMD goes to /dev/null)
-bench() {
-    local name=$1 runs=$2 file=$3; shift 3
+# run1 NAME ROUND FILE CMD...   one timed run (stdout of CMD goes to /dev/null)
+run1() {
+    local name=$1 i=$2 file=$3; shift 3
     local bytes; bytes=$(stat -L -c %s "$file")
-    warm "$file"
-    for i in $(seq 1 "$runs"); do
-        local tf; tf=$(mktemp)
-        local rc=0 t0 t1
-        t0=$(date +%s%N)
-        timeout "$TIMEOUT" /usr/bin/time -v -o "$tf" "$@" > /dev/null 2>>"$OUT/stderr-$SIZE.log" || rc=$?
-        t1=$(date +%s%N)
-        python3 - "$tf" "$name" "$i" "$bytes" "$PACKETS" "$rc" "$(( (t1 - t0) / 1000 ))" >> "$TSV" <<'EOF'
+    local tf; tf=$(mktemp)
+    local rc=0 t0 t1
+    t0=$(date +%s%N)
+    timeout "$TIMEOUT" /usr/bin/time -v -o "$tf" "$@" > /dev/null 2>>"$OUT/stderr-$SIZE.log" || rc=$?
+    t1=$(date +%s%N)
+    python3 - "$tf" "$name" "$i" "$bytes" "$PACKETS" "$rc" "$(( (t1 - t0) / 1000 ))" >> "$TSV" <<'EOF'
 import sys
 tf, name, i, nbytes, pkts, rc, wall_us = sys.argv[1:]
 v = {}
 for line in open(tf):
     k, _, val = line.strip().rpartition(": ")
     v[k] = val
-def wall(s):
-    parts = [float(p) for p in s.split(":")]
-    t = 0.0
-    for p in parts:
-        t = t * 60 + p
-    return t
 # wall clock measured around timeout+time with date(1): /usr/bin/time only has 10 ms resolution
 w = int(wall_us) / 1e6
 print("\t".join([name, i, nbytes, pkts, f"{w:.3f}", v.get("User time (seconds)", "0"), v.get("System time (seconds)", "0"),
                  v.get("Maximum resident set size (kbytes)", "0"), rc]))
 EOF
-        rm -f "$tf"
-        echo "   $name run $i: $(tail -1 "$TSV" | cut -f5) s wall, rc=$rc" >&2
-    done
+    rm -f "$tf"
+    echo "   $name run $i: $(tail -1 "$TSV" | cut -f5) s wall, rc=$rc" >&2
 }
 
 : > "$OUT/stderr-$SIZE.log"
-echo "== timing ($RUNS runs; tshark $TSHARK_RUNS) on $PCAP" >&2
-bench cat              "$RUNS"        "$PCAP"   cat "$PCAP"
-bench tcpdump          "$RUNS"        "$PCAP"   tcpdump -r "$PCAP" -w /dev/null
-bench tcptriage-json   "$RUNS"        "$PCAP"   "$BIN" analyze --format json "$PCAP"
-bench tcptriage-table  "$RUNS"        "$PCAP"   "$BIN" analyze "$PCAP"
-bench tshark-conv      "$TSHARK_RUNS" "$PCAP"   tshark -n -q -r "$PCAP" -z conv,tcp
-echo "== pcapng version of the same content: $PCAPNG" >&2
-bench cat-ng             "$RUNS" "$PCAPNG" cat "$PCAPNG"
-bench tcpdump-ng         "$RUNS" "$PCAPNG" tcpdump -r "$PCAPNG" -w /dev/null
-bench tcptriage-json-ng  "$RUNS" "$PCAPNG" "$BIN" analyze --format json "$PCAPNG"
-bench tcptriage-table-ng "$RUNS" "$PCAPNG" "$BIN" analyze "$PCAPNG"
+warm "$PCAP"; warm "$PCAPNG"
+# The machines are shared: another tenant's burst can slow a few seconds
+# of any run. So the fast commands run in rounds, each command once per
+# round, back to back: a burst then hits every command of its round, and
+# each round gives a paired ratio (tcptriage / tcpdump of the same round),
+# whose median the summary prints beside the ratio of the medians.
+echo "== timing: $RUNS rounds on $PCAP and $PCAPNG (tshark: $TSHARK_RUNS runs)" >&2
+for i in $(seq 1 "$RUNS"); do
+    run1 cat                "$i" "$PCAP"   cat "$PCAP"
+    run1 tcpdump            "$i" "$PCAP"   tcpdump -r "$PCAP" -w /dev/null
+    run1 tcptriage-table    "$i" "$PCAP"   "$BIN" analyze "$PCAP"
+    run1 tcptriage-json     "$i" "$PCAP"   "$BIN" analyze --format json "$PCAP"
+    run1 cat-ng             "$i" "$PCAPNG" cat "$PCAPNG"
+    run1 tcpdump-ng         "$i" "$PCAPNG" tcpdump -r "$PCAPNG" -w /dev/null
+    run1 tcptriage-table-ng "$i" "$PCAPNG" "$BIN" analyze "$PCAPNG"
+    run1 tcptriage-json-ng  "$i" "$PCAPNG" "$BIN" analyze --format json "$PCAPNG"
+done
+warm "$PCAP"
+for i in $(seq 1 "$TSHARK_RUNS"); do
+    run1 tshark-conv "$i" "$PCAP" tshark -n -q -r "$PCAP" -z conv,tcp
+done
 
 echo "== verdict counts" >&2
 "$BIN" analyze --format json "$PCAP" > "$OUT/$SIZE.pcap.json"
@@ -110,6 +111,19 @@ for name in by:
     floor = med("tcpdump-ng" if name.endswith("-ng") else "tcpdump", "wall_s")
     codes = ",".join(sorted({r["exit"] for r in by[name]}))
     print(f"| {name} | {len(by[name])} | {w:.2f} | {c:.2f} | {rss:.1f} | {pk/w/1e6:.2f} | {nbytes/w/1e6:.0f} | {w/tshark:.3f} | {w/floor:.2f} | {codes} |")
+print()
+def paired(a, b):
+    """Median over the rounds of a's wall / b's wall in the same round."""
+    wa = {r["run"]: float(r["wall_s"]) for r in by[a]}
+    wb = {r["run"]: float(r["wall_s"]) for r in by[b]}
+    rs = [wa[k] / max(wb[k], 1e-6) for k in wa if k in wb]
+    return statistics.median(rs), min(rs), max(rs), len(rs)
+print("Paired by round (each command once per round, back to back; median of the rounds' ratios, range):\n")
+for a, b in [("tcptriage-table", "tcpdump"), ("tcptriage-table-ng", "tcpdump-ng"),
+             ("tcptriage-json", "tcpdump"), ("tcptriage-table-ng", "tcptriage-table"),
+             ("tcptriage-json-ng", "tcptriage-json"), ("tcpdump", "cat"), ("tcptriage-table", "cat")]:
+    m, lo, hi, n = paired(a, b)
+    print(f"- {a} / {b}: **{m:.2f}** ({lo:.2f}–{hi:.2f}, {n} rounds)")
 print()
 for a, b in [("tcptriage-json-ng", "tcptriage-json"), ("tcptriage-table-ng", "tcptriage-table")]:
     print(f"- {a} / {b}: wall {med(a,'wall_s')/med(b,'wall_s'):.3f}, CPU {cpu(a)/cpu(b):.3f}")
