@@ -747,7 +747,12 @@ impl Batcher {
         mut placed: Placed,
         returned: &mpsc::Receiver<FrameBatch<Detached>>,
     ) -> Option<FrameBatch<Detached>> {
-        let h = src.handoff()?;
+        // A source that handed over once keeps doing so
+        // (`PacketSource::handoff`); one that stopped would lose frames.
+        let Some(h) = src.handoff() else {
+            debug_assert!(false, "the source stopped handing its buffers over");
+            return None;
+        };
         let (base, generation) = h.current();
         placed.at.start = placed.at.start.wrapping_sub(base);
         let mut full = None;
@@ -817,6 +822,68 @@ const BATCHES_IN_FLIGHT: usize = 8;
 /// to whichever thread has time for it.
 const CLASSIFY_AHEAD: usize = 2;
 
+/// The tracking thread's ends of the channels of [`run`], and the counters
+/// it shares with the reading thread.
+struct TrackingEnds<'a> {
+    batches: mpsc::Receiver<FrameBatch<Detached>>,
+    /// Batches done with, back to the reading thread for reuse.
+    give_back: mpsc::Sender<FrameBatch<Detached>>,
+    /// Connections handed out, to the reading thread to be judged.
+    closed_tx: mpsc::Sender<Closed>,
+    /// Connections judged, back for their boxes to be reused.
+    to_drop: mpsc::Receiver<Closed>,
+    /// What the reading learned by its end (warnings, format).
+    finish_rx: mpsc::Receiver<(Vec<String>, String)>,
+    /// Batches sent and not yet taken.
+    waiting: &'a AtomicUsize,
+    /// Open connections, for the progress display.
+    open: &'a AtomicUsize,
+}
+
+/// The tracking thread of [`run`]: feeds every frame of every batch to
+/// `engine`, hands the closed connections out every `sweep_every` packets
+/// when `emitting`, and at the end judges the connections still held.
+/// `None` when the reading thread went away first.
+fn track(
+    mut engine: Engine,
+    ends: TrackingEnds<'_>,
+    emitting: bool,
+    sweep_every: u64,
+    name: &str,
+) -> Option<Result<Report, SourceError>> {
+    for mut batch in ends.batches {
+        ends.waiting.fetch_sub(1, Ordering::Relaxed);
+        while let Ok(judged) = ends.to_drop.try_recv() {
+            engine.recycle(judged);
+        }
+        for (f, d) in batch.frames() {
+            engine.push_decoded(&f, d.attach(f.data));
+            if emitting && engine.packets().is_multiple_of(sweep_every) {
+                let now = engine.now().unwrap_or(f.ts);
+                // Classify here when this thread is ahead (few batches
+                // wait): the reading thread is then the busier one.
+                let ahead = ends.waiting.load(Ordering::Relaxed) <= CLASSIFY_AHEAD;
+                let closed = engine.take_closed_unreported(now, ahead);
+                if !closed.is_empty() && ends.closed_tx.send(closed).is_err() {
+                    return None; // the reader is gone
+                }
+            }
+        }
+        ends.open
+            .store(engine.open_connections(), Ordering::Relaxed);
+        batch.clear();
+        let _ = ends.give_back.send(batch);
+    }
+    // The connections still held are judged here, where they were
+    // allocated (see `drop_tx` in `run`): with `--format json` that is
+    // every connection of the capture.
+    let (warnings, format) = ends.finish_rx.recv().ok()?;
+    Some(match engine.unsupported_link_types() {
+        Some(e) => Err(e),
+        None => Ok(engine.finish(None, name, format, warnings)),
+    })
+}
+
 /// Reads and decodes `src` on this thread and tracks connections on
 /// another: the reading (the kernel's copy, record parsing) and decoding
 /// overlap the tracking, which sees the same frames in the same order, so
@@ -861,37 +928,16 @@ fn run(
         let worker = thread::Builder::new()
             .name("analyse".into())
             .spawn_scoped(s, move || {
-                for mut batch in batches {
-                    waiting.fetch_sub(1, Ordering::Relaxed);
-                    while let Ok(judged) = to_drop.try_recv() {
-                        engine.recycle(judged);
-                    }
-                    for (f, d) in batch.frames() {
-                        engine.push_decoded(&f, d.attach(f.data));
-                        if emitting && engine.packets().is_multiple_of(sweep_every) {
-                            let now = engine.now().unwrap_or(f.ts);
-                            // Classify here when this thread is ahead
-                            // (few batches wait): the reading thread is
-                            // then the busier one.
-                            let ahead = waiting.load(Ordering::Relaxed) <= CLASSIFY_AHEAD;
-                            let closed = engine.take_closed_unreported(now, ahead);
-                            if !closed.is_empty() && closed_tx.send(closed).is_err() {
-                                return None; // the reader is gone
-                            }
-                        }
-                    }
-                    open.store(engine.open_connections(), Ordering::Relaxed);
-                    batch.clear();
-                    let _ = give_back.send(batch);
-                }
-                // The connections still held are judged here, where they
-                // were allocated (see `drop_tx`): with `--format json`
-                // that is every connection of the capture.
-                let (warnings, format) = finish_rx.recv().ok()?;
-                Some(match engine.unsupported_link_types() {
-                    Some(e) => Err(e),
-                    None => Ok(engine.finish(None, name, format, warnings)),
-                })
+                let ends = TrackingEnds {
+                    batches,
+                    give_back,
+                    closed_tx,
+                    to_drop,
+                    finish_rx,
+                    waiting,
+                    open,
+                };
+                track(engine, ends, emitting, sweep_every, name)
             });
         let worker = match worker {
             Ok(w) => w,

@@ -67,7 +67,9 @@ pub trait PacketSource {
 
     /// For a source that reads into buffers of its own: hands those over,
     /// with the frames in them, so that they need not be copied
-    /// ([`Handoff`]). `None` (the default): copy the frames.
+    /// ([`Handoff`]). `None` (the default): copy the frames. A source that
+    /// returned `Some` once must keep returning it until its end: the
+    /// frames of a run are either all handed over or all copied.
     fn handoff(&mut self) -> Option<&mut dyn Handoff> {
         None
     }
