@@ -7,7 +7,7 @@
 //! once and its state dropped.
 
 use crate::decode::{self, Decoded, Detached, OtherKind, link};
-use crate::flows::{Connection, Dir, Event, FlowTable};
+use crate::flows::{self, Connection, Dir, Event, FlowTable};
 use crate::report::{
     AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, TableRows,
     auth_required, connection_report, dns_report, is_module_fetch,
@@ -111,6 +111,15 @@ pub struct Judge {
     auth_required: u64,
 }
 
+/// Starts loading the connection after the `i`th of `conns` (see
+/// [`flows::prefetch`]).
+#[allow(clippy::vec_box)]
+fn prefetch_after(conns: &[Box<Connection>], i: usize) {
+    if let Some(next) = conns.get(i + 1) {
+        flows::prefetch(next);
+    }
+}
+
 impl Judge {
     pub fn new(opts: &Options) -> Judge {
         Judge {
@@ -139,7 +148,11 @@ impl Judge {
     ) -> Closed {
         let mut verdicts = Vec::new();
         let mut kept = Vec::new();
-        for c in conns {
+        let mut conns = conns.into_iter().peekable();
+        while let Some(c) = conns.next() {
+            if let Some(next) = conns.peek() {
+                flows::prefetch(next);
+            }
             match self.classify(&c, now) {
                 Some(v) => {
                     verdicts.push(v);
@@ -165,13 +178,21 @@ impl Judge {
             Some(vs) => closed
                 .conns
                 .iter()
+                .enumerate()
                 .zip(vs)
-                .map(|(c, v)| self.report(c, v, start, now))
+                .map(|((i, c), v)| {
+                    prefetch_after(&closed.conns, i);
+                    self.report(c, v, start, now)
+                })
                 .collect(),
             None => closed
                 .conns
                 .iter()
-                .filter_map(|c| self.judge(c, start, now))
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    prefetch_after(&closed.conns, i);
+                    self.judge(c, start, now)
+                })
                 .collect(),
         }
     }
@@ -412,8 +433,11 @@ impl Engine {
     #[allow(clippy::vec_box)] // the table's own boxes, not copied out
     fn hand_out(&mut self, now: Ts, mut conns: Vec<Box<Connection>>, classify: bool) -> Closed {
         let start = self.first_ts.unwrap_or_default();
-        for c in &mut conns {
-            self.name(c);
+        for i in 0..conns.len() {
+            if let Some(next) = conns.get(i + 1) {
+                flows::prefetch(next);
+            }
+            self.name(&mut conns[i]);
         }
         let queries = self.dns.take_final(now);
         self.keep_dns(queries, start, now);

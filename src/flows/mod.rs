@@ -104,6 +104,30 @@ enum Closing {
 /// How long a tombstone absorbs late packets, in capture time.
 const TOMBSTONE_NS: i64 = 60_000_000_000;
 
+/// Asks the CPU to start loading `c` into its caches, without waiting: for
+/// a loop over connections that were last touched long ago or on the other
+/// thread, to be called one connection ahead, so that loading the next
+/// overlaps the work on this one. (A `Connection` is 19 cache lines; the
+/// judging of one reads most of them.)
+#[allow(unsafe_code)]
+pub fn prefetch(c: &Connection) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = (c as *const Connection).cast::<i8>();
+        for i in (0..std::mem::size_of::<Connection>()).step_by(64) {
+            // SAFETY: a prefetch is only a hint: it neither reads nor
+            // writes memory and never faults; `p + i` is inside `c`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    p.wrapping_add(i),
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = c;
+}
+
 /// The connection table.
 ///
 /// Connections live in `active` until their 4-tuple is reused (then the old
@@ -152,6 +176,10 @@ pub struct FlowTable {
     #[allow(clippy::vec_box)] // boxes kept for reuse
     pool: Vec<Box<Connection>>,
 }
+
+/// Closed connections whose boxes [`FlowTable::take_closed`] starts
+/// loading before it looks at them, at most.
+const PREFETCH_CLOSED: usize = 64;
 
 /// Connection boxes kept for reuse at most (about 1.2 MB).
 const POOL: usize = 1024;
@@ -296,6 +324,9 @@ impl FlowTable {
         let mut c = match self.pool.pop() {
             Some(mut b) => {
                 *b = fresh; // the old connection's state is dropped here
+                if let Some(next) = self.pool.last() {
+                    prefetch(next); // the next new connection's box
+                }
                 b
             }
             None => Box::new(fresh),
@@ -387,6 +418,14 @@ impl FlowTable {
     pub fn take_closed(&mut self, now: Ts, quiet_ns: i64) -> Vec<Box<Connection>> {
         let mut out = std::mem::take(&mut self.done);
         let mut closing = std::mem::take(&mut self.closing);
+        // Start loading the connections about to be looked at (last
+        // touched a second of capture time ago): their loads overlap.
+        let ready = |&&(at, _, _): &&(Ts, FlowKey, u64)| now.nanos_since(at) >= quiet_ns;
+        for (_, k, _) in self.closed.iter().take_while(ready).take(PREFETCH_CLOSED) {
+            if let Some(c) = self.active.get(k) {
+                prefetch(c);
+            }
+        }
         closing.retain(|&(k, id)| {
             self.hand_out_if_quiet(k, id, now, quiet_ns, &mut out) == Closing::NotQuiet
         });
