@@ -256,7 +256,7 @@ pub fn app_context(c: &Connection, settings: &AppSettings) -> AppContext {
                 .map_or("", |h| settings.goproxy.prefix_for(h));
             http.push(HttpReport {
                 frame: x.at.frame,
-                method: x.request.method.clone(),
+                method: x.request.method.to_string(),
                 host: x.request.host.clone(),
                 path: x.request.path.clone(),
                 user_agent: x.request.user_agent.clone(),

@@ -26,7 +26,7 @@ const MAX_HEADERS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// One of `GET HEAD POST PUT DELETE OPTIONS PATCH CONNECT TRACE`.
-    pub method: String,
+    pub method: &'static str,
     /// The request target as sent (at most [`MAX_PATH`] bytes); for an
     /// absolute-form target (`GET http://host/p?q`) its path part (`/p?q`;
     /// `/` when empty); for `CONNECT`, the authority (`host:443`). Cut short
@@ -103,7 +103,7 @@ pub fn parse_request_head(payload: &[u8]) -> Option<HttpRequest> {
         lossy_capped(target, MAX_PATH)
     };
     Some(HttpRequest {
-        method: method.to_string(),
+        method,
         path,
         host,
         user_agent,
@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(
             r,
             HttpRequest {
-                method: "GET".into(),
+                method: "GET",
                 path: "/golang.org/x/text/@v/list".into(),
                 host: Some("athens.corp:3000".into()),
                 user_agent: Some("Go-http-client/1.1".into()),
@@ -240,7 +240,7 @@ mod tests {
         // A body after the head does not matter.
         let mut p = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc".to_vec();
         let r = req(&p);
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/x"));
+        assert_eq!((r.method, r.path.as_str()), ("POST", "/x"));
         assert!(r.complete);
         p.truncate(0);
         assert_eq!(parse_request_head(&p), None);
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(r.path, "/golang.org/x/text/@v/list");
         assert!(!r.complete);
         let r = req(b"HEAD /");
-        assert_eq!((r.method.as_str(), r.path.as_str()), ("HEAD", "/"));
+        assert_eq!((r.method, r.path.as_str()), ("HEAD", "/"));
         assert_eq!(parse_request_head(b"GET "), None);
         assert_eq!(parse_request_head(b"GET"), None);
         assert_eq!(parse_request_head(b"GE"), None);
@@ -513,7 +513,7 @@ mod tests {
                 }
             }
             if let Some(r) = parse_request_head(&p) {
-                assert!(METHODS.contains(&r.method.as_str()));
+                assert!(METHODS.contains(&r.method));
                 assert!(!r.path.is_empty() && r.path.len() <= MAX_PATH);
                 assert!(r.host.as_ref().is_none_or(|h| h.len() <= MAX_VALUE));
                 assert!(r.user_agent.as_ref().is_none_or(|u| u.len() <= MAX_VALUE));
