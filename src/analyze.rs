@@ -728,31 +728,6 @@ struct Batcher {
     generation: u64,
 }
 
-/// A frame decoded, and where its bytes are (an address, until
-/// [`Batcher::place`] makes it an offset in the source's buffer).
-struct Placed {
-    decoded: Detached,
-    at: FrameAt,
-}
-
-impl Placed {
-    fn of(f: &Frame<'_>) -> Placed {
-        let mut decoded = Detached::default();
-        decode::decode_detached(f, &mut decoded);
-        Placed {
-            decoded,
-            at: FrameAt {
-                number: f.number,
-                ts: f.ts,
-                linktype: f.linktype,
-                orig_len: f.orig_len,
-                start: f.data.as_ptr() as usize,
-                len: f.data.len(),
-            },
-        }
-    }
-}
-
 impl Batcher {
     fn new(src: &mut dyn PacketSource) -> Batcher {
         Batcher {
@@ -762,13 +737,28 @@ impl Batcher {
         }
     }
 
-    /// Adds the frame `src` returned last (`placed`); when the source
-    /// moved on to a new buffer, first hands out the batch of the old one
-    /// (a batch from `returned`, if any, holds the next frames).
-    fn place(
+    /// Adds `f`, the frame `src` returned last, decoded straight into the
+    /// batch; then, when the source moved on to a new buffer, hands out
+    /// the batch of the old one (a batch from `returned`, if any, holds
+    /// the next frames). `f`'s place is an address until
+    /// [`Batcher::placed`] makes it an offset in the source's buffer.
+    fn place(&mut self, f: &Frame<'_>) {
+        let at = FrameAt {
+            number: f.number,
+            ts: f.ts,
+            linktype: f.linktype,
+            orig_len: f.orig_len,
+            start: f.data.as_ptr() as usize,
+            len: f.data.len(),
+        };
+        self.batch.push_at(at, |d| decode::decode_detached(f, d));
+    }
+
+    /// The rest of [`Batcher::place`], once the frame no longer borrows
+    /// `src`.
+    fn placed(
         &mut self,
         src: &mut dyn PacketSource,
-        mut placed: Placed,
         returned: &mpsc::Receiver<FrameBatch<Detached>>,
     ) -> Option<FrameBatch<Detached>> {
         // A source that handed over once keeps doing so
@@ -778,7 +768,9 @@ impl Batcher {
             return None;
         };
         let (base, generation) = h.current();
-        placed.at.start = placed.at.start.wrapping_sub(base);
+        if let Some(at) = self.batch.last_at_mut() {
+            at.start = at.start.wrapping_sub(base);
+        }
         let mut full = None;
         if generation != self.generation {
             self.generation = generation;
@@ -786,14 +778,16 @@ impl Batcher {
             if let Some(old) = next.take_data() {
                 h.recycle(old);
             }
+            // The frame just placed is the new buffer's first.
+            if let Some((at, d)) = self.batch.pop() {
+                next.push_at(at, |x| *x = d);
+            }
             let mut done = std::mem::replace(&mut self.batch, next);
             if let Some(data) = h.take_detached() {
                 done.set_data(data);
             }
             full = Some(done);
         }
-        let d = placed.decoded;
-        self.batch.push_at(placed.at, |x| *x = d);
         // A buffer of tiny records holds tens of thousands of frames: hand
         // the batch out at a frame cap too (its per-frame entries are 152
         // bytes), by moving the reading to a new buffer. That copies the
@@ -988,8 +982,8 @@ fn run(
                 Ok(Some(f)) => {
                     packets += 1;
                     let full = if batcher.handoff {
-                        let placed = Placed::of(&f);
-                        batcher.place(src, placed, &returned)
+                        batcher.place(&f);
+                        batcher.placed(src, &returned)
                     } else {
                         batcher.copy(&f, &returned)
                     };
@@ -1100,8 +1094,8 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         while let Some(f) = src.next_frame().unwrap() {
-            let placed = Placed::of(&f);
-            if let Some(full) = b.place(src.as_mut(), placed, &returned) {
+            b.place(&f);
+            if let Some(full) = b.placed(src.as_mut(), &returned) {
                 out.push(take(&full));
             }
         }

@@ -76,6 +76,17 @@ impl<T> FrameBatch<T> {
         }
     }
 
+    /// The place of the frame pushed last.
+    pub fn last_at_mut(&mut self) -> Option<&mut FrameAt> {
+        self.frames.last_mut().map(|m| &mut m.at)
+    }
+
+    /// Takes out the frame pushed last (its place and its `T`; its bytes,
+    /// if copied, stay in the buffer).
+    pub fn pop(&mut self) -> Option<(FrameAt, T)> {
+        self.frames.pop().map(|m| (m.at, m.extra))
+    }
+
     /// Gives it the buffer its [`FrameBatch::push_at`] frames are in. A
     /// frame outside it is read as empty, never out of bounds.
     pub fn set_data(&mut self, data: Vec<u8>) {
