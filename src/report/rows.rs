@@ -26,7 +26,9 @@
 //! [`TableRows`] is dropped (it is unlinked as soon as it is created).
 
 use super::ConnectionReport;
-use super::table::{COLUMNS, cells, evidence_text, width};
+use super::table::{COLUMNS, each_cell, width, write_evidence_text};
+#[cfg(test)]
+use super::table::{cells, evidence_text};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -61,6 +63,8 @@ pub struct TableRows {
     index: Vec<(u64, usize)>,
     /// One row being encoded.
     scratch: Vec<u8>,
+    /// One cell, or one Evidence text, being formatted.
+    text: String,
     spill: Option<Spill>,
     widths: [usize; COLUMNS],
     len: u64,
@@ -230,6 +234,7 @@ impl TableRows {
             buf: Vec::new(),
             index: Vec::new(),
             scratch: Vec::new(),
+            text: String::new(),
             spill: None,
             widths: [0; COLUMNS],
             len: 0,
@@ -281,17 +286,13 @@ impl TableRows {
     /// and `ok` ones an authentication gateway answered). Ids must be
     /// distinct; they may come in any order.
     pub fn push(&mut self, c: &ConnectionReport) -> io::Result<()> {
-        let cells = cells(c);
-        for (w, cell) in self.widths.iter_mut().zip(&cells) {
-            *w = (*w).max(width(cell.as_bytes()));
-        }
-        let evidence = (c.verdict != crate::verdict::VerdictKind::Ok).then(|| evidence_text(c));
+        let evidence = c.verdict != crate::verdict::VerdictKind::Ok;
         let mut rec = std::mem::take(&mut self.scratch);
         rec.clear();
         rec.extend_from_slice(&[0; 4]);
         rec.extend_from_slice(&c.id.to_le_bytes());
-        let flags = if c.verdict.is_failure() { FAILURE } else { 0 }
-            | if evidence.is_some() { EVIDENCE } else { 0 };
+        let flags =
+            if c.verdict.is_failure() { FAILURE } else { 0 } | if evidence { EVIDENCE } else { 0 };
         rec.push(flags);
         rec.extend_from_slice(&c.client_port.to_le_bytes());
         rec.extend_from_slice(&c.server_port.to_le_bytes());
@@ -300,10 +301,19 @@ impl TableRows {
         let pushed = (|| {
             put_str(&mut rec, &c.client_ip)?;
             put_str(&mut rec, &c.server_ip)?;
-            for cell in &cells {
-                put_str(&mut rec, cell)?;
+            // Each cell formatted in one reused buffer, not a String each.
+            let mut widths = self.widths.iter_mut();
+            each_cell(c, &mut self.text, &mut |cell| {
+                if let Some(w) = widths.next() {
+                    *w = (*w).max(width(cell.as_bytes()));
+                }
+                put_str(&mut rec, cell)
+            })?;
+            self.text.clear();
+            if evidence {
+                write_evidence_text(&mut self.text, c);
             }
-            put_str(&mut rec, evidence.as_deref().unwrap_or(""))?;
+            put_str(&mut rec, &self.text)?;
             let n = u32::try_from(rec.len() - 4)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "table row over 4 GiB"))?;
             rec[..4].copy_from_slice(&n.to_le_bytes());

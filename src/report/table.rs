@@ -10,11 +10,19 @@ use comfy_table::{
 use std::io::{self, Write};
 
 fn opt_ms(v: Option<f64>) -> String {
-    match v {
-        Some(ms) if ms >= 1000.0 => format!("{:.2} s", ms / 1000.0),
-        Some(ms) => format!("{ms:.1} ms"),
-        None => "-".to_string(),
-    }
+    let mut s = String::new();
+    write_opt_ms(&mut s, v);
+    s
+}
+
+/// [`opt_ms`] appended to `s`.
+fn write_opt_ms(s: &mut String, v: Option<f64>) {
+    use std::fmt::Write as _;
+    let _ = match v {
+        Some(ms) if ms >= 1000.0 => write!(s, "{:.2} s", ms / 1000.0),
+        Some(ms) => write!(s, "{ms:.1} ms"),
+        None => s.write_str("-"),
+    };
 }
 
 /// The DNS queries (failed ones, or all with `--all`): rows of their own,
@@ -116,25 +124,62 @@ fn comfy<I: IntoIterator<Item = [String; COLUMNS]>>(rows: I) -> Table {
 
 /// The cells of one connection's row.
 pub(crate) fn cells(c: &ConnectionReport) -> [String; COLUMNS] {
-    [
-        c.id.to_string(),
-        format!("{} → {}", c.client(), c.server()),
-        sanitize(c.target.as_deref().unwrap_or("-")),
-        c.verdict.as_str().to_string(),
-        c.stage.map(|s| s.as_str()).unwrap_or("-").to_string(),
-        format!("{:.3} s", c.start_offset_s),
-        opt_ms(Some(c.timings.duration_ms)),
-        c.syn_count.to_string(),
-        opt_ms(c.timings.initial_rtt_ms),
-        opt_ms(c.timings.time_to_first_byte_ms),
-        format!("{}/{}", c.retransmissions_c2s, c.retransmissions_s2c),
-        sanitize(
+    let mut all: [String; COLUMNS] = Default::default();
+    let mut buf = String::new();
+    let mut i = 0;
+    let _ = each_cell(c, &mut buf, &mut |cell| {
+        if let Some(slot) = all.get_mut(i) {
+            slot.push_str(cell);
+        }
+        i += 1;
+        Ok(())
+    });
+    all
+}
+
+/// Hands the cells of one connection's row to `put`, in column order, each
+/// formatted in `buf` (emptied before each): [`cells`] without a `String`
+/// per cell, for the rows kept by the thousand ([`super::TableRows`]).
+pub(crate) fn each_cell(
+    c: &ConnectionReport,
+    buf: &mut String,
+    put: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    use std::fmt::Write as _;
+    let mut cell = |f: &dyn Fn(&mut String)| -> io::Result<()> {
+        buf.clear();
+        f(buf);
+        put(buf)
+    };
+    cell(&|b| {
+        let _ = write!(b, "{}", c.id);
+    })?;
+    cell(&|b| {
+        let _ = write!(b, "{} → {}", c.client(), c.server());
+    })?;
+    cell(&|b| b.push_str(&sanitized(c.target.as_deref().unwrap_or("-"))))?;
+    cell(&|b| b.push_str(c.verdict.as_str()))?;
+    cell(&|b| b.push_str(c.stage.map(|s| s.as_str()).unwrap_or("-")))?;
+    cell(&|b| {
+        let _ = write!(b, "{:.3} s", c.start_offset_s);
+    })?;
+    cell(&|b| write_opt_ms(b, Some(c.timings.duration_ms)))?;
+    cell(&|b| {
+        let _ = write!(b, "{}", c.syn_count);
+    })?;
+    cell(&|b| write_opt_ms(b, c.timings.initial_rtt_ms))?;
+    cell(&|b| write_opt_ms(b, c.timings.time_to_first_byte_ms))?;
+    cell(&|b| {
+        let _ = write!(b, "{}/{}", c.retransmissions_c2s, c.retransmissions_s2c);
+    })?;
+    cell(&|b| {
+        b.push_str(&sanitized(
             c.explanation
                 .as_deref()
                 .or(c.warnings.first().map(|s| s.as_str()))
                 .unwrap_or(""),
-        ),
-    ]
+        ))
+    })
 }
 
 /// The same table as comfy-table's UTF8_FULL_CONDENSED without wrapping,
@@ -233,8 +278,14 @@ fn write_streaming(out: &mut dyn Write, rows: &[&ConnectionReport]) -> io::Resul
 /// its verdict line, explanation, blocker, evidence lines and warnings,
 /// each ending in a newline.
 pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
-    use std::fmt::Write as _;
     let mut s = String::new();
+    write_evidence_text(&mut s, c);
+    s
+}
+
+/// [`evidence_text`] appended to `s`.
+pub(crate) fn write_evidence_text(s: &mut String, c: &ConnectionReport) {
+    use std::fmt::Write as _;
     let _ = writeln!(
         s,
         "  #{} {} {} ({} confidence)",
@@ -250,13 +301,12 @@ pub(crate) fn evidence_text(c: &ConnectionReport) -> String {
         let _ = writeln!(s, "      blocked by {}", sanitized(b));
     }
     for e in &c.evidence {
-        write_evidence_line(&mut s, e);
+        write_evidence_line(s, e);
         s.push('\n');
     }
     for w in &c.warnings {
         let _ = writeln!(s, "      warning: {}", sanitized(w));
     }
-    s
 }
 
 /// One line of the Evidence section (without its newline), appended to
