@@ -540,7 +540,12 @@ pub fn host_name(host: &str) -> Option<std::borrow::Cow<'_, str>> {
         }
     };
     let name = name.trim_end_matches('.');
-    if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
+    // An address literal has only hex digits, dots and colons: a name
+    // with any other byte is not one, without running the parser.
+    let may_be_address = name
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':');
+    if name.is_empty() || (may_be_address && name.parse::<std::net::IpAddr>().is_ok()) {
         return None;
     }
     // Most names are lowercase already: borrowed then, not allocated.
@@ -572,5 +577,11 @@ mod host_name_tests {
         assert_eq!(host_name("[fd77::2:20]:80"), None);
         assert_eq!(host_name("fd77::2:20"), None);
         assert_eq!(host_name(""), None);
+        // Only hex digits, dots and colons: parsed, and still a name
+        // unless it is an address.
+        assert_eq!(host_name("cafe.be").as_deref(), Some("cafe.be"));
+        assert_eq!(host_name("FD77::1"), None);
+        assert_eq!(host_name("::ffff:10.0.0.1"), None);
+        assert_eq!(host_name("[::1]:443"), None);
     }
 }
