@@ -84,6 +84,7 @@ fn fast_ethernet_tcp(
 
 /// [`fast_ethernet_tcp`] up to the TCP header: the IP packet's addresses,
 /// its captured transport bytes and their length on the wire.
+#[inline(always)]
 fn fast_ethernet_ip(data: &[u8], limit: Option<WireLimit>) -> Option<(IpInfo, &[u8], u32)> {
     const ETH: usize = 14;
     let ip = data.get(ETH..)?;
@@ -425,6 +426,7 @@ fn parse_tcp(ip: IpInfo, l4: &[u8], l4_wire: u32) -> Result<TcpSegment<'_>, Deco
 
 /// [`parse_tcp`] without the payload: the segment with an empty one, and
 /// where its captured payload is in `l4` (start, length).
+#[inline(always)]
 fn tcp_header(
     ip: IpInfo,
     l4: &[u8],
