@@ -6,7 +6,7 @@
 //! can no longer change ([`verdict::is_final`]), so it can be printed at
 //! once and its state dropped.
 
-use crate::decode::{self, Decoded, Detached, OtherKind, link};
+use crate::decode::{self, Decoded, Detached, OtherKind, TcpSegment, link};
 use crate::flows::{self, Connection, Dir, Event, FlowTable};
 use crate::report::{
     AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, TableRows,
@@ -296,13 +296,21 @@ impl Engine {
         self.push_decoded(frame, decode::decode_frame(frame));
     }
 
-    /// Feeds one frame that was decoded already (`decoded` is
-    /// [`decode::decode_frame`] of it).
-    pub fn push_decoded(
-        &mut self,
-        frame: &Frame<'_>,
-        decoded: Result<Decoded<'_>, decode::DecodeError>,
-    ) {
+    /// Feeds one frame decoded on another thread ([`Detached`]): a TCP
+    /// segment is read where it is kept, with its payload from
+    /// `frame.data`, not copied out first ([`Detached::attach`]).
+    pub fn push_detached(&mut self, frame: &Frame<'_>, d: &Detached) {
+        match d.tcp(frame.data) {
+            Some((seg, payload)) => {
+                let at = self.note_frame(frame);
+                self.tcp(seg, payload, at);
+            }
+            None => self.push_decoded(frame, d.attach(frame.data)),
+        }
+    }
+
+    /// Counts a frame and notes its time and link type; where it is.
+    fn note_frame(&mut self, frame: &Frame<'_>) -> Event {
         self.summary.packets += 1;
         self.first_ts.get_or_insert(frame.ts);
         self.max_ts = Some(self.max_ts.map_or(frame.ts, |m| m.max(frame.ts)));
@@ -312,22 +320,36 @@ impl Engine {
             self.last_link_type = Some(frame.linktype);
             self.link_types.insert(frame.linktype);
         }
-        let at = Event {
+        Event {
             frame: frame.number,
             ts: frame.ts,
-        };
-        match decoded {
-            Ok(Decoded::Tcp(seg)) => {
-                if seg.options_truncated {
-                    self.summary.tcp_options_truncated += 1;
-                }
-                self.table.on_tcp(&seg, at);
-                for m in self.table.dns_out.drain(..) {
-                    self.dns
-                        .on_message(m.at, m.src, m.dst, Transport::Tcp, &m.msg);
-                }
-            }
-            Ok(Decoded::IcmpError(err)) => self.table.on_icmp(&err, at),
+        }
+    }
+
+    /// A TCP segment, its captured payload apart (`seg.payload` unread).
+    fn tcp(&mut self, seg: &TcpSegment<'_>, payload: &[u8], at: Event) {
+        if seg.options_truncated {
+            self.summary.tcp_options_truncated += 1;
+        }
+        self.table.on_tcp_with(seg, payload, at);
+        for m in self.table.dns_out.drain(..) {
+            self.dns
+                .on_message(m.at, m.src, m.dst, Transport::Tcp, &m.msg);
+        }
+    }
+
+    /// Feeds one frame that was decoded already (`decoded` is
+    /// [`decode::decode_frame`] of it).
+    pub fn push_decoded(
+        &mut self,
+        frame: &Frame<'_>,
+        decoded: Result<Decoded<'_>, decode::DecodeError>,
+    ) {
+        let at = self.note_frame(frame);
+        // By reference: the segment is not moved out (88 bytes a packet).
+        match &decoded {
+            Ok(Decoded::Tcp(seg)) => self.tcp(seg, seg.payload, at),
+            Ok(Decoded::IcmpError(err)) => self.table.on_icmp(err, at),
             Ok(Decoded::Udp(d)) => {
                 *self.summary.other_packets.entry("UDP").or_insert(0) += 1;
                 if (d.src_port == 53 || d.dst_port == 53)
@@ -875,7 +897,7 @@ fn track(
             engine.recycle(judged);
         }
         for (f, d) in batch.frames() {
-            engine.push_decoded(&f, d.attach(f.data));
+            engine.push_detached(&f, d);
             if emitting && engine.packets().is_multiple_of(sweep_every) {
                 let now = engine.now().unwrap_or(f.ts);
                 // Classify here when this thread is ahead (few batches

@@ -277,12 +277,28 @@ impl Detached {
         }
     }
 
+    /// A TCP segment as it is kept (its `payload` empty), and its payload
+    /// taken from `frame` (the same bytes it was decoded from, or a copy):
+    /// [`Detached::attach`] without copying the segment.
+    pub fn tcp<'a>(&self, frame: &'a [u8]) -> Option<(&TcpSegment<'static>, &'a [u8])> {
+        match &self.decoded {
+            Ok(Decoded::Tcp(t)) => Some((t, self.payload(frame))),
+            _ => None,
+        }
+    }
+
+    /// The payload's bytes in `frame` (empty if they are not there).
+    fn payload<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
+        self.payload_start
+            .checked_add(self.payload_len)
+            .and_then(|end| frame.get(self.payload_start..end))
+            .unwrap_or(&[])
+    }
+
     /// The decoded frame again, its payload taken from `frame` (the same
     /// bytes it was decoded from, or a copy of them).
     pub fn attach<'a>(&self, frame: &'a [u8]) -> Result<Decoded<'a>, DecodeError> {
-        let payload = frame
-            .get(self.payload_start..self.payload_start + self.payload_len)
-            .unwrap_or(&[]);
+        let payload = self.payload(frame);
         // Matched by reference: the decoded frame is copied once, into
         // the result (once per packet on the tracking thread).
         match &self.decoded {

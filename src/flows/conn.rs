@@ -335,6 +335,12 @@ impl Connection {
 
     /// Feeds one TCP segment travelling in `dir`.
     pub fn on_segment(&mut self, dir: Dir, seg: &TcpSegment<'_>, at: Event) {
+        self.on_segment_with(dir, seg, seg.payload, at);
+    }
+
+    /// [`Connection::on_segment`] with the segment's captured payload
+    /// apart (`seg.payload` is not read): for a segment kept without it.
+    pub fn on_segment_with(&mut self, dir: Dir, seg: &TcpSegment<'_>, payload: &[u8], at: Event) {
         let f = seg.flags;
         let seq = SeqNum(seg.seq);
         let ack = SeqNum(seg.ack);
@@ -551,27 +557,34 @@ impl Connection {
         if seglen > 0 && self.dirs[dir.index()].first_payload == Some(at) {
             match dir {
                 Dir::ClientToServer => {
-                    self.client_hello = looks_like_client_hello(seg.payload);
-                    self.head_request = seg.payload.starts_with(b"HEAD ");
+                    self.client_hello = looks_like_client_hello(payload);
+                    self.head_request = payload.starts_with(b"HEAD ");
                 }
-                Dir::ServerToClient => self.http_response = HttpResponseHead::parse(seg.payload),
+                Dir::ServerToClient => self.http_response = HttpResponseHead::parse(payload),
             }
         }
-        if seglen > 0 && !seg.payload.is_empty() && !keep_alive && !zero_window_probe {
-            self.sniff(dir, seg, retransmitted, at);
+        if seglen > 0 && !payload.is_empty() && !keep_alive && !zero_window_probe {
+            self.sniff(dir, seg, payload, retransmitted, at);
         }
     }
 
     /// Hands a payload to the application sniffers; the first payload of
     /// each direction decides whether the connection has any.
-    fn sniff(&mut self, dir: Dir, seg: &TcpSegment<'_>, retransmitted: bool, at: Event) {
+    fn sniff(
+        &mut self,
+        dir: Dir,
+        seg: &TcpSegment<'_>,
+        payload: &[u8],
+        retransmitted: bool,
+        at: Event,
+    ) {
         let d = &self.dirs[dir.index()];
         if self.app.is_none() {
             if d.first_payload != Some(at) {
                 return;
             }
             let dns_port = self.server.1 == 53 || self.client.1 == 53;
-            match AppState::detect(dir, seg.payload, dns_port) {
+            match AppState::detect(dir, payload, dns_port) {
                 Some(app) => self.app = Some(Box::new(app)),
                 None => return,
             }
@@ -580,7 +593,7 @@ impl Connection {
         let seq = SeqNum(seg.seq).plus(u32::from(seg.flags.syn()));
         let base = d.isn.map_or(seq, |isn| isn.plus(1));
         if let Some(app) = self.app.as_mut() {
-            app.on_payload(dir, base, seq, seg.payload, !retransmitted, at);
+            app.on_payload(dir, base, seq, payload, !retransmitted, at);
         }
     }
 

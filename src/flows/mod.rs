@@ -249,6 +249,13 @@ impl FlowTable {
 
     /// Feeds one TCP segment.
     pub fn on_tcp(&mut self, seg: &TcpSegment<'_>, at: Event) {
+        self.on_tcp_with(seg, seg.payload, at);
+    }
+
+    /// [`FlowTable::on_tcp`] with the segment's captured payload apart
+    /// (`seg.payload` is not read): for a segment kept without it, fed
+    /// where it lies (no copy of the segment per packet).
+    pub fn on_tcp_with(&mut self, seg: &TcpSegment<'_>, payload: &[u8], at: Event) {
         self.stats.tcp_packets += 1;
         let src = (seg.ip.src, seg.src_port);
         let dst = (seg.ip.dst, seg.dst_port);
@@ -267,9 +274,9 @@ impl FlowTable {
             if !starts_new_connection(c, seg, src) {
                 let dir = c.dir_of(src);
                 let was_closed = c.is_closed();
-                c.on_segment(dir, seg, at);
+                c.on_segment_with(dir, seg, payload, at);
                 // DNS messages come only from payload (`AppState::on_payload`).
-                if !seg.payload.is_empty() {
+                if !payload.is_empty() {
                     collect_dns(c, &mut self.dns_out);
                 }
                 if f.rst() {
@@ -334,8 +341,8 @@ impl FlowTable {
         self.next_id += 1;
         c.reused_ports = reused;
         let dir = c.dir_of(src);
-        c.on_segment(dir, seg, at);
-        if !seg.payload.is_empty() {
+        c.on_segment_with(dir, seg, payload, at);
+        if !payload.is_empty() {
             collect_dns(&mut c, &mut self.dns_out);
         }
         if f.rst() {
