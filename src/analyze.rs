@@ -760,10 +760,8 @@ impl Batcher {
     }
 
     /// Adds `f`, the frame `src` returned last, decoded straight into the
-    /// batch; then, when the source moved on to a new buffer, hands out
-    /// the batch of the old one (a batch from `returned`, if any, holds
-    /// the next frames). `f`'s place is an address until
-    /// [`Batcher::placed`] makes it an offset in the source's buffer.
+    /// batch. Its place is an address until [`Batcher::placed`], which
+    /// must follow every call, makes it an offset in the source's buffer.
     fn place(&mut self, f: &Frame<'_>) {
         let at = FrameAt {
             number: f.number,
@@ -777,7 +775,9 @@ impl Batcher {
     }
 
     /// The rest of [`Batcher::place`], once the frame no longer borrows
-    /// `src`.
+    /// `src`: the frame's offset in the source's buffer; then, when the
+    /// source moved on to a new buffer, hands out the batch of the old one
+    /// (a batch from `returned`, if any, holds the next frames).
     fn placed(
         &mut self,
         src: &mut dyn PacketSource,
@@ -787,6 +787,7 @@ impl Batcher {
         // (`PacketSource::handoff`); one that stopped would lose frames.
         let Some(h) = src.handoff() else {
             debug_assert!(false, "the source stopped handing its buffers over");
+            self.batch.pop(); // its place is an address: not a frame to feed
             return None;
         };
         let (base, generation) = h.current();

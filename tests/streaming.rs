@@ -114,7 +114,10 @@ fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
             r.connections
                 .iter()
                 .filter(listed)
-                .map(|c| (c.id, c.verdict, c.stage, c.explanation.clone()))
+                .map(|c| {
+                    let warnings = c.warnings.clone();
+                    (c.id, c.verdict, c.stage, c.explanation.clone(), warnings)
+                })
                 .collect()
         };
         assert_eq!(failed(&lean), failed(&all), "{name}");

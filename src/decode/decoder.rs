@@ -706,6 +706,30 @@ mod tests {
         let short = vec![0u8; 10];
         let d = Detached::new(decode(link::ETHERNET, &short), &short);
         assert_eq!(d.attach(&short), decode(link::ETHERNET, &short));
+        assert!(d.tcp(&short).is_none());
+    }
+
+    /// `Detached::tcp` is `attach` without the copy: the same segment and
+    /// payload, also against a copy of the frame cut short or empty (the
+    /// payload is then empty, never out of bounds).
+    #[test]
+    fn a_detached_tcp_segment_is_what_attach_gives() {
+        use crate::decode::Detached;
+        for frame in [
+            ipv4_syn(b"GET / HTTP/1.1\r\n"),
+            ipv6_ack(b"hello"),
+            ipv4_syn(b""),
+        ] {
+            let d = Detached::new(decode(link::RAW, &frame), &frame);
+            for cut in [frame.len(), frame.len() - 1, 10, 0] {
+                let copy = &frame[..cut];
+                let (seg, payload) = d.tcp(copy).expect("a TCP segment");
+                let whole = tcp(d.attach(copy));
+                assert_eq!(payload, whole.payload, "cut at {cut}");
+                assert_eq!(TcpSegment { payload, ..*seg }, whole, "cut at {cut}");
+                assert!(seg.payload.is_empty());
+            }
+        }
     }
 
     fn check_v4_syn(t: &TcpSegment<'_>, payload: &[u8]) {

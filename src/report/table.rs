@@ -134,6 +134,7 @@ pub(crate) fn cells(c: &ConnectionReport) -> [String; COLUMNS] {
         i += 1;
         Ok(())
     });
+    debug_assert_eq!(i, COLUMNS, "one cell per column");
     all
 }
 
@@ -556,6 +557,46 @@ fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::analyze::{Options, analyze};
+
+    /// The cells as the table prints them, written out: `cells` and the
+    /// rows kept for large tables share `each_cell`, so comparing the two
+    /// would not catch a change of format.
+    #[test]
+    fn the_cells_of_a_row_as_printed() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
+        let mut src = crate::source::open_path(&path).unwrap();
+        let rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let by_id = |id| rep.connections.iter().find(|c| c.id == id).unwrap();
+        let expl = "10.77.2.20:8084 reset the connection (RST, frame 115) in the middle of \
+                    the response, after 30102 bytes from the server, 311.7 ms after the handshake";
+        assert_eq!(
+            cells(by_id(4)),
+            [
+                "4",
+                "10.77.1.10:53348 → 10.77.2.20:8084",
+                "-",
+                "midstream_reset",
+                "mid_transfer",
+                "1.210 s",
+                "322.4 ms",
+                "1",
+                "10.7 ms",
+                "11.1 ms",
+                "0/0",
+                expl,
+            ]
+        );
+        // Durations of a second and more in seconds; text from the packets
+        // with its control characters shown, not sent to the terminal.
+        let mut c = by_id(1).clone();
+        c.target = Some("a\x1b[2Jb".into());
+        let got = cells(&c);
+        assert_eq!(
+            [&got[0], &got[2], &got[6], &got[7], &got[8], &got[10]],
+            ["1", "a\\x1b[2Jb", "7.11 s", "7", "-", "6/0"]
+        );
+    }
 
     #[test]
     fn the_streamed_table_is_the_comfy_table_when_piped() {
