@@ -456,9 +456,7 @@ impl Engine {
     fn hand_out(&mut self, now: Ts, mut conns: Vec<Box<Connection>>, classify: bool) -> Closed {
         let start = self.first_ts.unwrap_or_default();
         for i in 0..conns.len() {
-            if let Some(next) = conns.get(i + 1) {
-                flows::prefetch(next);
-            }
+            prefetch_after(&conns, i);
             self.name(&mut conns[i]);
         }
         let queries = self.dns.take_final(now);
