@@ -103,3 +103,56 @@ fn a_missing_temporary_directory_does_not_matter_below_the_bound() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Evidence"));
 }
+
+#[test]
+fn wide_cells_are_padded_as_the_reports_are() {
+    // The streamed table pads each cell by its width in columns: kept with
+    // the rows when they are pushed, measured when the reports are
+    // printed. Wide characters (CJK, emoji) take two columns, accents one.
+    let file = common::testdata().join("all_failures.pcap");
+    let mut rep = analyze(
+        open_path(&file).unwrap().as_mut(),
+        "all_failures.pcap",
+        &Options::default(),
+    )
+    .unwrap();
+    let failed: Vec<_> = rep
+        .connections
+        .iter()
+        .filter(|c| c.verdict.is_failure())
+        .cloned()
+        .collect();
+    let n = 2100u64;
+    let mut many: Vec<_> = (0..n)
+        .map(|i| {
+            let mut c = failed[(i % failed.len() as u64) as usize].clone();
+            c.id = (i * 7919) % n;
+            match c.id % 4 {
+                0 => c.target = Some(format!("例え{i}.example")),
+                1 => c.explanation = Some(format!("délai dépassé… 😀 {i}")),
+                2 => c.target = Some("🦀".repeat(i as usize % 40)),
+                _ => {}
+            }
+            c
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rows = TableRows::with_limits(64 << 10, 4).in_dir(tmp.path());
+    for c in &many {
+        rows.push(c).unwrap();
+    }
+    assert!(rows.runs() >= 1);
+    many.sort_by_key(|c| c.id);
+    rep.connections = many;
+    let mut want = Vec::new();
+    write_table(&mut want, &rep, false).unwrap();
+    rep.connections.clear();
+    let mut got = Vec::new();
+    write_table_rows(&mut got, &rep, &rows).unwrap();
+    let (want, got) = (
+        String::from_utf8(want).unwrap(),
+        String::from_utf8(got).unwrap(),
+    );
+    assert!(want.contains("例え8.example") && want.contains("🦀🦀🦀"));
+    assert_eq!(got, want);
+}

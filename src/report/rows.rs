@@ -7,10 +7,11 @@
 //! cell, then the Evidence section. Holding each listed connection's
 //! report until the end made memory grow with the file's length (55 852
 //! failures: 59 MiB even stripped). [`TableRows`] keeps, per connection,
-//! only what is printed (the 12 cells and the Evidence text) and what
-//! `--write-failed` needs (endpoints and frame span), encoded in one byte
-//! buffer. Past a bound the buffer is sorted by id and written as a *run*
-//! to an unlinked temporary file; column widths are tracked as rows arrive.
+//! only what is printed (the 12 cells with their widths, and the Evidence
+//! text) and what `--write-failed` needs (endpoints and frame span),
+//! encoded in one byte buffer. Past a bound the buffer is sorted by id and
+//! written as a *run* to an unlinked temporary file; column widths are
+//! tracked as rows arrive.
 //! Reading merges the runs by id (a k-way merge, one bounded buffer per
 //! run), once per pass: the table, the Evidence section, `--write-failed`.
 //!
@@ -118,18 +119,43 @@ pub(crate) struct Row<'a> {
     /// (from `&str`s) and as they are printed: not checked as UTF-8 again
     /// on every pass (that was a quarter of printing a large table).
     pub cells: [&'a [u8]; COLUMNS],
+    /// The width of each cell as stored (u16 each): [`WIDE`] for one to
+    /// measure again (see [`Row::widths`]).
+    widths: &'a [u8],
     /// Its text in the Evidence section (connections that are not `ok`).
     pub evidence: Option<&'a [u8]>,
+}
+
+impl Row<'_> {
+    /// The columns each cell takes on a terminal: [`width`] of the cell,
+    /// measured once when the row was pushed rather than on every row
+    /// printed (it decodes UTF-8 and looks up every character of a cell
+    /// that is not ASCII, such as the `→` of each connection). A cell of
+    /// [`WIDE`] columns or more is measured again here.
+    pub fn widths(&self) -> [usize; COLUMNS] {
+        std::array::from_fn(|i| match self.widths.get(2 * i..2 * i + 2) {
+            Some(&[a, b]) if u16::from_le_bytes([a, b]) != WIDE => {
+                usize::from(u16::from_le_bytes([a, b]))
+            }
+            _ => width(self.cells[i]),
+        })
+    }
 }
 
 const FAILURE: u8 = 1;
 const EVIDENCE: u8 = 2;
 
+/// A stored cell width that says "this wide or wider: measure the cell
+/// again". Widths are kept in 16 bits; a cell that wide (a very long
+/// explanation, say) is rare enough to be measured on every pass.
+const WIDE: u16 = u16::MAX;
+
 // A row: u32 length of the rest, then u64 id, u8 flags, u16 client port,
-// u16 server port, u64 first frame, u64 last frame, then the client IP,
-// server IP, 12 cells and Evidence text, each as u32 length + UTF-8. All
-// little-endian.
-const FIXED: usize = 8 + 1 + 2 + 2 + 8 + 8;
+// u16 server port, u64 first frame, u64 last frame, 12 u16 cell widths
+// (`width` of each cell, or WIDE when that is WIDE or more), then the
+// client IP, server IP, 12 cells and Evidence text, each as u32 length +
+// UTF-8. All little-endian.
+const FIXED: usize = 8 + 1 + 2 + 2 + 8 + 8 + 2 * COLUMNS;
 const STRINGS: usize = 2 + COLUMNS + 1;
 
 fn put_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
@@ -187,6 +213,7 @@ fn decode(mut rec: &[u8]) -> io::Result<Row<'_>> {
     let server_port = take_u16(&mut rec)?;
     let first_frame = take_u64(&mut rec)?;
     let last_frame = take_u64(&mut rec)?;
+    let widths = take(&mut rec, 2 * COLUMNS)?;
     let client_ip = take_str(&mut rec)?;
     let server_ip = take_str(&mut rec)?;
     let mut cells: [&[u8]; COLUMNS] = [&[]; COLUMNS];
@@ -204,6 +231,7 @@ fn decode(mut rec: &[u8]) -> io::Result<Row<'_>> {
         first_frame,
         last_frame,
         cells,
+        widths,
         evidence: (flags & EVIDENCE != 0).then_some(evidence),
     })
 }
@@ -298,17 +326,31 @@ impl TableRows {
         rec.extend_from_slice(&c.server_port.to_le_bytes());
         rec.extend_from_slice(&c.first_frame.to_le_bytes());
         rec.extend_from_slice(&c.last_frame.to_le_bytes());
+        // The cells' widths, filled in once the cells are formatted.
+        let widths_at = rec.len();
+        rec.extend_from_slice(&[0; 2 * COLUMNS]);
         let pushed = (|| {
             put_str(&mut rec, &c.client_ip)?;
             put_str(&mut rec, &c.server_ip)?;
-            // Each cell formatted in one reused buffer, not a String each.
-            let mut widths = self.widths.iter_mut();
+            // Each cell formatted in one reused buffer, not a String each;
+            // measured once, for the column and for printing the row.
+            let mut widths = [0u16; COLUMNS];
+            let mut i = 0;
             each_cell(c, &mut self.text, &mut |cell| {
-                if let Some(w) = widths.next() {
-                    *w = (*w).max(width(cell.as_bytes()));
+                if let (Some(max), Some(stored)) = (self.widths.get_mut(i), widths.get_mut(i)) {
+                    let w = width(cell.as_bytes());
+                    *max = (*max).max(w);
+                    *stored = u16::try_from(w).unwrap_or(WIDE);
                 }
+                i += 1;
                 put_str(&mut rec, cell)
             })?;
+            for (at, w) in rec[widths_at..widths_at + 2 * COLUMNS]
+                .chunks_exact_mut(2)
+                .zip(widths)
+            {
+                at.copy_from_slice(&w.to_le_bytes());
+            }
             self.text.clear();
             if evidence {
                 write_evidence_text(&mut self.text, c);
@@ -670,10 +712,46 @@ mod tests {
                 cells(c)
             );
             assert_eq!(r.evidence, Some(evidence_text(c).as_bytes()));
+            assert_eq!(r.widths(), cells(c).map(|c| width(c.as_bytes())));
             Ok(())
         })
         .unwrap();
         assert_eq!(seen, 1);
+    }
+
+    /// The widths kept with the cells are [`width`]'s, in columns, not
+    /// bytes; a cell too wide for the 16 bits kept is measured again.
+    #[test]
+    fn a_row_keeps_the_width_of_wide_cells() {
+        let mut all = reports(4);
+        all[0].target = Some("例え.example".into());
+        all[1].explanation = Some("délai dépassé… 😀".into());
+        all[2].target = Some("é".repeat(70_000));
+        all[3].target = Some("x".repeat(usize::from(WIDE) - 1));
+        let mut rows = TableRows::with_limits(1, 8);
+        for c in &all {
+            rows.push(c).unwrap();
+        }
+        assert_eq!(rows.runs(), 4);
+        assert_eq!(rows.widths()[2], 70_000);
+        let mut seen = 0;
+        rows.for_each(&mut |r| {
+            let i = all.iter().position(|c| c.id == r.id).unwrap();
+            let want = cells(&all[i]).map(|c| width(c.as_bytes()));
+            assert_eq!(r.widths(), want, "{}", r.id);
+            // The target's, as kept.
+            let stored = u16::from_le_bytes([r.widths[4], r.widths[5]]);
+            match i {
+                0 => assert_eq!((want[2], r.cells[2].len()), (12, 14)),
+                1 => assert_eq!(want[11], 17),
+                2 => assert_eq!((stored, want[2]), (WIDE, 70_000)),
+                _ => assert_eq!(stored, WIDE - 1),
+            }
+            seen += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, 4);
     }
 
     #[test]
@@ -714,6 +792,43 @@ mod tests {
             "{e}"
         );
         assert_eq!(e.kind(), io::ErrorKind::StorageFull, "{e}");
+    }
+
+    /// A width in the file that is not the cell's (a damaged file) pads
+    /// the row wrongly, and nothing worse.
+    #[test]
+    fn a_wrong_width_is_not_a_panic() {
+        let all = reports(super::super::table::STREAM_ROWS as u64 + 1);
+        let mut rows = TableRows::with_limits(64 << 10, 8);
+        for c in &all {
+            rows.push(c).unwrap();
+        }
+        let spill = rows.spill.as_ref().unwrap();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
+        let mut src = crate::source::open_path(&path).unwrap();
+        let mut rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        rep.connections.clear();
+        let table = |rows: &TableRows| {
+            let mut out = Vec::new();
+            super::super::write_table_rows(&mut out, &rep, rows).unwrap();
+            out
+        };
+        let want = table(&rows);
+        for bad in [[0u8; 2], [0xfe, 0xff], [0xff, 0xff]] {
+            let mut f = &spill.file;
+            // The first row's width of its retransmissions cell.
+            let at = spill.runs[0].start + 4 + (FIXED - 2 * COLUMNS + 2 * 10) as u64;
+            f.seek(SeekFrom::Start(at)).unwrap();
+            f.write_all(&bad).unwrap();
+            let got = table(&rows);
+            if bad == [0xff, 0xff] {
+                // WIDE: measured again.
+                assert!(got == want);
+            } else {
+                assert!(got != want);
+            }
+        }
     }
 
     #[test]

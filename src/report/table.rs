@@ -225,19 +225,36 @@ impl Streamed {
     }
 
     /// One row: cells as UTF-8 bytes ([`super::rows::Row`] keeps them so).
-    fn line<C: AsRef<[u8]>>(&mut self, out: &mut dyn Write, cells: &[C]) -> io::Result<()> {
+    fn line<C: AsRef<[u8]>>(
+        &mut self,
+        out: &mut dyn Write,
+        cells: &[C; COLUMNS],
+    ) -> io::Result<()> {
+        let widths = cells.each_ref().map(|c| width(c.as_ref()));
+        self.line_measured(out, cells, &widths)
+    }
+
+    /// [`Streamed::line`] of cells already measured: `widths[i]` is
+    /// [`width`] of `cells[i]` ([`super::rows::Row::widths`]).
+    fn line_measured<C: AsRef<[u8]>>(
+        &mut self,
+        out: &mut dyn Write,
+        cells: &[C; COLUMNS],
+        widths: &[usize; COLUMNS],
+    ) -> io::Result<()> {
         let s = &mut self.buf;
         s.clear();
         s.extend_from_slice("│".as_bytes());
-        for (i, c) in cells.iter().enumerate() {
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
             let c = c.as_ref();
             if i > 0 {
                 s.extend_from_slice("┆".as_bytes());
             }
             s.push(b' ');
             s.extend_from_slice(c);
-            // A cell wider than measured would be a bug; never underflow.
-            let pad = self.widths[i].saturating_sub(width(c)) + 1;
+            // A cell wider than measured would be a bug (or a damaged
+            // temporary file); never underflow.
+            let pad = self.widths[i].saturating_sub(*w) + 1;
             s.resize(s.len() + pad, b' ');
         }
         s.extend_from_slice("│\n".as_bytes());
@@ -268,9 +285,7 @@ fn write_streaming(out: &mut dyn Write, rows: &[&ConnectionReport]) -> io::Resul
     let mut t = Streamed::new(w);
     t.head(out)?;
     for c in rows {
-        let cs = cells(c);
-        let refs: Vec<&str> = cs.iter().map(|s| s.as_str()).collect();
-        t.line(out, &refs)?;
+        t.line(out, &cells(c))?;
     }
     t.foot(out)
 }
@@ -365,7 +380,7 @@ pub fn write_table_rows(out: &mut dyn Write, report: &Report, rows: &TableRows) 
         if rows.len() > STREAM_ROWS as u64 {
             let mut t = Streamed::new(rows.widths());
             t.head(out)?;
-            rows.for_each(&mut |r| t.line(out, &r.cells))?;
+            rows.for_each(&mut |r| t.line_measured(out, &r.cells, &r.widths()))?;
             t.foot(out)?;
         } else {
             // Few rows: comfy-table lays them out (and wraps on a terminal).
