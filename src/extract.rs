@@ -95,17 +95,8 @@ pub fn failed_frames(rep: &Report) -> FailedFrames {
 pub fn failed_frames_with_rows(rep: &Report, rows: &TableRows) -> std::io::Result<FailedFrames> {
     let mut keep = FailedFrames::default();
     add_connections(&mut keep, rep);
-    rows.for_each(&mut |r| {
-        if r.failure {
-            add_connection(
-                &mut keep,
-                (r.client_ip, r.client_port),
-                (r.server_ip, r.server_port),
-                r.first_frame,
-                r.last_frame,
-            );
-        }
-        Ok(())
+    rows.for_each_failed(&mut |client, server, first, last| {
+        add_connection(&mut keep, client, server, first, last)
     })?;
     add_dns(&mut keep, rep);
     keep.seal();

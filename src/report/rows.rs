@@ -109,9 +109,12 @@ pub(crate) struct Row<'a> {
     /// The verdict is a failure ([`crate::verdict::VerdictKind::is_failure`]):
     /// `--write-failed` copies its packets.
     pub failure: bool,
-    pub client_ip: &'a str,
+    /// The IPs as written (from `&str`s), checked as UTF-8 only by the
+    /// pass that reads them ([`TableRows::for_each_failed`]), not by the
+    /// table's two.
+    pub client_ip: &'a [u8],
     pub client_port: u16,
-    pub server_ip: &'a str,
+    pub server_ip: &'a [u8],
     pub server_port: u16,
     pub first_frame: u64,
     pub last_frame: u64,
@@ -141,6 +144,9 @@ impl Row<'_> {
         })
     }
 }
+
+/// An IP as text and a port.
+pub(crate) type Endpoint<'a> = (&'a str, u16);
 
 const FAILURE: u8 = 1;
 const EVIDENCE: u8 = 2;
@@ -197,10 +203,6 @@ fn take_bytes<'a>(rec: &mut &'a [u8]) -> io::Result<&'a [u8]> {
     take(rec, n)
 }
 
-fn take_str<'a>(rec: &mut &'a [u8]) -> io::Result<&'a str> {
-    std::str::from_utf8(take_bytes(rec)?).map_err(|_| corrupt("not UTF-8"))
-}
-
 /// The id of an encoded row (after its length).
 fn id_of(payload: &[u8]) -> u64 {
     u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"))
@@ -214,8 +216,8 @@ fn decode(mut rec: &[u8]) -> io::Result<Row<'_>> {
     let first_frame = take_u64(&mut rec)?;
     let last_frame = take_u64(&mut rec)?;
     let widths = take(&mut rec, 2 * COLUMNS)?;
-    let client_ip = take_str(&mut rec)?;
-    let server_ip = take_str(&mut rec)?;
+    let client_ip = take_bytes(&mut rec)?;
+    let server_ip = take_bytes(&mut rec)?;
     let mut cells: [&[u8]; COLUMNS] = [&[]; COLUMNS];
     for c in &mut cells {
         *c = take_bytes(&mut rec)?;
@@ -488,6 +490,30 @@ impl TableRows {
             f(&row)
         })
     }
+
+    /// Calls `f` with the client and server endpoints and the first and
+    /// last frames of every row whose verdict is a failure, by id: what
+    /// `--write-failed` copies. The IPs are checked as UTF-8 here.
+    pub(crate) fn for_each_failed(
+        &self,
+        f: &mut dyn FnMut(Endpoint<'_>, Endpoint<'_>, u64, u64),
+    ) -> io::Result<()> {
+        fn text<'a>(rows: &TableRows, ip: &'a [u8]) -> io::Result<&'a str> {
+            std::str::from_utf8(ip)
+                .map_err(|_| rows.disk_error("cannot read back", corrupt("not UTF-8")))
+        }
+        self.for_each(&mut |r| {
+            if r.failure {
+                f(
+                    (text(self, r.client_ip)?, r.client_port),
+                    (text(self, r.server_ip)?, r.server_port),
+                    r.first_frame,
+                    r.last_frame,
+                );
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Rows still in memory: `index` sorted by id.
@@ -700,11 +726,11 @@ mod tests {
             assert_eq!(r.failure, c.verdict.is_failure());
             assert_eq!(
                 (r.client_ip, r.client_port),
-                (c.client_ip.as_str(), c.client_port)
+                (c.client_ip.as_bytes(), c.client_port)
             );
             assert_eq!(
                 (r.server_ip, r.server_port),
-                (c.server_ip.as_str(), c.server_port)
+                (c.server_ip.as_bytes(), c.server_port)
             );
             assert_eq!((r.first_frame, r.last_frame), (c.first_frame, c.last_frame));
             assert_eq!(
@@ -829,6 +855,48 @@ mod tests {
                 assert!(got != want);
             }
         }
+    }
+
+    /// The IPs are checked as UTF-8 by the pass that reads them
+    /// (`--write-failed`), and it says the file is corrupt.
+    #[test]
+    fn an_ip_that_is_not_utf8_is_an_error_where_it_is_read() {
+        let all: Vec<_> = reports(20)
+            .into_iter()
+            .filter(|c| c.verdict.is_failure())
+            .take(3)
+            .collect();
+        assert_eq!(all.len(), 3);
+        let mut rows = TableRows::with_limits(1, 8);
+        for c in &all {
+            rows.push(c).unwrap();
+        }
+        let mut seen = Vec::new();
+        rows.for_each_failed(&mut |client, server, first, last| {
+            seen.push((client.0.to_string(), client.1, server.1, first, last))
+        })
+        .unwrap();
+        let mut want: Vec<_> = all
+            .iter()
+            .map(|c| {
+                let (ip, port) = (c.client_ip.clone(), c.client_port);
+                (c.id, (ip, port, c.server_port, c.first_frame, c.last_frame))
+            })
+            .collect();
+        want.sort();
+        assert_eq!(seen, want.into_iter().map(|w| w.1).collect::<Vec<_>>());
+        let spill = rows.spill.as_ref().unwrap();
+        let mut f = &spill.file;
+        // The first byte of the client IP of a row.
+        f.seek(SeekFrom::Start(spill.runs[1].start + 4 + FIXED as u64 + 4))
+            .unwrap();
+        f.write_all(&[0xff]).unwrap();
+        let e = rows.for_each_failed(&mut |_, _, _, _| ()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert!(e.to_string().contains("cannot read back"), "{e}");
+        assert!(e.to_string().contains("corrupt (not UTF-8)"), "{e}");
+        // The table's passes do not read them.
+        assert_eq!(ids(&rows).len(), 3);
     }
 
     #[test]
