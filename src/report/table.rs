@@ -190,7 +190,18 @@ struct Streamed {
     widths: [usize; COLUMNS],
     /// One line being laid out, reused (tens of thousands of rows).
     buf: Vec<u8>,
+    /// Spaces, then what follows a cell but the last: ` ┆ `. A cell `n`
+    /// columns narrower than its column is followed by the last
+    /// `n + ` [`SEP`]`.len()` bytes (when there are that many spaces).
+    sep: Vec<u8>,
+    /// The same with what ends a line: ` │` and the newline.
+    end: Vec<u8>,
 }
+
+/// What separates two cells of a row, padding before excluded.
+const SEP: &str = " ┆ ";
+/// What ends a row, padding before excluded.
+const END: &str = " │\n";
 
 /// The columns a cell takes on a terminal, as comfy-table measures it
 /// (wide characters take two). Cells are UTF-8 written by us; bytes that
@@ -207,15 +218,28 @@ pub(crate) fn width(cell: &[u8]) -> usize {
 }
 
 impl Streamed {
+    /// Padding up to this many spaces is copied with what follows it;
+    /// more is written apart (a very wide column).
+    const MAX_FILL: usize = 512;
+
     /// Column widths: the header's, or the widest cell's.
     fn new(cells: [usize; COLUMNS]) -> Streamed {
         let mut widths = HEADER.map(|h| width(h.as_bytes()));
         for (w, c) in widths.iter_mut().zip(cells) {
             *w = (*w).max(c);
         }
+        let fill = widths
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .min(Self::MAX_FILL);
+        let tail = |after: &str| [" ".repeat(fill).as_bytes(), after.as_bytes()].concat();
         Streamed {
             widths,
             buf: Vec::new(),
+            sep: tail(SEP),
+            end: tail(END),
         }
     }
 
@@ -244,20 +268,25 @@ impl Streamed {
     ) -> io::Result<()> {
         let s = &mut self.buf;
         s.clear();
-        s.extend_from_slice("│".as_bytes());
+        s.extend_from_slice("│ ".as_bytes());
         for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            let c = c.as_ref();
-            if i > 0 {
-                s.extend_from_slice("┆".as_bytes());
-            }
-            s.push(b' ');
-            s.extend_from_slice(c);
+            s.extend_from_slice(c.as_ref());
             // A cell wider than measured would be a bug (or a damaged
             // temporary file); never underflow.
-            let pad = self.widths[i].saturating_sub(*w) + 1;
-            s.resize(s.len() + pad, b' ');
+            let pad = self.widths[i].saturating_sub(*w);
+            let (tail, after) = if i + 1 < COLUMNS {
+                (&self.sep, SEP)
+            } else {
+                (&self.end, END)
+            };
+            match tail.len().checked_sub(pad.saturating_add(after.len())) {
+                Some(from) => s.extend_from_slice(&tail[from..]),
+                None => {
+                    s.resize(s.len() + pad, b' ');
+                    s.extend_from_slice(after.as_bytes());
+                }
+            }
         }
-        s.extend_from_slice("│\n".as_bytes());
         out.write_all(s)
     }
 
@@ -638,6 +667,8 @@ mod tests {
         let mut rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
         rep.connections[0].target = Some("bücher.example".into());
         rep.connections[1].explanation = Some("délai dépassé… 😀".into());
+        // Padding past what Streamed copies in one piece.
+        rep.connections[2].target = Some("w".repeat(Streamed::MAX_FILL + 100));
         let rows: Vec<&ConnectionReport> = rep.connections.iter().collect();
         let mut streamed = Vec::new();
         write_streaming(&mut streamed, &rows).unwrap();
