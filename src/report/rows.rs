@@ -17,10 +17,12 @@
 //!
 //! Memory: the buffer (`memory` bytes, 4 MiB by default, index included),
 //! plus at most [`MERGE_BUFFERS`] of read buffers while merging, plus one
-//! row per run. Past `max_runs` runs (256 by default, 1 GiB of rows) the
-//! runs are merged into one in a new file, so the number of runs, and of
-//! read buffers, stays bounded whatever the capture; each such merge
-//! rewrites the rows so far, which only happens beyond 1 GiB of rows.
+//! row per run, plus, once read, a sorted copy of the index of the rows in
+//! memory (16 bytes a row). Past `max_runs` runs (256 by default, 1 GiB of
+//! rows) the runs are merged into one in a new file, so the number of
+//! runs, and of read buffers, stays bounded whatever the capture; each
+//! such merge rewrites the rows so far, which only happens beyond 1 GiB of
+//! rows.
 //!
 //! Disk errors (no temporary directory, disk full) are returned as
 //! [`io::Error`]s that say what failed; the file is deleted when the
@@ -35,6 +37,7 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 /// The rows kept in memory before they are written out as a run.
 pub const DEFAULT_MEMORY: usize = 4 << 20;
@@ -62,6 +65,9 @@ pub struct TableRows {
     buf: Vec<u8>,
     /// (id, offset in `buf`) of each of them.
     index: Vec<(u64, usize)>,
+    /// `index` sorted by id, once read (each pass read it again, sorting
+    /// a copy every time); emptied when a row is pushed.
+    sorted: OnceLock<Vec<(u64, usize)>>,
     /// One row being encoded.
     scratch: Vec<u8>,
     /// One cell, or one Evidence text, being formatted.
@@ -263,6 +269,7 @@ impl TableRows {
             dir: None,
             buf: Vec::new(),
             index: Vec::new(),
+            sorted: OnceLock::new(),
             scratch: Vec::new(),
             text: String::new(),
             spill: None,
@@ -316,6 +323,9 @@ impl TableRows {
     /// and `ok` ones an authentication gateway answered). Ids must be
     /// distinct; they may come in any order.
     pub fn push(&mut self, c: &ConnectionReport) -> io::Result<()> {
+        if self.sorted.get().is_some() {
+            self.sorted.take();
+        }
         let evidence = c.verdict != crate::verdict::VerdictKind::Ok;
         let mut rec = std::mem::take(&mut self.scratch);
         rec.clear();
@@ -473,12 +483,15 @@ impl TableRows {
     /// there is one) from the start each time. Errors of `f` are returned
     /// as they are; errors reading the file say so.
     pub(crate) fn for_each(&self, f: &mut dyn FnMut(&Row<'_>) -> io::Result<()>) -> io::Result<()> {
-        let mut index = self.index.clone();
-        index.sort_unstable_by_key(|&(id, _)| id);
+        let index = self.sorted.get_or_init(|| {
+            let mut index = self.index.clone();
+            index.sort_unstable_by_key(|&(id, _)| id);
+            index
+        });
         let read_error = |e| self.disk_error("cannot read back", e);
         let mem = Memory {
             buf: &self.buf,
-            index: &index,
+            index,
         };
         let mut last = None;
         merge(self.spill.as_ref(), mem, &read_error, &mut |payload| {
@@ -623,6 +636,13 @@ fn merge(
             .collect(),
         None => Vec::new(),
     };
+    if readers.is_empty() {
+        // Nothing to merge.
+        for i in 0..mem.index.len() {
+            f(mem.payload(i))?;
+        }
+        return Ok(());
+    }
     // (id, source): the runs, then memory as source `readers.len()`.
     let in_memory = readers.len();
     let mut heap = BinaryHeap::with_capacity(readers.len() + 1);
@@ -711,6 +731,27 @@ mod tests {
             assert_eq!(ids(&rows).len(), 1000);
         }
         assert_eq!(TableRows::with_limits(usize::MAX, 2).runs(), 0);
+    }
+
+    /// Rows pushed after a pass are read by the next one (the sorted
+    /// index of the rows in memory is made again).
+    #[test]
+    fn rows_pushed_after_reading_are_read_too() {
+        let all = reports(100);
+        for memory in [usize::MAX, 3000] {
+            let mut rows = TableRows::with_limits(memory, 4);
+            for c in &all[..50] {
+                rows.push(c).unwrap();
+            }
+            let mut first: Vec<u64> = all[..50].iter().map(|c| c.id).collect();
+            first.sort();
+            assert_eq!(ids(&rows), first);
+            assert_eq!(ids(&rows), first);
+            for c in &all[50..] {
+                rows.push(c).unwrap();
+            }
+            assert_eq!(ids(&rows), (0..100).collect::<Vec<_>>(), "{memory}");
+        }
     }
 
     #[test]
