@@ -34,8 +34,9 @@ use super::table::{COLUMNS, each_cell, width, write_evidence_text};
 use super::table::{cells, evidence_text};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -59,6 +60,8 @@ const INDEX_ENTRY: usize = std::mem::size_of::<(u64, usize)>();
 pub struct TableRows {
     memory: usize,
     max_runs: usize,
+    /// [`MERGE_BUFFERS`] (smaller in tests).
+    merge_buffers: usize,
     /// Where the temporary file goes (default: [`std::env::temp_dir`]).
     dir: Option<PathBuf>,
     /// Encoded rows not yet written out, in arrival order.
@@ -266,6 +269,7 @@ impl TableRows {
         TableRows {
             memory,
             max_runs: max_runs.max(2),
+            merge_buffers: MERGE_BUFFERS,
             dir: None,
             buf: Vec::new(),
             index: Vec::new(),
@@ -457,12 +461,18 @@ impl TableRows {
             let mut f = &next.file;
             let mut w = BufWriter::with_capacity(64 << 10, &mut f);
             let mut len = 0u64;
-            merge(Some(&old), Memory::NONE, &|e| e, &mut |payload| {
-                w.write_all(&(payload.len() as u32).to_le_bytes())?;
-                w.write_all(payload)?;
-                len += 4 + payload.len() as u64;
-                Ok(())
-            })?;
+            merge(
+                Some(&old),
+                Memory::NONE,
+                self.merge_buffers,
+                &|e| e,
+                &mut |payload| {
+                    w.write_all(&(payload.len() as u32).to_le_bytes())?;
+                    w.write_all(payload)?;
+                    len += 4 + payload.len() as u64;
+                    Ok(())
+                },
+            )?;
             w.flush()?;
             Ok(len)
         })();
@@ -494,14 +504,20 @@ impl TableRows {
             index,
         };
         let mut last = None;
-        merge(self.spill.as_ref(), mem, &read_error, &mut |payload| {
-            let row = decode(payload).map_err(read_error)?;
-            if last.is_some_and(|l| row.id <= l) {
-                return Err(read_error(corrupt("rows out of order")));
-            }
-            last = Some(row.id);
-            f(&row)
-        })
+        merge(
+            self.spill.as_ref(),
+            mem,
+            self.merge_buffers,
+            &read_error,
+            &mut |payload| {
+                let row = decode(payload).map_err(read_error)?;
+                if last.is_some_and(|l| row.id <= l) {
+                    return Err(read_error(corrupt("rows out of order")));
+                }
+                last = Some(row.id);
+                f(&row)
+            },
+        )
     }
 
     /// Calls `f` with the client and server endpoints and the first and
@@ -583,13 +599,19 @@ impl Read for Section<'_> {
 struct RunReader<'a> {
     input: BufReader<Section<'a>>,
     len: u64,
-    /// The current row, without its length.
+    /// The current row (without its length) when it was not whole in the
+    /// read buffer, copied.
     row: Vec<u8>,
+    /// The current row is the first this many bytes of the read buffer
+    /// (most rows: read there, not copied); 0: it is `row`.
+    buffered: usize,
 }
 
 impl RunReader<'_> {
-    /// Reads the next row into `self.row`; false at the end of the run.
+    /// Moves to the next row ([`RunReader::row`]); false at the end of the
+    /// run.
     fn advance(&mut self) -> io::Result<bool> {
+        self.input.consume(std::mem::take(&mut self.buffered));
         let section = self.input.get_ref();
         if self.input.buffer().is_empty() && section.pos == section.end {
             return Ok(false);
@@ -601,23 +623,37 @@ impl RunReader<'_> {
         if n < FIXED + 4 * STRINGS || n as u64 > self.len {
             return Err(corrupt("bad row length"));
         }
-        self.row.resize(n, 0);
-        self.input.read_exact(&mut self.row)?;
+        // Refills the buffer only once it is all read.
+        if self.input.fill_buf()?.len() >= n {
+            self.buffered = n;
+        } else {
+            self.row.resize(n, 0);
+            self.input.read_exact(&mut self.row)?;
+        }
         Ok(true)
+    }
+
+    /// The current row, without its length.
+    fn row(&self) -> &[u8] {
+        match self.buffered {
+            0 => &self.row,
+            n => &self.input.buffer()[..n],
+        }
     }
 }
 
 /// Calls `f` with the payload of every row of the runs in `spill` and of
 /// `mem`, by id: a k-way merge with one read buffer per run (their sizes
-/// add up to at most [`MERGE_BUFFERS`]).
+/// add up to at most `buffers`, [`MERGE_BUFFERS`]).
 fn merge(
     spill: Option<&Spill>,
     mem: Memory<'_>,
+    buffers: usize,
     read_error: &dyn Fn(io::Error) -> io::Error,
     f: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
     let runs: &[Run] = spill.map_or(&[], |s| &s.runs);
-    let cap = (MERGE_BUFFERS / runs.len().max(1)).clamp(MIN_RUN_BUFFER, MAX_RUN_BUFFER);
+    let cap = (buffers / runs.len().max(1)).clamp(MIN_RUN_BUFFER, MAX_RUN_BUFFER);
     let mut readers: Vec<RunReader<'_>> = match spill {
         Some(s) => runs
             .iter()
@@ -632,6 +668,7 @@ fn merge(
                 ),
                 len: r.len,
                 row: Vec::new(),
+                buffered: 0,
             })
             .collect(),
         None => Vec::new(),
@@ -648,25 +685,33 @@ fn merge(
     let mut heap = BinaryHeap::with_capacity(readers.len() + 1);
     for (i, r) in readers.iter_mut().enumerate() {
         if r.advance().map_err(read_error)? {
-            heap.push(Reverse((id_of(&r.row), i)));
+            heap.push(Reverse((id_of(r.row()), i)));
         }
     }
     let mut next_mem = 0;
     if !mem.index.is_empty() {
         heap.push(Reverse((mem.index[0].0, in_memory)));
     }
-    while let Some(Reverse((_, i))) = heap.pop() {
-        if i == in_memory {
+    // The source of the lowest id gives its row, then its next id takes
+    // its place at the top (one sift, not a pop and a push).
+    while let Some(mut top) = heap.peek_mut() {
+        let Reverse((_, i)) = *top;
+        let next = if i == in_memory {
             f(mem.payload(next_mem))?;
             next_mem += 1;
-            if let Some(&(id, _)) = mem.index.get(next_mem) {
-                heap.push(Reverse((id, in_memory)));
-            }
+            mem.index.get(next_mem).map(|&(id, _)| id)
         } else {
             let r = &mut readers[i];
-            f(&r.row)?;
-            if r.advance().map_err(read_error)? {
-                heap.push(Reverse((id_of(&r.row), i)));
+            f(r.row())?;
+            match r.advance().map_err(read_error)? {
+                true => Some(id_of(r.row())),
+                false => None,
+            }
+        };
+        match next {
+            Some(id) => *top = Reverse((id, i)),
+            None => {
+                PeekMut::pop(top);
             }
         }
     }
@@ -731,6 +776,45 @@ mod tests {
             assert_eq!(ids(&rows).len(), 1000);
         }
         assert_eq!(TableRows::with_limits(usize::MAX, 2).runs(), 0);
+    }
+
+    /// Rows are read where they are in a run's read buffer, and copied
+    /// when they straddle its end: the same rows either way.
+    #[test]
+    fn rows_across_the_end_of_a_read_buffer_are_read_whole() {
+        let all = reports(600);
+        let read = |merge_buffers| {
+            let mut rows = TableRows::with_limits(50_000, 1000);
+            rows.merge_buffers = merge_buffers;
+            for c in &all {
+                rows.push(c).unwrap();
+            }
+            assert!(rows.runs() > 5, "{}", rows.runs());
+            let mut v = Vec::new();
+            rows.for_each(&mut |r| {
+                v.push((
+                    r.id,
+                    r.cells.map(|c| c.to_vec()),
+                    r.evidence.map(|e| e.to_vec()),
+                ));
+                Ok(())
+            })
+            .unwrap();
+            v
+        };
+        // Read buffers of MIN_RUN_BUFFER (4 KiB) against runs of 50 kB:
+        // rows of about a kilobyte cross their ends.
+        let small = read(0);
+        assert_eq!(small.len(), 600);
+        assert_eq!(small, read(MERGE_BUFFERS));
+        for (r, c) in small.iter().zip({
+            let mut by_id: Vec<_> = all.iter().collect();
+            by_id.sort_by_key(|c| c.id);
+            by_id
+        }) {
+            assert_eq!(r.0, c.id);
+            assert_eq!(r.1, cells(c).map(|s| s.into_bytes()));
+        }
     }
 
     /// Rows pushed after a pass are read by the next one (the sorted
