@@ -181,6 +181,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
     Ok(())
 }
 
+#[cold]
 fn corrupt(what: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
@@ -188,28 +189,19 @@ fn corrupt(what: &str) -> io::Error {
     )
 }
 
-fn take<'a>(rec: &mut &'a [u8], n: usize) -> io::Result<&'a [u8]> {
-    if rec.len() < n {
+/// A u32 length and that many bytes, from the front of `rec`.
+#[inline]
+fn take_bytes<'a>(rec: &mut &'a [u8]) -> io::Result<&'a [u8]> {
+    let Some((n, rest)) = rec.split_first_chunk::<4>() else {
+        return Err(corrupt("short row"));
+    };
+    let n = u32::from_le_bytes(*n) as usize;
+    if rest.len() < n {
         return Err(corrupt("short row"));
     }
-    let (a, b) = rec.split_at(n);
+    let (a, b) = rest.split_at(n);
     *rec = b;
     Ok(a)
-}
-
-fn take_u64(rec: &mut &[u8]) -> io::Result<u64> {
-    let b = take(rec, 8)?;
-    Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
-}
-
-fn take_u16(rec: &mut &[u8]) -> io::Result<u16> {
-    let b = take(rec, 2)?;
-    Ok(u16::from_le_bytes(b.try_into().expect("2 bytes")))
-}
-
-fn take_bytes<'a>(rec: &mut &'a [u8]) -> io::Result<&'a [u8]> {
-    let n = u32::from_le_bytes(take(rec, 4)?.try_into().expect("4 bytes")) as usize;
-    take(rec, n)
 }
 
 /// The id of an encoded row (after its length).
@@ -217,14 +209,17 @@ fn id_of(payload: &[u8]) -> u64 {
     u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"))
 }
 
-fn decode(mut rec: &[u8]) -> io::Result<Row<'_>> {
-    let id = take_u64(&mut rec)?;
-    let flags = take(&mut rec, 1)?[0];
-    let client_port = take_u16(&mut rec)?;
-    let server_port = take_u16(&mut rec)?;
-    let first_frame = take_u64(&mut rec)?;
-    let last_frame = take_u64(&mut rec)?;
-    let widths = take(&mut rec, 2 * COLUMNS)?;
+fn decode(rec: &[u8]) -> io::Result<Row<'_>> {
+    // The fixed fields checked for length at once.
+    let Some((fixed, mut rec)) = rec.split_first_chunk::<FIXED>() else {
+        return Err(corrupt("short row"));
+    };
+    let (id, fixed) = fixed.split_first_chunk::<8>().expect("FIXED bytes");
+    let (&[flags], fixed) = fixed.split_first_chunk::<1>().expect("FIXED bytes");
+    let (client_port, fixed) = fixed.split_first_chunk::<2>().expect("FIXED bytes");
+    let (server_port, fixed) = fixed.split_first_chunk::<2>().expect("FIXED bytes");
+    let (first_frame, fixed) = fixed.split_first_chunk::<8>().expect("FIXED bytes");
+    let (last_frame, widths) = fixed.split_first_chunk::<8>().expect("FIXED bytes");
     let client_ip = take_bytes(&mut rec)?;
     let server_ip = take_bytes(&mut rec)?;
     let mut cells: [&[u8]; COLUMNS] = [&[]; COLUMNS];
@@ -233,14 +228,14 @@ fn decode(mut rec: &[u8]) -> io::Result<Row<'_>> {
     }
     let evidence = take_bytes(&mut rec)?;
     Ok(Row {
-        id,
+        id: u64::from_le_bytes(*id),
         failure: flags & FAILURE != 0,
         client_ip,
-        client_port,
+        client_port: u16::from_le_bytes(*client_port),
         server_ip,
-        server_port,
-        first_frame,
-        last_frame,
+        server_port: u16::from_le_bytes(*server_port),
+        first_frame: u64::from_le_bytes(*first_frame),
+        last_frame: u64::from_le_bytes(*last_frame),
         cells,
         widths,
         evidence: (flags & EVIDENCE != 0).then_some(evidence),
@@ -1022,6 +1017,25 @@ mod tests {
         assert!(e.to_string().contains("corrupt (not UTF-8)"), "{e}");
         // The table's passes do not read them.
         assert_eq!(ids(&rows).len(), 3);
+    }
+
+    /// A length inside a row that goes past its end is an error.
+    #[test]
+    fn a_row_shorter_than_its_lengths_is_an_error() {
+        let all = reports(3);
+        let mut rows = TableRows::with_limits(1, 8);
+        for c in &all {
+            rows.push(c).unwrap();
+        }
+        let spill = rows.spill.as_ref().unwrap();
+        let mut f = &spill.file;
+        // The length of the row's client IP.
+        f.seek(SeekFrom::Start(spill.runs[1].start + 4 + FIXED as u64))
+            .unwrap();
+        f.write_all(&100_000u32.to_le_bytes()).unwrap();
+        let e = rows.for_each(&mut |_| Ok(())).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert!(e.to_string().contains("corrupt (short row)"), "{e}");
     }
 
     #[test]
