@@ -2,7 +2,8 @@
 //! (`analyze::run`). These tests check that this gives exactly what one
 //! thread feeding an [`Engine`] frame by frame gives: the same report, the
 //! same connections handed out at the same sweeps, in the same order, over
-//! many batches; and that a consumer saying "stop" stops the reading.
+//! many batches (HTTP requests included); and that a consumer saying
+//! "stop" stops the reading.
 
 use std::path::Path;
 use tcptriage::analyze::{Engine, Options, analyze, analyze_streaming};
@@ -66,6 +67,10 @@ fn two_threads_give_what_one_gives_over_many_batches() {
         ("all_failures.pcap", 40),
         ("loss_ok.pcap", 20),
         ("mixed.pcapng", 70),
+        // HTTP request heads, whole and cut by the snaplen.
+        ("gomod_ok.pcap", 240),
+        ("gomod_reset.pcap", 170),
+        ("snaplen96.pcap", 70),
     ] {
         let frames = repeated(name, times);
         assert!(frames.len() > 4096, "{name}: more than two batches");
