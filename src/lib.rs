@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod analyze;
+pub mod decimal;
 pub mod decode;
 pub mod extract;
 pub mod flows;

@@ -3,6 +3,7 @@
 
 use super::rows::TableRows;
 use super::{ConnectionReport, DnsReport, EvidenceReport, Report, sanitize, sanitized};
+use crate::decimal::fixed;
 use crate::verdict::VerdictKind;
 use comfy_table::{
     ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
@@ -17,12 +18,17 @@ fn opt_ms(v: Option<f64>) -> String {
 
 /// [`opt_ms`] appended to `s`.
 fn write_opt_ms(s: &mut String, v: Option<f64>) {
-    use std::fmt::Write as _;
-    let _ = match v {
-        Some(ms) if ms >= 1000.0 => write!(s, "{:.2} s", ms / 1000.0),
-        Some(ms) => write!(s, "{ms:.1} ms"),
-        None => s.write_str("-"),
-    };
+    match v {
+        Some(ms) if ms >= 1000.0 => {
+            fixed(ms / 1000.0, 2).push_to(s);
+            s.push_str(" s");
+        }
+        Some(ms) => {
+            fixed(ms, 1).push_to(s);
+            s.push_str(" ms");
+        }
+        None => s.push('-'),
+    }
 }
 
 /// The DNS queries (failed ones, or all with `--all`): rows of their own,
@@ -64,7 +70,7 @@ fn write_dns(out: &mut dyn Write, rows: &[&DnsReport]) -> io::Result<()> {
             d.qtype.clone(),
             d.verdict.to_string(),
             d.outcome.as_str().to_string(),
-            format!("{:.3} s", d.start_offset_s),
+            format!("{} s", fixed(d.start_offset_s, 3)),
             (d.retransmissions + 1).to_string(),
             match d.response_ms {
                 Some(ms) => format!("{} in {}", sanitize(&answer), opt_ms(Some(ms))),
@@ -162,7 +168,8 @@ pub(crate) fn each_cell(
     cell(&|b| b.push_str(c.verdict.as_str()))?;
     cell(&|b| b.push_str(c.stage.map(|s| s.as_str()).unwrap_or("-")))?;
     cell(&|b| {
-        let _ = write!(b, "{:.3} s", c.start_offset_s);
+        fixed(c.start_offset_s, 3).push_to(b);
+        b.push_str(" s");
     })?;
     cell(&|b| write_opt_ms(b, Some(c.timings.duration_ms)))?;
     cell(&|b| {
@@ -360,9 +367,9 @@ fn write_evidence_line(s: &mut String, e: &EvidenceReport) {
     use std::fmt::Write as _;
     let _ = write!(
         s,
-        "      frame {:>6}  +{:>10.3} ms  {:<7} {}",
+        "      frame {:>6}  +{:>10} ms  {:<7} {}",
         e.frame,
-        e.t_ms,
+        fixed(e.t_ms, 3),
         sanitized(&e.from),
         sanitized(&e.what)
     );

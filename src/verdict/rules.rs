@@ -1,6 +1,7 @@
 //! The rules themselves, in the order of the table in `mod.rs`.
 
 use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind};
+use crate::decimal::fixed;
 use crate::decode::IcmpErrorKind;
 use crate::flows::{Connection, Dir, Event, RetransKind, SeqNum};
 use crate::time::Ts;
@@ -196,9 +197,9 @@ pub fn endpoint(e: (IpAddr, u16)) -> String {
 /// A duration for people: `12.3 ms`, `1.50 s`.
 pub fn human_ns(ns: i64) -> String {
     if ns.unsigned_abs() < 1_000_000_000 {
-        format!("{:.1} ms", ns as f64 / 1e6)
+        format!("{} ms", fixed(ns as f64 / 1e6, 1))
     } else {
-        format!("{:.2} s", ns as f64 / 1e9)
+        format!("{} s", fixed(ns as f64 / 1e9, 2))
     }
 }
 

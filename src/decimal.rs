@@ -1,0 +1,195 @@
+//! Numbers with a fixed count of decimals, as `format!("{:.3}", x)` writes
+//! them, without its cost.
+//!
+//! The report prints a few times and durations per failed connection
+//! (start, duration, RTT, time to first byte, every Evidence line), tens of
+//! thousands of rows on a large capture; the standard library's exact
+//! formatting of an `f64` took about 800 instructions per number. For the
+//! values these are (non-negative, below a billion once scaled) the digits
+//! come from one multiplication and an integer instead; a value where that
+//! could round differently from the exact decimal expansion (within a
+//! millionth of a tie), or any other value, is formatted by the standard
+//! library. The output is the same for every `f64` (a property test holds
+//! it to `format!`).
+
+use std::fmt;
+
+/// `x` with `digits` decimals (at most 3), formatted as `{:.digits}`
+/// would; padding and alignment (`{:>10}`) apply to the whole number.
+pub fn fixed(x: f64, digits: u8) -> Fixed {
+    Fixed { x, digits }
+}
+
+/// See [`fixed`].
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed {
+    x: f64,
+    digits: u8,
+}
+
+const POW10: [u64; 4] = [1, 10, 100, 1000];
+
+/// Scaled values below this take the fast path: the multiplication's
+/// error is then far below the margin kept around ties.
+const FAST_BELOW: f64 = 1e9;
+
+/// How close to a tie (…5 exactly past the last digit) a scaled value may
+/// be and still take the fast path.
+const TIE_MARGIN: f64 = 1e-6;
+
+impl Fixed {
+    /// The digits of the fast path, or `None` where the standard library
+    /// must decide.
+    fn scaled(&self) -> Option<u64> {
+        let p = *POW10.get(usize::from(self.digits))?;
+        if self.x.is_sign_negative() || !self.x.is_finite() {
+            return None;
+        }
+        let y = self.x * p as f64;
+        if y >= FAST_BELOW {
+            return None;
+        }
+        let frac = y - y.floor();
+        if (frac - 0.5).abs() < TIE_MARGIN {
+            return None;
+        }
+        Some(y.round() as u64)
+    }
+
+    /// Appends it to `s` (what `write!(s, "{}", self)` does, without the
+    /// formatting machinery).
+    pub fn push_to(&self, s: &mut String) {
+        let mut buf = [0u8; 24];
+        match self.fast(&mut buf) {
+            Some(digits) => s.push_str(digits),
+            None => {
+                use fmt::Write as _;
+                let _ = write!(s, "{:.*}", usize::from(self.digits), self.x);
+            }
+        }
+    }
+
+    /// The number written at the end of `buf` by the fast path, or `None`.
+    fn fast<'a>(&self, buf: &'a mut [u8; 24]) -> Option<&'a str> {
+        let k = self.scaled()?;
+        // At most 10 digits, a point and 3 decimals.
+        let mut i = buf.len();
+        let digits = usize::from(self.digits);
+        let mut n = k;
+        for d in 0..digits {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if d + 1 == digits {
+                i -= 1;
+                buf[i] = b'.';
+            }
+        }
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // ASCII digits and a point.
+        std::str::from_utf8(&buf[i..]).ok()
+    }
+}
+
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 24];
+        match self.fast(&mut buf) {
+            Some(digits) => f.pad(digits),
+            None => f.pad(&format!("{:.*}", usize::from(self.digits), self.x)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn same(x: f64) {
+        for d in 0..=3u8 {
+            let want = format!("{:.*}", usize::from(d), x);
+            assert_eq!(fixed(x, d).to_string(), want, "{x:?} with {d} decimals");
+            let mut s = String::from("t=");
+            fixed(x, d).push_to(&mut s);
+            assert_eq!(s, format!("t={want}"), "{x:?} pushed, {d} decimals");
+            let want = format!("{:>12.*}|{:<9.*}|", usize::from(d), x, usize::from(d), x);
+            let got = format!("{:>12}|{:<9}|", fixed(x, d), fixed(x, d));
+            assert_eq!(got, want, "{x:?} padded, {d} decimals");
+        }
+    }
+
+    #[test]
+    fn edges() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.25,
+            0.125,
+            0.0625,
+            0.0005,
+            0.0015,
+            0.9995,
+            0.9994999,
+            9.9995,
+            999_999.999_5,
+            1e6,
+            1e9,
+            1e12,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            -1.25,
+            -0.0004,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            1234.5678,
+        ] {
+            same(x);
+        }
+        // Every tie and near-tie of three decimals up to 10.
+        for k in 0..20_000u64 {
+            let x = k as f64 / 2000.0;
+            same(x);
+            same(f64::from_bits(x.to_bits() + 1));
+            same(f64::from_bits(x.to_bits().saturating_sub(1)));
+        }
+        // A digit count with no fast path falls back.
+        assert_eq!(fixed(1.23456, 5).to_string(), "1.23456");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// Times as the report makes them: nanoseconds over 1e6 or 1e9.
+        #[test]
+        fn like_format_for_times(ns in 0i64..1_000_000_000_000_000, ms in any::<bool>()) {
+            same(ns as f64 / if ms { 1e6 } else { 1e9 });
+        }
+
+        /// Any bits at all.
+        #[test]
+        fn like_format_for_any_f64(bits in any::<u64>()) {
+            same(f64::from_bits(bits));
+        }
+
+        /// Small values, where the fast path is taken most.
+        #[test]
+        fn like_format_for_small_values(x in 0.0f64..1e7) {
+            same(x);
+        }
+    }
+}
