@@ -134,7 +134,11 @@ impl ModuleFetch {
 /// Windows-name and major-version rules; versions as file names): a path go
 /// would never send is `None`. `/sumdb/<host>/supported` is `None`.
 pub fn parse_path(path: &str, prefix: &str) -> Option<ModuleFetch> {
-    let path = path.split(['?', '#']).next().unwrap_or("");
+    // Up to the query or fragment (ASCII: a byte search, not a char one).
+    let path = match path.bytes().position(|b| b == b'?' || b == b'#') {
+        Some(end) => path.get(..end).unwrap_or(""),
+        None => path,
+    };
     let prefix = prefix.trim_end_matches('/');
     let prefix = prefix.strip_prefix('/').unwrap_or(prefix);
     let mut rest = path.strip_prefix('/')?;
@@ -426,8 +430,14 @@ fn host_part(name: &str) -> &str {
     let n = if let Some(r) = n.strip_prefix('[') {
         r.split_once(']').map_or(r, |(h, _)| h)
     } else {
-        match n.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => h,
+        match n.bytes().rposition(|b| b == b':') {
+            // ASCII ':': both sides are on character boundaries.
+            Some(colon)
+                if !n[..colon].contains(':')
+                    && n[colon + 1..].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                &n[..colon]
+            }
             _ => n,
         }
     };
@@ -526,6 +536,33 @@ fn split_host_port(hp: &str) -> Result<(String, Option<u16>), &'static str> {
 mod tests {
     use super::*;
     use crate::sniff::http::parse_request_head;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `host_part` splits the port off at the last ':' as
+        /// `rsplit_once` does, and `parse_path` ignores what follows the
+        /// first '?' or '#' as `split` does, on any text.
+        #[test]
+        fn byte_searches_agree_with_str_ones(
+            s in "[a-z0-9:./@?#!é字-]{0,24}",
+            minor in 0u32..100,
+            sep in "[?#]?",
+        ) {
+            let n = s.trim();
+            let want = match n.rsplit_once(':') {
+                Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => h,
+                _ => n,
+            };
+            prop_assert_eq!(host_part(&s), want.strip_suffix('.').unwrap_or(want));
+            let fetch = format!("/golang.org/x/mod/@v/v1.{minor}.0.info");
+            let path = format!("{fetch}{sep}{s}");
+            let cut = path.split(['?', '#']).next().unwrap_or("");
+            prop_assert_eq!(parse_path(&path, ""), parse_path(cut, ""));
+            if !sep.is_empty() {
+                prop_assert!(parse_path(&path, "").is_some(), "{path}");
+            }
+        }
+    }
 
     fn fetch(module: &str, version: Option<&str>, kind: FetchKind) -> ModuleFetch {
         ModuleFetch {

@@ -530,11 +530,13 @@ pub fn host_name(host: &str) -> Option<std::borrow::Cow<'_, str>> {
     let name = if let Some(rest) = h.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
     } else {
-        match h.rsplit_once(':') {
-            Some((name, port))
-                if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+        // ASCII ':': both sides of it are on character boundaries.
+        match h.bytes().rposition(|b| b == b':') {
+            Some(colon)
+                if !h[..colon].contains(':')
+                    && h[colon + 1..].bytes().all(|b| b.is_ascii_digit()) =>
             {
-                name
+                &h[..colon]
             }
             _ => h,
         }
@@ -561,6 +563,34 @@ pub fn host_name(host: &str) -> Option<std::borrow::Cow<'_, str>> {
 #[cfg(test)]
 mod host_name_tests {
     use super::host_name;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The port is split off at the last ':' as `rsplit_once` splits
+        /// (the byte search must agree on any text, not only ASCII).
+        #[test]
+        fn port_split_like_rsplit_once(s in "[a-zA-Z0-9:\\[\\]. é字]{0,16}") {
+            let h = s.trim();
+            let want = if h.starts_with('[') {
+                None
+            } else {
+                Some(match h.rsplit_once(':') {
+                    Some((n, p)) if !n.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => n,
+                    _ => h,
+                })
+            };
+            if let Some(name) = want {
+                let name = name.trim_end_matches('.');
+                let got = host_name(&s);
+                if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
+                    prop_assert_eq!(got, None);
+                } else {
+                    let lower = name.to_lowercase();
+                    prop_assert_eq!(got.as_deref(), Some(lower.as_str()));
+                }
+            }
+        }
+    }
 
     #[test]
     fn names_not_addresses() {
