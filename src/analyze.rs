@@ -9,8 +9,8 @@
 use crate::decode::{self, Decoded, Detached, OtherKind, TcpSegment, link};
 use crate::flows::{self, Connection, Dir, Event, FlowTable};
 use crate::report::{
-    AppSettings, CaptureInfo, ConnectionReport, DnsReport, Report, Summary, TableRows,
-    auth_required, connection_report, dns_report, is_module_fetch,
+    AppSettings, CaptureInfo, ConnectionReport, DnsReport, ModuleFetches, Report, Summary,
+    TableRows, auth_required, connection_report, dns_report,
 };
 use crate::sniff::dns::{self, DnsTracker, Transport};
 use crate::source::batch::{BATCH_FRAMES, FrameAt, FrameBatch};
@@ -109,6 +109,8 @@ pub struct Judge {
     verdicts: [u64; VerdictKind::ALL.len()],
     module_fetches: u64,
     auth_required: u64,
+    /// Counts the `ok` module fetches that are not listed.
+    fetches: ModuleFetches,
 }
 
 /// Starts loading the connection after the `i`th of `conns` (see
@@ -130,6 +132,7 @@ impl Judge {
             failed: 0,
             verdicts: [0; VerdictKind::ALL.len()],
             module_fetches: 0,
+            fetches: ModuleFetches::default(),
             auth_required: 0,
         }
     }
@@ -221,7 +224,7 @@ impl Judge {
             self.verdicts[i] += 1;
         }
         if v.kind == VerdictKind::Ok && !self.keep_ok && auth_required(c).is_none() {
-            if is_module_fetch(c, &self.app) {
+            if self.fetches.is_module_fetch(c, &self.app) {
                 self.module_fetches += 1;
             }
             return None;

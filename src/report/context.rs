@@ -333,6 +333,95 @@ pub fn is_module_fetch(c: &Connection, settings: &AppSettings) -> bool {
     })
 }
 
+/// [`is_module_fetch`] for the connections of a capture, one after the
+/// other, remembering what each HTTP `Host` value says: its server name is
+/// a module host or not (or it names none: an address), and its `GOPROXY`
+/// path prefix. A capture names few hosts, and working that out again for
+/// every connection (trimming, the port, the case, the host lists) was
+/// about a thousand instructions per `ok` connection counted.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleFetches {
+    hosts: rustc_hash::FxHashMap<Box<str>, HostFacts>,
+    /// The `Host` looked up last, and what it says: connections to one
+    /// host come in runs, and comparing is cheaper than hashing.
+    last: Option<(Box<str>, HostFacts)>,
+}
+
+/// What [`ModuleFetches`] remembers of a `Host` value.
+#[derive(Debug, Clone)]
+struct HostFacts {
+    /// Whether the name it gives is a module host; `None` when it gives
+    /// none ([`crate::sniff::http::host_name`]).
+    module_host: Option<bool>,
+    /// [`GoProxy::prefix_for`] it.
+    prefix: Box<str>,
+}
+
+/// `Host` values remembered at most (then forgotten all at once).
+const MAX_HOSTS: usize = 4096;
+
+impl ModuleFetches {
+    /// What `host` says, worked out once.
+    fn facts(&mut self, host: &str, settings: &AppSettings) -> Option<&HostFacts> {
+        if self.last.as_ref().is_none_or(|(h, _)| **h != *host) {
+            let facts = self.facts_by_map(host, settings).cloned();
+            self.last = facts.map(|f| (host.into(), f));
+        }
+        self.last.as_ref().map(|(_, f)| f)
+    }
+
+    fn facts_by_map(&mut self, host: &str, settings: &AppSettings) -> Option<&HostFacts> {
+        if !self.hosts.contains_key(host) {
+            if self.hosts.len() >= MAX_HOSTS {
+                self.hosts.clear();
+            }
+            let facts = HostFacts {
+                module_host: crate::sniff::http::host_name(host)
+                    .map(|n| settings.goproxy.is_module_host(&n)),
+                prefix: settings.goproxy.prefix_for(host).into(),
+            };
+            self.hosts.insert(host.into(), facts);
+        }
+        self.hosts.get(host)
+    }
+
+    /// [`is_module_fetch`] of `c`, the same answer.
+    pub fn is_module_fetch(&mut self, c: &Connection, settings: &AppSettings) -> bool {
+        let is_module_host = |n: &str| settings.goproxy.is_module_host(n);
+        let Some(app) = c.app.as_deref() else {
+            return c.dns_name.as_deref().is_some_and(is_module_host);
+        };
+        // The server's name as `verdict::server_name` picks it: the SNI,
+        // else the first Host that gives a name, else the DNS answer.
+        let named = match app.client_hello().and_then(|h| h.sni.as_deref()) {
+            Some(sni) => Some(is_module_host(sni)),
+            None => {
+                let mut named = None;
+                for host in app.http.iter().filter_map(|x| x.request.host.as_deref()) {
+                    named = self.facts(host, settings).and_then(|f| f.module_host);
+                    if named.is_some() {
+                        break;
+                    }
+                }
+                named.or_else(|| c.dns_name.as_deref().map(is_module_host))
+            }
+        };
+        if named == Some(true) {
+            return true;
+        }
+        for x in &app.http {
+            let prefix = match x.request.host.as_deref() {
+                Some(h) => self.facts(h, settings).map_or("", |f| &f.prefix),
+                None => "",
+            };
+            if gomod::parse_path(&x.request.path, prefix).is_some() {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 /// The ICMP error of a connection, as reported.
 pub fn icmp_report(c: &Connection) -> Option<IcmpReport> {
     c.icmp.map(|i| IcmpReport {
@@ -457,5 +546,158 @@ pub fn dns_report(
         answers: q.addresses.iter().map(|a| a.to_string()).collect(),
         cnames: q.cnames.clone(),
         explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Decoded, decode_frame};
+    use crate::flows::FlowTable;
+
+    /// The connections of a capture in testdata/, named by their DNS
+    /// answer when `dns` (as the analysis names them).
+    fn connections(name: &str, dns: Option<&str>) -> Vec<Connection> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata")
+            .join(name);
+        let mut src = crate::source::open_path(&path).unwrap();
+        let mut t = FlowTable::new();
+        let mut n = 0;
+        while let Some(f) = src.next_frame().unwrap() {
+            n += 1;
+            if let Ok(Decoded::Tcp(seg)) = decode_frame(&f) {
+                t.on_tcp(&seg, Event { frame: n, ts: f.ts });
+            }
+        }
+        let mut conns = t.into_connections();
+        for c in &mut conns {
+            c.dns_name = dns.map(str::to_string);
+        }
+        conns
+    }
+
+    /// Remembering what each Host says gives what working it out for
+    /// every connection gives, whatever the GOPROXY setting and the DNS
+    /// name, on captures of module fetches (plain, SNI, sumdb, one named
+    /// by an address) and others.
+    #[test]
+    fn module_fetches_remembered_are_the_same() {
+        let settings: Vec<AppSettings> = [
+            "",
+            "http://goproxy.corp.example:8080",
+            "https://GoProxy.Corp.Example./corp.example/",
+            "https://10.77.2.20/",
+        ]
+        .iter()
+        .map(|g| AppSettings {
+            goproxy: if g.is_empty() {
+                GoProxy::default()
+            } else {
+                GoProxy::parse(g).unwrap()
+            },
+            ..AppSettings::default()
+        })
+        .collect();
+        let (mut yes, mut no) = (0, 0);
+        for name in [
+            "gomod_ok.pcap",
+            "gomod_fallback.pcap",
+            "gomod_auth_407.pcap",
+            "gomod_sni_reset.pcap",
+            "sumdb_sni_reset.pcap",
+            "accept_no_response.pcap",
+            "port_reuse.pcap",
+            "mixed.pcapng",
+        ] {
+            for dns in [None, Some("proxy.golang.org"), Some("bench.example")] {
+                let conns = connections(name, dns);
+                for s in &settings {
+                    let mut memo = ModuleFetches::default();
+                    // Twice: the second time from what was remembered.
+                    for _ in 0..2 {
+                        for c in &conns {
+                            let want = is_module_fetch(c, s);
+                            assert_eq!(memo.is_module_fetch(c, s), want, "{name} {dns:?}");
+                            if want { yes += 1 } else { no += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(yes > 50 && no > 50, "both answers seen: {yes} yes, {no} no");
+    }
+
+    /// The same on made-up exchanges: up to three requests a connection,
+    /// each Host an address, a module host or not, with or without a
+    /// `GOPROXY` path prefix, so that the name comes from a later request
+    /// or from DNS and a prefix decides.
+    #[test]
+    fn module_fetches_remembered_on_many_hosts() {
+        let base = connections("gomod_ok.pcap", None)
+            .into_iter()
+            .find(|c| c.app.as_ref().is_some_and(|a| !a.http.is_empty()))
+            .expect("an HTTP connection");
+        let x0 = base.app.as_ref().unwrap().http[0].clone();
+        let hosts = [
+            None,
+            Some("10.77.2.20"),
+            Some("[fd77::1]:80"),
+            Some("other.example"),
+            Some("GoProxy.Corp.Example:8080"),
+            Some("proxy.golang.org."),
+        ];
+        let paths = [
+            "/objects/1",
+            "/goproxy/golang.org/x/mod/@v/list",
+            "/golang.org/x/mod/@v/list",
+        ];
+        let settings = ["", "https://goproxy.corp.example/goproxy"].map(|g| AppSettings {
+            goproxy: if g.is_empty() {
+                GoProxy::default()
+            } else {
+                GoProxy::parse(g).unwrap()
+            },
+            ..AppSettings::default()
+        });
+        let mut answers = [0; 2];
+        let ex = |h: Option<&str>, p: &str| {
+            let mut x = x0.clone();
+            x.request.host = h.map(str::to_string);
+            x.request.path = p.to_string();
+            x
+        };
+        for s in &settings {
+            let mut memo = ModuleFetches::default();
+            for dns in [None, Some("proxy.golang.org"), Some("other.example")] {
+                for (h1, p1) in hosts
+                    .iter()
+                    .flat_map(|h| paths.iter().map(move |p| (*h, *p)))
+                {
+                    for (h2, p2) in hosts
+                        .iter()
+                        .flat_map(|h| paths.iter().map(move |p| (*h, *p)))
+                    {
+                        for third in [None, Some((Some("goproxy.corp.example"), paths[1]))] {
+                            let mut c = base.clone();
+                            c.dns_name = dns.map(str::to_string);
+                            let app = c.app.as_mut().unwrap();
+                            app.http = vec![ex(h1, p1), ex(h2, p2)];
+                            if let Some((h, p)) = third {
+                                app.http.push(ex(h, p));
+                            }
+                            let want = is_module_fetch(&c, s);
+                            assert_eq!(
+                                memo.is_module_fetch(&c, s),
+                                want,
+                                "{h1:?} {h2:?} {third:?} {dns:?}"
+                            );
+                            answers[usize::from(want)] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(answers[0] > 100 && answers[1] > 100, "{answers:?}");
     }
 }

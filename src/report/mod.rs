@@ -15,7 +15,8 @@ pub use modules::{HostView, Outcome, module_hosts, write_modules};
 
 pub use context::{
     AlertReport, AppContext, AppSettings, CertificateReport, DnsReport, HttpReport, IcmpReport,
-    ModuleReport, TlsReport, app_context, auth_required, dns_report, icmp_report, is_module_fetch,
+    ModuleFetches, ModuleReport, TlsReport, app_context, auth_required, dns_report, icmp_report,
+    is_module_fetch,
 };
 
 pub use json::{to_writer_line, to_writer_pretty, write_json, write_ndjson};

@@ -160,7 +160,7 @@ pub fn parse_path(path: &str, prefix: &str) -> Option<ModuleFetch> {
 fn module_op(rest: &str) -> Option<ModuleFetch> {
     // Both forms hold an `@`: most paths (not module fetches) stop here,
     // before the substring searches below.
-    if !rest.contains('@') {
+    if !rest.as_bytes().contains(&b'@') {
         return None;
     }
     let (module, kind, version) = if let Some(m) = rest.strip_suffix("/@latest") {
