@@ -37,7 +37,8 @@ pub struct LiveConfig {
 
 /// One compact line for a verdict, as it happens.
 fn line(c: &ConnectionReport) -> String {
-    let time = c.start_time.get(11..23).unwrap_or(&c.start_time);
+    let start = c.start_time.to_string();
+    let time = start.get(11..23).unwrap_or(&start);
     let verdict = match c.stage {
         Some(s) => format!("{}/{}", c.verdict.as_str(), s.as_str()),
         None => c.verdict.as_str().to_string(),

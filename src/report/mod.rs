@@ -24,7 +24,7 @@ pub use rows::TableRows;
 pub use table::{write_table, write_table_rows};
 
 use crate::flows::{Connection, Event};
-use crate::time::Ts;
+use crate::time::{Rfc3339, Ts};
 use crate::verdict::{Confidence, ResetBy, Stage, Verdict, VerdictKind};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -104,7 +104,7 @@ pub struct Timings {
 pub struct EvidenceReport {
     pub frame: u64,
     /// RFC 3339, UTC.
-    pub time: String,
+    pub time: Rfc3339,
     /// Milliseconds since the connection's first packet.
     pub t_ms: f64,
     pub from: String,
@@ -164,7 +164,7 @@ pub struct ConnectionReport {
     pub icmp: Option<Box<IcmpReport>>,
     pub first_frame: u64,
     pub last_frame: u64,
-    pub start_time: String,
+    pub start_time: Rfc3339,
     /// Seconds since the first packet of the capture.
     pub start_offset_s: f64,
 }
@@ -350,7 +350,7 @@ pub fn connection_report(
             .iter()
             .map(|e| EvidenceReport {
                 frame: e.frame,
-                time: e.ts.rfc3339(),
+                time: Rfc3339(e.ts),
                 t_ms: ms(e.ts.nanos_since(c.first.ts)),
                 from: e.from.clone(),
                 what: e.what.clone(),
@@ -394,7 +394,7 @@ pub fn connection_report(
         },
         first_frame: c.first.frame,
         last_frame: c.last.frame,
-        start_time: c.first.ts.rfc3339(),
+        start_time: Rfc3339(c.first.ts),
         start_offset_s: ms(c.first.ts.nanos_since(capture_start)) / 1000.0,
     }
 }
