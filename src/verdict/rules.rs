@@ -188,10 +188,16 @@ fn near(ns: i64, target: i64) -> bool {
 }
 
 pub fn endpoint(e: (IpAddr, u16)) -> String {
-    match e.0 {
-        IpAddr::V4(a) => format!("{}:{}", a, e.1),
-        IpAddr::V6(a) => format!("[{}]:{}", a, e.1),
+    let mut s = String::with_capacity(24);
+    if e.0.is_ipv6() {
+        s.push('[');
     }
+    crate::decimal::push_ip(&mut s, e.0);
+    if e.0.is_ipv6() {
+        s.push(']');
+    }
+    let _ = write!(s, ":{}", e.1);
+    s
 }
 
 /// A duration for people: `12.3 ms`, `1.50 s`.
