@@ -132,7 +132,7 @@ impl Judge {
             failed: 0,
             verdicts: [0; VerdictKind::ALL.len()],
             module_fetches: 0,
-            fetches: ModuleFetches::default(),
+            fetches: ModuleFetches::new(&opts.app),
             auth_required: 0,
         }
     }
@@ -224,7 +224,7 @@ impl Judge {
             self.verdicts[i] += 1;
         }
         if v.kind == VerdictKind::Ok && !self.keep_ok && auth_required(c).is_none() {
-            if self.fetches.is_module_fetch(c, &self.app) {
+            if self.fetches.is_module_fetch(c) {
                 self.module_fetches += 1;
             }
             return None;

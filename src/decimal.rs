@@ -15,8 +15,9 @@
 
 use std::fmt;
 
-/// `x` with `digits` decimals (at most 3), formatted as `{:.digits}`
-/// would; padding and alignment (`{:>10}`) apply to the whole number.
+/// `x` with `digits` decimals (at most 3 take the fast path), formatted
+/// as `{:.digits}` would; width, fill, alignment, `0` and `+` apply as to
+/// a number (`{:>10}`, `{:08}`; `{:+}` of NaN aside, which gets a sign).
 pub fn fixed(x: f64, digits: u8) -> Fixed {
     Fixed { x, digits }
 }
@@ -102,9 +103,18 @@ impl Fixed {
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0u8; 24];
-        match self.fast(&mut buf) {
-            Some(digits) => f.pad(digits),
-            None => f.pad(&format!("{:.*}", usize::from(self.digits), self.x)),
+        let slow;
+        let text = match self.fast(&mut buf) {
+            Some(digits) => digits,
+            None => {
+                slow = format!("{:.*}", usize::from(self.digits), self.x);
+                &slow
+            }
+        };
+        // Padded as a number: right-aligned by default, `0` and `+` kept.
+        match text.strip_prefix('-') {
+            Some(rest) => f.pad_integral(false, "", rest),
+            None => f.pad_integral(true, "", text),
         }
     }
 }
@@ -188,9 +198,26 @@ mod tests {
             let mut s = String::from("t=");
             fixed(x, d).push_to(&mut s);
             assert_eq!(s, format!("t={want}"), "{x:?} pushed, {d} decimals");
-            let want = format!("{:>12.*}|{:<9.*}|", usize::from(d), x, usize::from(d), x);
-            let got = format!("{:>12}|{:<9}|", fixed(x, d), fixed(x, d));
+            let d = usize::from(d);
+            let want = format!("{:>12.*}|{:<9.*}|{:^11.*}|{:8.*}", d, x, d, x, d, x, d, x);
+            let got = format!(
+                "{:>12}|{:<9}|{:^11}|{:8}",
+                fixed(x, d as u8),
+                fixed(x, d as u8),
+                fixed(x, d as u8),
+                fixed(x, d as u8)
+            );
             assert_eq!(got, want, "{x:?} padded, {d} decimals");
+            if !x.is_nan() {
+                let want = format!("{:08.*}|{:+.*}|{:+010.*}", d, x, d, x, d, x);
+                let got = format!(
+                    "{:08}|{:+}|{:+010}",
+                    fixed(x, d as u8),
+                    fixed(x, d as u8),
+                    fixed(x, d as u8)
+                );
+                assert_eq!(got, want, "{x:?} signed or zero-padded, {d} decimals");
+            }
         }
     }
 

@@ -339,8 +339,10 @@ pub fn is_module_fetch(c: &Connection, settings: &AppSettings) -> bool {
 /// path prefix. A capture names few hosts, and working that out again for
 /// every connection (trimming, the port, the case, the host lists) was
 /// about a thousand instructions per `ok` connection counted.
+/// Made for one [`AppSettings`] (what it remembers depends on them).
 #[derive(Debug, Clone, Default)]
 pub struct ModuleFetches {
+    settings: AppSettings,
     hosts: rustc_hash::FxHashMap<Box<str>, HostFacts>,
     /// The `Host` looked up last, and what it says: connections to one
     /// host come in runs, and comparing is cheaper than hashing.
@@ -361,17 +363,26 @@ struct HostFacts {
 const MAX_HOSTS: usize = 4096;
 
 impl ModuleFetches {
+    /// A memo for `settings`.
+    pub fn new(settings: &AppSettings) -> ModuleFetches {
+        ModuleFetches {
+            settings: settings.clone(),
+            ..ModuleFetches::default()
+        }
+    }
+
     /// What `host` says, worked out once.
-    fn facts(&mut self, host: &str, settings: &AppSettings) -> Option<&HostFacts> {
+    fn facts(&mut self, host: &str) -> Option<&HostFacts> {
         if self.last.as_ref().is_none_or(|(h, _)| **h != *host) {
-            let facts = self.facts_by_map(host, settings).cloned();
+            let facts = self.facts_by_map(host).cloned();
             self.last = facts.map(|f| (host.into(), f));
         }
         self.last.as_ref().map(|(_, f)| f)
     }
 
-    fn facts_by_map(&mut self, host: &str, settings: &AppSettings) -> Option<&HostFacts> {
+    fn facts_by_map(&mut self, host: &str) -> Option<&HostFacts> {
         if !self.hosts.contains_key(host) {
+            let settings = &self.settings;
             if self.hosts.len() >= MAX_HOSTS {
                 self.hosts.clear();
             }
@@ -385,25 +396,32 @@ impl ModuleFetches {
         self.hosts.get(host)
     }
 
-    /// [`is_module_fetch`] of `c`, the same answer.
-    pub fn is_module_fetch(&mut self, c: &Connection, settings: &AppSettings) -> bool {
-        let is_module_host = |n: &str| settings.goproxy.is_module_host(n);
+    /// [`is_module_fetch`] of `c` under the memo's settings, the same
+    /// answer.
+    pub fn is_module_fetch(&mut self, c: &Connection) -> bool {
         let Some(app) = c.app.as_deref() else {
-            return c.dns_name.as_deref().is_some_and(is_module_host);
+            return c
+                .dns_name
+                .as_deref()
+                .is_some_and(|d| self.settings.goproxy.is_module_host(d));
         };
         // The server's name as `verdict::server_name` picks it: the SNI,
         // else the first Host that gives a name, else the DNS answer.
         let named = match app.client_hello().and_then(|h| h.sni.as_deref()) {
-            Some(sni) => Some(is_module_host(sni)),
+            Some(sni) => Some(self.settings.goproxy.is_module_host(sni)),
             None => {
                 let mut named = None;
                 for host in app.http.iter().filter_map(|x| x.request.host.as_deref()) {
-                    named = self.facts(host, settings).and_then(|f| f.module_host);
+                    named = self.facts(host).and_then(|f| f.module_host);
                     if named.is_some() {
                         break;
                     }
                 }
-                named.or_else(|| c.dns_name.as_deref().map(is_module_host))
+                named.or_else(|| {
+                    c.dns_name
+                        .as_deref()
+                        .map(|d| self.settings.goproxy.is_module_host(d))
+                })
             }
         };
         if named == Some(true) {
@@ -411,7 +429,7 @@ impl ModuleFetches {
         }
         for x in &app.http {
             let prefix = match x.request.host.as_deref() {
-                Some(h) => self.facts(h, settings).map_or("", |f| &f.prefix),
+                Some(h) => self.facts(h).map_or("", |f| &f.prefix),
                 None => "",
             };
             if gomod::parse_path(&x.request.path, prefix).is_some() {
@@ -613,12 +631,12 @@ mod tests {
             for dns in [None, Some("proxy.golang.org"), Some("bench.example")] {
                 let conns = connections(name, dns);
                 for s in &settings {
-                    let mut memo = ModuleFetches::default();
+                    let mut memo = ModuleFetches::new(s);
                     // Twice: the second time from what was remembered.
                     for _ in 0..2 {
                         for c in &conns {
                             let want = is_module_fetch(c, s);
-                            assert_eq!(memo.is_module_fetch(c, s), want, "{name} {dns:?}");
+                            assert_eq!(memo.is_module_fetch(c), want, "{name} {dns:?}");
                             if want { yes += 1 } else { no += 1 }
                         }
                     }
@@ -668,7 +686,7 @@ mod tests {
             x
         };
         for s in &settings {
-            let mut memo = ModuleFetches::default();
+            let mut memo = ModuleFetches::new(s);
             for dns in [None, Some("proxy.golang.org"), Some("other.example")] {
                 for (h1, p1) in hosts
                     .iter()
@@ -688,7 +706,7 @@ mod tests {
                             }
                             let want = is_module_fetch(&c, s);
                             assert_eq!(
-                                memo.is_module_fetch(&c, s),
+                                memo.is_module_fetch(&c),
                                 want,
                                 "{h1:?} {h2:?} {third:?} {dns:?}"
                             );
