@@ -87,14 +87,7 @@ impl Fixed {
                 buf[i] = b'.';
             }
         }
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
+        i = digits_before(buf, i, n);
         // ASCII digits and a point.
         std::str::from_utf8(&buf[i..]).ok()
     }
@@ -119,20 +112,25 @@ impl fmt::Display for Fixed {
     }
 }
 
-/// Appends `n` in decimal, right-aligned in `width` columns (as
-/// `{:>width$}` writes it).
-pub fn push_u64(s: &mut String, n: u64, width: usize) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
+/// Writes `n` in decimal into `buf` just before `end`; where it starts.
+/// `buf[..end]` must hold its digits (20 for any `u64`).
+fn digits_before(buf: &mut [u8], end: usize, mut n: u64) -> usize {
+    let mut i = end;
     loop {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
-            break;
+            return i;
         }
     }
+}
+
+/// Appends `n` in decimal, right-aligned in `width` columns (as
+/// `{:>width$}` writes it).
+pub fn push_u64(s: &mut String, n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let i = digits_before(&mut buf, 20, n);
     let digits = &buf[i..];
     for _ in digits.len()..width {
         s.push(' ');

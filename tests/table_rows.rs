@@ -7,26 +7,32 @@ mod common;
 
 use std::process::Command;
 use tcptriage::analyze::{Options, analyze};
-use tcptriage::report::{TableRows, write_table, write_table_rows};
+use tcptriage::report::{ConnectionReport, Report, TableRows, write_table, write_table_rows};
 use tcptriage::source::open_path;
 
-#[test]
-fn many_rows_print_the_streamed_table_of_the_reports() {
-    // 2 500 failures (copies of a capture's, renumbered) in arrival order
-    // scrambled: the streamed table (over 2 000 rows), by id.
+/// The report of all_failures.pcap and its failed connections.
+fn all_failures() -> (Report, Vec<ConnectionReport>) {
     let file = common::testdata().join("all_failures.pcap");
-    let mut rep = analyze(
+    let rep = analyze(
         open_path(&file).unwrap().as_mut(),
         "all_failures.pcap",
         &Options::default(),
     )
     .unwrap();
-    let failed: Vec<_> = rep
+    let failed = rep
         .connections
         .iter()
         .filter(|c| c.verdict.is_failure())
         .cloned()
         .collect();
+    (rep, failed)
+}
+
+#[test]
+fn many_rows_print_the_streamed_table_of_the_reports() {
+    // 2 500 failures (copies of a capture's, renumbered) in arrival order
+    // scrambled: the streamed table (over 2 000 rows), by id.
+    let (mut rep, failed) = all_failures();
     let n = 2500u64;
     let mut many: Vec<_> = (0..n)
         .map(|i| {
@@ -109,19 +115,7 @@ fn wide_cells_are_padded_as_the_reports_are() {
     // The streamed table pads each cell by its width in columns: kept with
     // the rows when they are pushed, measured when the reports are
     // printed. Wide characters (CJK, emoji) take two columns, accents one.
-    let file = common::testdata().join("all_failures.pcap");
-    let mut rep = analyze(
-        open_path(&file).unwrap().as_mut(),
-        "all_failures.pcap",
-        &Options::default(),
-    )
-    .unwrap();
-    let failed: Vec<_> = rep
-        .connections
-        .iter()
-        .filter(|c| c.verdict.is_failure())
-        .cloned()
-        .collect();
+    let (mut rep, failed) = all_failures();
     let n = 2100u64;
     let mut many: Vec<_> = (0..n)
         .map(|i| {

@@ -719,6 +719,15 @@ mod tests {
     use crate::analyze::{Options, analyze};
 
     /// Connections of a shipped capture, copied under many ids.
+    /// `all` pushed with a bound that writes each row as a run of its own.
+    fn one_row_per_run(all: &[ConnectionReport]) -> TableRows {
+        let mut rows = TableRows::with_limits(1, 8);
+        for c in all {
+            rows.push(c).unwrap();
+        }
+        rows
+    }
+
     fn reports(n: u64) -> Vec<ConnectionReport> {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
@@ -874,10 +883,7 @@ mod tests {
         all[1].explanation = Some("délai dépassé… 😀".into());
         all[2].target = Some("é".repeat(70_000));
         all[3].target = Some("x".repeat(usize::from(WIDE) - 1));
-        let mut rows = TableRows::with_limits(1, 8);
-        for c in &all {
-            rows.push(c).unwrap();
-        }
+        let rows = one_row_per_run(&all);
         assert_eq!(rows.runs(), 4);
         assert_eq!(rows.widths()[2], 70_000);
         let mut seen = 0;
@@ -987,10 +993,7 @@ mod tests {
             .take(3)
             .collect();
         assert_eq!(all.len(), 3);
-        let mut rows = TableRows::with_limits(1, 8);
-        for c in &all {
-            rows.push(c).unwrap();
-        }
+        let rows = one_row_per_run(&all);
         let mut seen = Vec::new();
         rows.for_each_failed(&mut |client, server, first, last| {
             seen.push((client.0.to_string(), client.1, server.1, first, last))
@@ -1023,10 +1026,7 @@ mod tests {
     #[test]
     fn a_row_shorter_than_its_lengths_is_an_error() {
         let all = reports(3);
-        let mut rows = TableRows::with_limits(1, 8);
-        for c in &all {
-            rows.push(c).unwrap();
-        }
+        let rows = one_row_per_run(&all);
         let spill = rows.spill.as_ref().unwrap();
         let mut f = &spill.file;
         // The length of the row's client IP.
@@ -1041,10 +1041,7 @@ mod tests {
     #[test]
     fn a_corrupt_run_is_an_error_not_a_huge_allocation() {
         let all = reports(3);
-        let mut rows = TableRows::with_limits(1, 8);
-        for c in &all {
-            rows.push(c).unwrap();
-        }
+        let rows = one_row_per_run(&all);
         let spill = rows.spill.as_ref().unwrap();
         let mut f = &spill.file;
         f.seek(SeekFrom::Start(spill.runs[1].start)).unwrap();

@@ -426,21 +426,7 @@ impl GoProxy {
 /// `name` without surrounding blanks, `:port`, IPv6 brackets and trailing
 /// dot.
 fn host_part(name: &str) -> &str {
-    let n = name.trim();
-    let n = if let Some(r) = n.strip_prefix('[') {
-        r.split_once(']').map_or(r, |(h, _)| h)
-    } else {
-        match n.bytes().rposition(|b| b == b':') {
-            // ASCII ':': both sides are on character boundaries.
-            Some(colon)
-                if !n[..colon].contains(':')
-                    && n[colon + 1..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                &n[..colon]
-            }
-            _ => n,
-        }
-    };
+    let n = crate::sniff::http::without_port(name);
     n.strip_suffix('.').unwrap_or(n)
 }
 

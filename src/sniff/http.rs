@@ -522,26 +522,30 @@ mod tests {
     }
 }
 
+/// A `Host`-like value (`name:port`, `[v6]:port`, `name`) without
+/// surrounding blanks, its `:port` and IPv6 brackets. An unbracketed value
+/// with more than one ':' (a bare IPv6 address) keeps them all.
+pub fn without_port(host: &str) -> &str {
+    let h = host.trim();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(inside, _)| inside);
+    }
+    // ASCII ':': both sides of it are on character boundaries.
+    match h.bytes().rposition(|b| b == b':') {
+        Some(colon)
+            if !h[..colon].contains(':') && h[colon + 1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            &h[..colon]
+        }
+        _ => h,
+    }
+}
+
 /// The server name a `Host` header value gives: without its port or IPv6
 /// brackets, lowercased; `None` for an IP literal (no name) or an empty
 /// value.
 pub fn host_name(host: &str) -> Option<std::borrow::Cow<'_, str>> {
-    let h = host.trim();
-    let name = if let Some(rest) = h.strip_prefix('[') {
-        rest.split(']').next().unwrap_or(rest)
-    } else {
-        // ASCII ':': both sides of it are on character boundaries.
-        match h.bytes().rposition(|b| b == b':') {
-            Some(colon)
-                if !h[..colon].contains(':')
-                    && h[colon + 1..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                &h[..colon]
-            }
-            _ => h,
-        }
-    };
-    let name = name.trim_end_matches('.');
+    let name = without_port(host).trim_end_matches('.');
     // An address literal has only hex digits, dots and colons: a name
     // with any other byte is not one, without running the parser.
     let may_be_address = name
