@@ -6,8 +6,9 @@
 //! can no longer change ([`verdict::is_final`]), so it can be printed at
 //! once and its state dropped.
 
-use crate::decode::{self, Decoded, Detached, OtherKind, TcpSegment, link};
+use crate::decode::{self, Decoded, Detached, OtherKind, TcpSegment};
 use crate::flows::{self, Connection, Dir, Event, FlowTable};
+use crate::packet::link;
 use crate::report::{
     AppSettings, CaptureInfo, ConnectionReport, DnsReport, ModuleFetches, Report, Summary,
     TableRows, auth_required, connection_report, dns_report,

@@ -21,6 +21,7 @@ pub mod decode;
 pub mod extract;
 pub mod flows;
 pub mod ladder;
+pub mod packet;
 pub mod report;
 pub mod sniff;
 pub mod source;

@@ -186,7 +186,7 @@ fn a_file_handed_over_buffer_by_buffer_gives_what_one_thread_gives() {
 struct Copying(Box<dyn PacketSource>);
 
 impl PacketSource for Copying {
-    fn next_frame(&mut self) -> Result<Option<tcptriage::source::Frame<'_>>, SourceError> {
+    fn next_frame(&mut self) -> Result<Option<tcptriage::packet::Frame<'_>>, SourceError> {
         self.0.next_frame()
     }
     fn warnings(&self) -> &[String] {

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tcptriage::decode::{self, Decoded};
-use tcptriage::source::Frame;
+use tcptriage::packet::Frame;
 use tcptriage::time::Ts;
 
 const LINKTYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];

@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use tcptriage::flows::Event;
+use tcptriage::packet::Event;
 use tcptriage::sniff::dns::{self, DnsMessage, DnsQuery, DnsTracker, Transport};
 use tcptriage::time::Ts;
 

@@ -273,7 +273,7 @@ pub fn run(cfg: LiveConfig) -> u8 {
     let mut rep: Report = engine.finish(
         end,
         &format!("live:{}", cfg.capture.interface),
-        format!("live capture ({})", tcptriage::decode::link::name(linktype)),
+        format!("live capture ({})", tcptriage::packet::link::name(linktype)),
         vec![],
     );
     rep.capture.live = Some(LiveInfo {

@@ -9,11 +9,11 @@
 //! were captured), which is what lets a frame cut inside the TCP options still
 //! yield a segment (`options_truncated`). Nothing here allocates or panics.
 
-use super::link;
 use super::{
     DecodeError, Decoded, Detached, IcmpError, IcmpErrorKind, IpInfo, OtherKind, QuotedTcp,
     TcpFlags, TcpOptions, TcpSegment, UdpDatagram,
 };
+use crate::packet::link;
 use etherparse::err::Layer;
 use etherparse::{EtherType, IpNumber, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket};
 use std::net::IpAddr;
@@ -35,11 +35,11 @@ pub fn decode(linktype: u32, data: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 /// claims more than the frame's original length (`orig_len`) is clamped to it,
 /// as Wireshark does ("IPv4 total length exceeds packet length"), so a bogus
 /// length cannot invent payload bytes.
-pub fn decode_frame<'a>(frame: &crate::source::Frame<'a>) -> Result<Decoded<'a>, DecodeError> {
+pub fn decode_frame<'a>(frame: &crate::packet::Frame<'a>) -> Result<Decoded<'a>, DecodeError> {
     decode_with_limit(frame.linktype, frame.data, wire_limit(frame))
 }
 
-fn wire_limit(frame: &crate::source::Frame<'_>) -> Option<WireLimit> {
+fn wire_limit(frame: &crate::packet::Frame<'_>) -> Option<WireLimit> {
     let orig = frame.orig_len as usize;
     (orig >= frame.data.len()).then_some(WireLimit {
         frame_start: frame.data.as_ptr() as usize,
@@ -152,7 +152,7 @@ fn fast_ethernet_ip(data: &[u8], limit: Option<WireLimit>) -> Option<(IpInfo, &[
 /// case (Ethernet, IPv4 or IPv6, TCP) is written into `out` field by field:
 /// building the decoded frame, then its detached copy, then moving that
 /// into a batch cost a tenth of the reading thread.
-pub fn decode_detached(frame: &crate::source::Frame<'_>, out: &mut Detached) {
+pub fn decode_detached(frame: &crate::packet::Frame<'_>, out: &mut Detached) {
     let data = frame.data;
     if frame.linktype == link::ETHERNET
         && let Some((info, l4, l4_wire)) = fast_ethernet_ip(data, wire_limit(frame))
@@ -999,7 +999,7 @@ mod tests {
 
     #[test]
     fn decode_frame_clamps_ip_length_to_the_wire_length() {
-        use crate::source::Frame;
+        use crate::packet::Frame;
         use crate::time::Ts;
         let frame = |data: &'static [u8], orig_len: u32| Frame {
             number: 1,
@@ -1280,7 +1280,7 @@ mod tests {
                 );
             }
             // The in-place detached decode of the reading thread.
-            let frame = crate::source::Frame {
+            let frame = crate::packet::Frame {
                 number: 1,
                 ts: crate::time::Ts(0),
                 linktype: link::ETHERNET,

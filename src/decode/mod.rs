@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 mod decoder;
-pub mod link;
+pub use crate::packet::link;
 
 pub use decoder::{decode, decode_detached, decode_frame};
 

@@ -10,6 +10,7 @@
 use super::app::AppState;
 use super::seq::SeqNum;
 use crate::decode::{IcmpError, IcmpErrorKind, TcpFlags, TcpSegment};
+pub use crate::packet::Event;
 use crate::time::Ts;
 use std::net::IpAddr;
 
@@ -39,13 +40,6 @@ impl Dir {
             Dir::ServerToClient => "server",
         }
     }
-}
-
-/// A packet's place in the capture: its frame number and timestamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Event {
-    pub frame: u64,
-    pub ts: Ts,
 }
 
 /// Wireshark's out-of-order threshold when the initial RTT is unknown.

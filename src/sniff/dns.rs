@@ -49,7 +49,7 @@
 //! ([`DnsOutcome`]) and remembers which name each answered address was
 //! asked for ([`DnsTracker::name_for`]). All of its memory is capped.
 
-use crate::flows::Event;
+use crate::packet::Event;
 use crate::time::Ts;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};

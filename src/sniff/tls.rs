@@ -23,7 +23,7 @@ use tls_parser::{
     parse_tls_handshake_msg_server_hello, parse_tls_server_hello_extension,
 };
 
-use crate::flows::Event;
+use crate::packet::Event;
 
 /// Most bytes of incomplete handshake data buffered (capacity, not length).
 /// A TLS 1.2 Certificate message is usually 3-5 KB; a larger one is dropped.

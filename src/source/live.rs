@@ -143,7 +143,7 @@ fn activate_error(status: i32, message: String, interface: &str) -> LiveError {
 fn dlt_to_linktype(dlt: i32) -> u32 {
     match dlt {
         // DLT_RAW is 12 (14 on OpenBSD); files say LINKTYPE_RAW.
-        12 | 14 => crate::decode::link::RAW,
+        12 | 14 => crate::packet::link::RAW,
         d => d as u32,
     }
 }
@@ -351,7 +351,7 @@ impl PacketSource for LiveSource {
         format!(
             "live capture on {} ({}, {})",
             self.interface,
-            crate::decode::link::name(self.linktype),
+            crate::packet::link::name(self.linktype),
             if self.nanos {
                 "nanoseconds"
             } else {
@@ -593,7 +593,7 @@ mod tests {
                 LiveNext::Frame(f) => {
                     assert_eq!(f.number, last_number + 1);
                     last_number = f.number;
-                    assert_eq!(f.linktype, crate::decode::link::ETHERNET);
+                    assert_eq!(f.linktype, crate::packet::link::ETHERNET);
                     // Timestamps are real time in nanoseconds.
                     let ns = f.ts.0 as i128 - before.as_nanos() as i128;
                     assert!(ns.abs() < 60_000_000_000, "{:?}", f.ts);

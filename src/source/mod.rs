@@ -4,8 +4,6 @@
 //! Every source yields [`Frame`]s, numbered from 1 as Wireshark numbers them,
 //! behind the [`PacketSource`] trait so tests can feed frames from memory.
 
-use crate::time::Ts;
-
 pub mod batch;
 pub mod file;
 pub mod memory;
@@ -21,6 +19,7 @@ mod live_imp;
 mod live_imp;
 mod live_types;
 
+pub use crate::packet::Frame;
 pub use file::open_path;
 pub use live_imp::{
     Breaker, DEFAULT_LIBPCAP_NAMES, InterfaceInfo, LIBPCAP_ENV, LiveError, LiveNext, LiveOptions,
@@ -28,21 +27,6 @@ pub use live_imp::{
 };
 pub use memory::MemorySource;
 pub use writer::PcapngWriter;
-
-/// One captured frame, borrowed from the source's buffer.
-#[derive(Debug, Clone, Copy)]
-pub struct Frame<'a> {
-    /// Frame number, 1-based, counting packet records only (as Wireshark does).
-    pub number: u64,
-    /// Capture timestamp.
-    pub ts: Ts,
-    /// The pcap LINKTYPE_* value of the interface the frame was captured on.
-    pub linktype: u32,
-    /// Length of the packet on the wire (may exceed `data.len()` when snaplen cut it).
-    pub orig_len: u32,
-    /// The captured bytes.
-    pub data: &'a [u8],
-}
 
 /// A stream of frames.
 pub trait PacketSource {

@@ -27,7 +27,7 @@ const USER: [&str; 16] = [
     "USER10", "USER11", "USER12", "USER13", "USER14", "USER15",
 ];
 
-/// Whether [`crate::decode::decode`] decodes this link type.
+/// Whether the decoder (`decode::decode`) reads this link type.
 pub fn is_supported(linktype: u32) -> bool {
     matches!(
         linktype,
