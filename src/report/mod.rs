@@ -3,6 +3,7 @@
 //!
 //! Field names are stable snake_case and documented in the README.
 
+mod cells;
 mod context;
 mod html;
 mod json;

@@ -29,9 +29,9 @@
 //! [`TableRows`] is dropped (it is unlinked as soon as it is created).
 
 use super::ConnectionReport;
-use super::table::{COLUMNS, each_cell, width, write_evidence_text};
+use super::cells::{COLUMNS, each_cell, width, write_evidence_text};
 #[cfg(test)]
-use super::table::{cells, evidence_text};
+use super::cells::{cells, evidence_text};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::collections::binary_heap::PeekMut;
