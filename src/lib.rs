@@ -8,6 +8,13 @@
 //! verdict (rules with evidence) -> report (table, JSON)
 //! ```
 //!
+//! Under them all, [`packet`] holds the types every stage shares (a frame,
+//! a packet's place in the capture, a direction, the link types). A stage
+//! imports only the stages below it; `flows` drives the sniffers (they see
+//! byte streams, never connections), and `ladder` and `extract` read a
+//! capture a second time through [`analyze`]. `tests/layering.rs` holds the
+//! order and fails on an import against it or on a circle between files.
+//!
 //! [`analyze`] wires the stages together, for a whole file or streaming
 //! (live capture hands each connection out once its verdict is final).
 //! Time is data: nothing in the library reads the wall clock; all timing

@@ -5,6 +5,8 @@
 //! - [`Frame`]: one captured frame, as a source hands it to the decoder.
 //! - [`Event`]: a packet's frame number and timestamp, which flows, the
 //!   sniffers, the verdict rules and the reports cite as evidence.
+//! - [`Dir`]: which way a packet of a connection went, client to server or
+//!   back.
 //! - [`link`]: the pcap link types.
 
 pub mod link;
@@ -31,4 +33,32 @@ pub struct Frame<'a> {
 pub struct Event {
     pub frame: u64,
     pub ts: Ts,
+}
+
+/// Direction of a packet within a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// From the client (the side that sent the SYN) to the server.
+    ClientToServer = 0,
+    /// From the server to the client.
+    ServerToClient = 1,
+}
+
+impl Dir {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    pub fn reverse(self) -> Dir {
+        match self {
+            Dir::ClientToServer => Dir::ServerToClient,
+            Dir::ServerToClient => Dir::ClientToServer,
+        }
+    }
+    /// `client` or `server`: who sent a packet in this direction.
+    pub fn sender(self) -> &'static str {
+        match self {
+            Dir::ClientToServer => "client",
+            Dir::ServerToClient => "server",
+        }
+    }
 }

@@ -6,9 +6,9 @@
 //! per direction. Sniffers that have learned all they can are dropped, and
 //! every buffer is capped.
 
-use super::conn::{Dir, Event};
 use super::reasm::StreamHead;
 use super::seq::SeqNum;
+use crate::packet::{Dir, Event};
 use crate::sniff::{dns, http, tls};
 
 /// Bytes of each direction handed to the TLS sniffer (a TLS 1.2 server's

@@ -10,37 +10,9 @@
 use super::app::AppState;
 use super::seq::SeqNum;
 use crate::decode::{IcmpError, IcmpErrorKind, TcpFlags, TcpSegment};
-pub use crate::packet::Event;
+pub use crate::packet::{Dir, Event};
 use crate::time::Ts;
 use std::net::IpAddr;
-
-/// Direction of a packet within a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    /// From the client (the side that sent the SYN) to the server.
-    ClientToServer = 0,
-    /// From the server to the client.
-    ServerToClient = 1,
-}
-
-impl Dir {
-    pub fn index(self) -> usize {
-        self as usize
-    }
-    pub fn reverse(self) -> Dir {
-        match self {
-            Dir::ClientToServer => Dir::ServerToClient,
-            Dir::ServerToClient => Dir::ClientToServer,
-        }
-    }
-    /// `client` or `server`: who sent a packet in this direction.
-    pub fn sender(self) -> &'static str {
-        match self {
-            Dir::ClientToServer => "client",
-            Dir::ServerToClient => "server",
-        }
-    }
-}
 
 /// Wireshark's out-of-order threshold when the initial RTT is unknown.
 const OOO_THRESHOLD_NS: i64 = 3_000_000;
