@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tcptriage::analyze::{Options, Progress, RowsError, analyze_to_rows, analyze_with_progress};
+use tcptriage::analyze::{AnalyzeError, Options, Progress, analyze};
 use tcptriage::report::{self, Report};
 use tcptriage::sniff::gomod::GoProxy;
 use tcptriage::source;
@@ -370,9 +370,6 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
     let mut failed = false;
     for (i, path) in args.files.iter().enumerate() {
         let name = path.display().to_string();
-        // NDJSON streams each connection as soon as it closed; the rest
-        // follow at the end of the file.
-        let mut stream_err: Option<io::Error> = None;
         let bar = progress_bar(path, args.quiet);
         let mut on_progress = |p: &Progress| {
             if let Some(b) = &bar {
@@ -387,50 +384,37 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                 ));
             }
         };
-        // The default table's rows, for this file.
+        // The sink: NDJSON writes each connection as soon as it closed;
+        // the default table keeps only the listed ones, as rows; the rest
+        // want every connection at the end.
         let mut rows: Option<report::TableRows> = None;
+        let mut every: Option<report::Collect> = None;
+        let mut ndjson =
+            (args.format == Format::Ndjson).then(|| report::sink::Ndjson::new(&mut out));
         let result = source::open_path(path)
-            .map_err(RowsError::from)
+            .map_err(AnalyzeError::from)
             .and_then(|mut src| {
-                if args.format == Format::Ndjson {
-                    let mut emit =
-                        |c: report::ConnectionReport| match report::to_writer_line(&mut out, &c)
-                            .and_then(|_| out.write_all(b"\n"))
-                        {
-                            Ok(()) => true,
-                            Err(e) => {
-                                stream_err = Some(e);
-                                false
-                            }
-                        };
-                    analyze_with_progress(
-                        src.as_mut(),
-                        &name,
-                        &opts,
-                        true,
-                        Some(&mut emit),
-                        &mut on_progress,
-                    )
-                    .map_err(RowsError::from)
-                } else if keep_ok {
-                    analyze_with_progress(src.as_mut(), &name, &opts, true, None, &mut on_progress)
-                        .map_err(RowsError::from)
-                } else {
-                    let rows = rows.insert(report::TableRows::new());
-                    analyze_to_rows(src.as_mut(), &name, &opts, rows, Some(&mut on_progress))
-                }
+                let sink: &mut dyn report::ConnectionSink = match ndjson.as_mut() {
+                    Some(n) => n,
+                    None if keep_ok => every.insert(report::Collect::every()),
+                    None => rows.insert(report::TableRows::new()),
+                };
+                analyze(src.as_mut(), &name, &opts, sink, Some(&mut on_progress))
             });
+        drop(ndjson);
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        if let Some(e) = stream_err {
-            if is_broken_pipe(&e) {
+        if let Err(AnalyzeError::Sink(e)) = &result
+            && args.format == Format::Ndjson
+        {
+            if is_broken_pipe(e) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("tcptriage: writing the report: {e}");
             return ExitCode::from(2);
         }
-        let rep = match result {
+        let mut rep = match result {
             Ok(r) => r,
             Err(e) => {
                 let _ = out.flush();
@@ -441,7 +425,7 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                 );
                 // No room for the table's rows: the environment, not this
                 // capture; the next file would fail the same way.
-                if matches!(e, RowsError::Rows(_)) {
+                if matches!(e, AnalyzeError::Sink(_)) {
                     return ExitCode::from(2);
                 }
                 unreadable = true;
@@ -456,6 +440,9 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
             );
         }
         failed |= rep.summary.failed > 0 || rep.summary.dns_failures > 0;
+        if let Some(every) = every {
+            rep.connections = every.into_sorted();
+        }
         if let Some(dest) = &args.write_failed {
             let dest = if args.files.len() > 1 {
                 numbered(dest, i)
@@ -509,7 +496,7 @@ fn run_analyze(args: AnalyzeArgs) -> ExitCode {
                     None => report::write_table(&mut out, &rep, args.all),
                 }
             }
-            Format::Ndjson => report::write_ndjson(&mut out, &rep),
+            Format::Ndjson => report::write_ndjson_dns(&mut out, &rep),
             Format::Json => {
                 reports.push(rep);
                 Ok(())

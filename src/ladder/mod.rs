@@ -20,8 +20,9 @@ mod text;
 pub use svg::{SVG_WIDTH, render_svg, xml_escape};
 pub use text::{LadderOptions, display_width, render_text};
 
-use crate::analyze::{Options, analyze_with};
+use crate::analyze::{Options, analyze_collect};
 use crate::decode::{Decoded, IcmpErrorKind, TcpFlags, decode_frame};
+use crate::report::Collect;
 use crate::report::{ConnectionReport, EvidenceReport};
 use crate::source::{PacketSource, SourceError, open_path};
 use crate::time::Ts;
@@ -412,8 +413,13 @@ pub fn collect_from(
 ) -> Result<Vec<Ladder>, String> {
     let fail = |e: SourceError| format!("{name}: {e}");
     let mut src = open().map_err(fail)?;
-    let keep_ok = !(ids.is_empty() && failed_only);
-    let report = analyze_with(src.as_mut(), name, opts, keep_ok).map_err(fail)?;
+    let sink = if ids.is_empty() && failed_only {
+        Collect::listed()
+    } else {
+        Collect::every()
+    };
+    let report =
+        analyze_collect(src.as_mut(), name, opts, sink).map_err(|e| format!("{name}: {e}"))?;
     drop(src);
     let chosen: Vec<&ConnectionReport> = if ids.is_empty() {
         report

@@ -9,6 +9,7 @@ mod html;
 mod json;
 mod modules;
 mod rows;
+pub mod sink;
 mod table;
 
 pub use html::{MAX_HTML_LADDERS, write_html};
@@ -20,8 +21,9 @@ pub use context::{
     is_module_fetch,
 };
 
-pub use json::{to_writer_line, to_writer_pretty, write_json, write_ndjson};
+pub use json::{to_writer_line, to_writer_pretty, write_json, write_ndjson, write_ndjson_dns};
 pub use rows::TableRows;
+pub use sink::{Collect, ConnectionSink, Wants, is_listed};
 pub use table::{write_table, write_table_rows};
 
 use crate::flows::{Connection, Event};

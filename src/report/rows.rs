@@ -78,6 +78,8 @@ pub struct TableRows {
     spill: Option<Spill>,
     widths: [usize; COLUMNS],
     len: u64,
+    /// Why a row could not be kept, as a sink ([`super::ConnectionSink`]).
+    pub(crate) failed: Option<std::io::Error>,
 }
 
 impl std::fmt::Debug for TableRows {
@@ -274,6 +276,7 @@ impl TableRows {
             spill: None,
             widths: [0; COLUMNS],
             len: 0,
+            failed: None,
         }
     }
 
@@ -716,7 +719,8 @@ fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{Options, analyze};
+    use crate::analyze::{Options, analyze_collect};
+    use crate::report::Collect;
 
     /// Connections of a shipped capture, copied under many ids.
     /// `all` pushed with a bound that writes each row as a run of its own.
@@ -732,7 +736,8 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
-        let rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let rep =
+            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
         let base = rep.connections;
         // Ids in a scrambled order (a permutation: 7919 is prime).
         (0..n)
@@ -959,7 +964,8 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
-        let mut rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let mut rep =
+            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
         rep.connections.clear();
         let table = |rows: &TableRows| {
             let mut out = Vec::new();
