@@ -617,7 +617,12 @@ pub fn analyze(
     progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, AnalyzeError> {
     let wants = sink.wants();
-    let mut pass = |c: ConnectionReport| sink.connection(c).is_continue();
+    // Once the sink said stop, it is handed nothing more.
+    let mut stopped = false;
+    let mut pass = |c: ConnectionReport| {
+        stopped = stopped || sink.connection(c).is_break();
+        !stopped
+    };
     let result = match wants {
         Wants::Listed => each_listed(src, name, opts, progress, &mut pass),
         Wants::EveryAsItCloses => run(src, name, opts, true, Some(&mut pass), progress),

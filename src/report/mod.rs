@@ -23,7 +23,7 @@ pub use context::{
 
 pub use json::{to_writer_line, to_writer_pretty, write_json, write_ndjson, write_ndjson_dns};
 pub use rows::TableRows;
-pub use sink::{Collect, ConnectionSink, Wants, is_listed};
+pub use sink::{Collect, ConnectionSink, Each, Wants, is_listed};
 pub use table::{write_table, write_table_rows};
 
 use crate::flows::{Connection, Event};

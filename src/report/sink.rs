@@ -169,3 +169,30 @@ impl<W: Write> ConnectionSink for Ndjson<W> {
         self.failed.take()
     }
 }
+
+/// Hands each connection to a function (which returns false to stop the
+/// reading): for the live printer and for tests.
+pub struct Each<F: FnMut(ConnectionReport) -> bool> {
+    wants: Wants,
+    f: F,
+}
+
+impl<F: FnMut(ConnectionReport) -> bool> Each<F> {
+    pub fn new(wants: Wants, f: F) -> Each<F> {
+        Each { wants, f }
+    }
+}
+
+impl<F: FnMut(ConnectionReport) -> bool> ConnectionSink for Each<F> {
+    fn wants(&self) -> Wants {
+        self.wants
+    }
+
+    fn connection(&mut self, c: ConnectionReport) -> ControlFlow<()> {
+        if (self.f)(c) {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    }
+}
