@@ -16,7 +16,7 @@ use crate::report::{
 use crate::sniff::dns::{self, DnsTracker, Transport};
 use crate::source::batch::{BATCH_FRAMES, FrameAt, FrameBatch};
 use crate::source::{Frame, PacketSource, SourceError};
-use crate::time::Ts;
+use crate::time::{Nanos, Ts};
 use crate::verdict::{self, Context, Verdict, VerdictKind};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -574,7 +574,7 @@ impl Engine {
                     .collect(),
                 first_packet_time: self.first_ts.map(|t| t.rfc3339()),
                 last_packet_time: self.max_ts.map(|t| t.rfc3339()),
-                span_ms: self.max_ts.unwrap_or_default().ms_since(start),
+                span_ms: Nanos::between(start, self.max_ts.unwrap_or_default()),
                 warnings,
                 live: None,
             },

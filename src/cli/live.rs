@@ -46,7 +46,7 @@ fn line(c: &ConnectionReport) -> String {
     let what = c
         .explanation
         .clone()
-        .unwrap_or_else(|| format!("{:.1} ms, {} B down", c.timings.duration_ms, c.bytes_s2c));
+        .unwrap_or_else(|| format!("{} ms, {} B down", c.timings.duration_ms.ms(1), c.bytes_s2c));
     let target = c
         .target
         .as_deref()

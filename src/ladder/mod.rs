@@ -25,7 +25,7 @@ use crate::decode::{Decoded, IcmpErrorKind, TcpFlags, decode_frame};
 use crate::report::Collect;
 use crate::report::{ConnectionReport, EvidenceReport};
 use crate::source::{PacketSource, SourceError, open_path};
-use crate::time::Ts;
+use crate::time::{Nanos, Ts};
 use crate::verdict::{Confidence, Stage, VerdictKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
@@ -304,23 +304,28 @@ pub fn size(b: u64) -> String {
     }
 }
 
-/// A duration, short: `40 µs`, `1.25 ms`, `10.6 ms`, `7.99 s`, `125 s`, `3 d`.
+/// A duration, short: `40 µs`, `1.25 ms`, `10.6 ms`, `7.99 s`, `125 s`, `3 d`
+/// (exact decimals rounded half away from zero, as [`Nanos`] writes them).
 pub fn duration(ns: i64) -> String {
+    const DAY: u64 = 86_400_000_000_000;
     let sign = if ns < 0 { "-" } else { "" };
     let a = ns.unsigned_abs();
-    let f = a as f64;
+    let t = Nanos(ns);
     if a < 1_000_000 {
         format!("{sign}{} µs", a / 1000)
     } else if a < 10_000_000 {
-        format!("{sign}{:.2} ms", f / 1e6)
+        format!("{} ms", t.ms(2))
     } else if a < 1_000_000_000 {
-        format!("{sign}{:.1} ms", f / 1e6)
+        format!("{} ms", t.ms(1))
     } else if a < 60_000_000_000 {
-        format!("{sign}{:.2} s", f / 1e9)
-    } else if a < 86_400_000_000_000 {
-        format!("{sign}{:.0} s", f / 1e9)
+        format!("{} s", t.secs(2))
+    } else if a < DAY {
+        format!("{} s", t.secs(0))
     } else {
-        format!("{sign}{:.0} d", f / 86_400e9)
+        format!(
+            "{sign}{} d",
+            (u128::from(a) + u128::from(DAY / 2)) / u128::from(DAY)
+        )
     }
 }
 

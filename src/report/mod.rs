@@ -27,7 +27,7 @@ pub use sink::{Collect, ConnectionSink, Each, Wants, is_listed};
 pub use table::{write_table, write_table_rows};
 
 use crate::flows::{Connection, Event};
-use crate::time::{Rfc3339, Ts};
+use crate::time::{Nanos, Rfc3339, Ts};
 use crate::verdict::{Confidence, ResetBy, Stage, Verdict, VerdictKind};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -56,7 +56,7 @@ pub struct CaptureInfo {
     pub first_packet_time: Option<String>,
     pub last_packet_time: Option<String>,
     /// From the first to the last packet.
-    pub span_ms: f64,
+    pub span_ms: Nanos,
     /// Problems with the file that did not stop the analysis.
     pub warnings: Vec<String>,
     /// Live capture only: the interface, filter and libpcap's counters.
@@ -84,22 +84,22 @@ pub struct LiveInfo {
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Timings {
     /// The SYN that was answered → the first SYN/ACK.
-    pub syn_to_synack_ms: Option<f64>,
+    pub syn_to_synack_ms: Option<Nanos>,
     /// The first SYN/ACK → the client's ACK.
-    pub synack_to_ack_ms: Option<f64>,
+    pub synack_to_ack_ms: Option<Nanos>,
     /// The first SYN → the client's ACK (SYN retries included).
-    pub handshake_ms: Option<f64>,
+    pub handshake_ms: Option<Nanos>,
     /// The handshake ACK minus the most recent SYN (Wireshark's
     /// `tcp.analysis.initial_rtt`).
-    pub initial_rtt_ms: Option<f64>,
+    pub initial_rtt_ms: Option<Nanos>,
     /// The handshake ACK → the client's first payload.
-    pub ack_to_first_data_ms: Option<f64>,
+    pub ack_to_first_data_ms: Option<Nanos>,
     /// The client's first payload → the server's first payload.
-    pub time_to_first_byte_ms: Option<f64>,
+    pub time_to_first_byte_ms: Option<Nanos>,
     /// The first packet → the last packet of the connection.
-    pub duration_ms: f64,
+    pub duration_ms: Nanos,
     /// The connection's last packet → the end of the capture.
-    pub idle_at_end_ms: f64,
+    pub idle_at_end_ms: Nanos,
 }
 
 /// One packet cited as evidence.
@@ -109,7 +109,7 @@ pub struct EvidenceReport {
     /// RFC 3339, UTC.
     pub time: Rfc3339,
     /// Milliseconds since the connection's first packet.
-    pub t_ms: f64,
+    pub t_ms: Nanos,
     pub from: String,
     pub what: String,
 }
@@ -168,8 +168,9 @@ pub struct ConnectionReport {
     pub first_frame: u64,
     pub last_frame: u64,
     pub start_time: Rfc3339,
-    /// Seconds since the first packet of the capture.
-    pub start_offset_s: f64,
+    /// Since the first packet of the capture (seconds in JSON).
+    #[serde(serialize_with = "crate::time::serialize_secs")]
+    pub start_offset_s: Nanos,
 }
 
 impl ConnectionReport {
@@ -260,13 +261,9 @@ pub struct Summary {
     pub auth_required: u64,
 }
 
-pub(crate) fn ms(ns: i64) -> f64 {
-    ns as f64 / 1e6
-}
-
-fn diff(a: Option<Event>, b: Option<Event>) -> Option<f64> {
+fn diff(a: Option<Event>, b: Option<Event>) -> Option<Nanos> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(ms(b.ts.nanos_since(a.ts))),
+        (Some(a), Some(b)) => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     }
 }
@@ -276,11 +273,11 @@ pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
     let c2s = c.c2s();
     let s2c = c.s2c();
     let ttfb = match (c2s.first_payload, s2c.first_payload) {
-        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.nanos_since(a.ts))),
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     };
     let first_data = match (c.handshake_ack, c2s.first_payload) {
-        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.nanos_since(a.ts))),
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     };
     Timings {
@@ -291,11 +288,11 @@ pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
         } else {
             None
         },
-        initial_rtt_ms: c.initial_rtt_ns().map(ms),
+        initial_rtt_ms: c.initial_rtt_ns().map(Nanos),
         ack_to_first_data_ms: first_data,
         time_to_first_byte_ms: ttfb,
-        duration_ms: ms(c.last.ts.nanos_since(c.first.ts)),
-        idle_at_end_ms: ms(capture_end.0.saturating_sub(c.last.ts.0).max(0)),
+        duration_ms: Nanos::between(c.first.ts, c.last.ts),
+        idle_at_end_ms: Nanos(capture_end.0.saturating_sub(c.last.ts.0).max(0)),
     }
 }
 
@@ -354,7 +351,7 @@ pub fn connection_report(
             .map(|e| EvidenceReport {
                 frame: e.frame,
                 time: Rfc3339(e.ts),
-                t_ms: ms(e.ts.nanos_since(c.first.ts)),
+                t_ms: Nanos::between(c.first.ts, e.ts),
                 from: e.from.clone(),
                 what: e.what.clone(),
             })
@@ -398,7 +395,7 @@ pub fn connection_report(
         first_frame: c.first.frame,
         last_frame: c.last.frame,
         start_time: Rfc3339(c.first.ts),
-        start_offset_s: ms(c.first.ts.nanos_since(capture_start)) / 1000.0,
+        start_offset_s: Nanos::between(capture_start, c.first.ts),
     }
 }
 

@@ -215,10 +215,11 @@ pub fn write_modules(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         }
         for d in &h.dns {
             let answer = match (d.response_ms, d.answers.is_empty()) {
-                (Some(ms), false) => format!("{} in {ms:.1} ms", d.answers.join(" ")),
-                (Some(ms), true) => format!(
-                    "{} in {ms:.1} ms",
-                    d.rcode.as_deref().unwrap_or(d.outcome.as_str())
+                (Some(t), false) => format!("{} in {} ms", d.answers.join(" "), t.ms(1)),
+                (Some(t), true) => format!(
+                    "{} in {} ms",
+                    d.rcode.as_deref().unwrap_or(d.outcome.as_str()),
+                    t.ms(1)
                 ),
                 (None, _) => "no response".to_string(),
             };

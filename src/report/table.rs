@@ -4,7 +4,6 @@
 use super::cells::{COLUMNS, cells, evidence_text, opt_ms, width};
 use super::rows::TableRows;
 use super::{ConnectionReport, DnsReport, Report, sanitize};
-use crate::decimal::fixed;
 use crate::verdict::VerdictKind;
 use comfy_table::{
     ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
@@ -50,7 +49,7 @@ fn write_dns(out: &mut dyn Write, rows: &[&DnsReport]) -> io::Result<()> {
             d.qtype.clone(),
             d.verdict.to_string(),
             d.outcome.as_str().to_string(),
-            format!("{} s", fixed(d.start_offset_s, 3)),
+            format!("{} s", d.start_offset_s.secs(3)),
             (d.retransmissions + 1).to_string(),
             match d.response_ms {
                 Some(ms) => format!("{} in {}", sanitize(&answer), opt_ms(Some(ms))),
@@ -397,10 +396,10 @@ fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  capture      {} → {} ({:.3} s)",
+        "  capture      {} → {} ({} s)",
         cap.first_packet_time.as_deref().unwrap_or("-"),
         cap.last_packet_time.as_deref().unwrap_or("-"),
-        cap.span_ms / 1000.0
+        cap.span_ms.secs(3)
     )?;
     writeln!(
         out,

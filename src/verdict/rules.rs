@@ -1,7 +1,6 @@
 //! The rules themselves, in the order of the table in `mod.rs`.
 
 use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind};
-use crate::decimal::fixed;
 use crate::decode::IcmpErrorKind;
 use crate::flows::{Connection, Dir, Event, RetransKind, SeqNum};
 use crate::time::Ts;
@@ -202,11 +201,7 @@ pub fn endpoint(e: (IpAddr, u16)) -> String {
 
 /// A duration for people: `12.3 ms`, `1.50 s`.
 pub fn human_ns(ns: i64) -> String {
-    if ns.unsigned_abs() < 1_000_000_000 {
-        format!("{} ms", fixed(ns as f64 / 1e6, 1))
-    } else {
-        format!("{} s", fixed(ns as f64 / 1e9, 2))
-    }
+    crate::time::Nanos(ns).human().to_string()
 }
 
 fn since(a: Ts, b: Ts) -> i64 {
