@@ -26,12 +26,12 @@
 //! | `incomplete` | phase | request outstanding, capture ended sooner |
 //! | `ok` | — | everything else (closed normally, or alive/idle at capture end) |
 
+mod explain;
 mod rules;
+mod warnings;
 
-pub use rules::{
-    add_warnings, classify, classify_without_warnings, server_label, server_name,
-    server_name_and_source,
-};
+pub use explain::{server_label, server_name, server_name_and_source};
+pub use rules::{add_warnings, classify, classify_without_warnings};
 
 use crate::time::Ts;
 use serde::Serialize;

@@ -1,13 +1,14 @@
 //! The rules themselves, in the order of the table in `mod.rs`.
 
+use super::explain::{
+    GO_DIAL_TIMEOUT_NS, describe_payload, describe_wait, frames, human_ns, icmp_desc, injected_rst,
+    near, outstanding_request, server_label, stall_explanation,
+};
 use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind};
-use crate::decimal::fixed;
 use crate::decode::IcmpErrorKind;
-use crate::flows::{Connection, Dir, Event, RetransKind, SeqNum};
+use crate::flows::{Connection, Dir, Event, RetransKind};
 use crate::time::Ts;
-use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::net::IpAddr;
 
 /// A SYN unanswered for this long was dropped: every common stack retries a
 /// SYN after 1 s (Linux, Windows and macOS initial RTO), so a capture that
@@ -20,8 +21,6 @@ const GIVE_UP_NS: i64 = 1_000_000_000;
 const BLACKHOLE_RETRANS: u32 = 3;
 /// ... spread over at least this long.
 const BLACKHOLE_SPAN_NS: i64 = 1_000_000_000;
-/// A first byte later than this is worth a warning.
-const SLOW_TTFB_NS: i64 = 1_000_000_000;
 
 /// Classifies one connection.
 pub fn classify(c: &Connection, ctx: &Context) -> Verdict {
@@ -41,7 +40,7 @@ pub fn classify_without_warnings(c: &Connection, ctx: &Context) -> Verdict {
 
 /// Sets the warnings of `v`, `c`'s verdict by [`classify_without_warnings`].
 pub fn add_warnings(c: &Connection, v: &mut Verdict) {
-    v.warnings = warnings(c, v);
+    v.warnings = super::warnings::warnings(c, v);
 }
 
 fn verdict(kind: VerdictKind, stage: Option<Stage>, confidence: Confidence) -> Verdict {
@@ -79,149 +78,8 @@ fn ev(at: Event, from: &str, what: impl Into<String>) -> Evidence {
     }
 }
 
-/// `10.0.0.1:80` or `[fd77::1]:80`.
-/// The server as the explanations name it: `proxy.golang.org
-/// (10.77.2.20:443)` when its name is known (SNI, HTTP Host or DNS), else
-/// its address.
-pub fn server_label(c: &Connection) -> ServerLabel<'_> {
-    ServerLabel(c)
-}
-
-/// [`server_label`], formatted only when it is printed (most connections
-/// are `ok` and never are).
-#[derive(Clone, Copy)]
-pub struct ServerLabel<'a>(&'a Connection);
-
-impl std::fmt::Display for ServerLabel<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match server_name(self.0) {
-            Some(n) => write!(f, "{n} ({})", endpoint(self.0.server)),
-            None => f.write_str(&endpoint(self.0.server)),
-        }
-    }
-}
-
-/// The server's name from the TLS SNI, the HTTP Host or a DNS answer
-/// (borrowed from the connection unless a Host had to be lowercased).
-pub fn server_name(c: &Connection) -> Option<Cow<'_, str>> {
-    server_name_and_source(c).map(|(n, _)| n)
-}
-
-/// [`server_name`] and where it came from: `sni`, `host` or `dns`, in that
-/// order of preference.
-pub fn server_name_and_source(c: &Connection) -> Option<(Cow<'_, str>, &'static str)> {
-    let app = c.app.as_deref();
-    if let Some(sni) = app
-        .and_then(|a| a.client_hello())
-        .and_then(|h| h.sni.as_deref())
-    {
-        return Some((Cow::Borrowed(sni), "sni"));
-    }
-    if let Some(host) = app.and_then(|a| {
-        a.http.iter().find_map(|x| {
-            x.request
-                .host
-                .as_deref()
-                .and_then(crate::sniff::http::host_name)
-        })
-    }) {
-        return Some((host, "host"));
-    }
-    c.dns_name.as_deref().map(|d| (Cow::Borrowed(d), "dns"))
-}
-
-/// A request's path for an explanation: at most 120 characters.
-fn short_path(path: &str) -> String {
-    let mut short: String = path.chars().take(120).collect();
-    if short.len() < path.len() {
-        short.push('…');
-    }
-    short
-}
-
-/// The request left without a response, e.g. `GET
-/// /corp.example/!tools/greet/@v/v1.0.0.zip (corp.example/Tools/greet@v1.0.0
-/// zip)`.
-fn outstanding_request(c: &Connection) -> Option<(Event, String)> {
-    let x = c.app.as_deref()?.outstanding_request()?;
-    let what = match crate::sniff::gomod::parse_path(&x.request.path, "") {
-        Some(m) => format!("{} for {}", x.request.method, m.label()),
-        None => format!("{} {}", x.request.method, short_path(&x.request.path)),
-    };
-    Some((x.at, what))
-}
-
-/// What a client payload at `at` was, when a sniffer knows: `TLS
-/// ClientHello (SNI proxy.golang.org)` or `GET /x/@v/list (x (list))`.
-fn describe_payload(c: &Connection, at: Event, fallback: &str) -> String {
-    let Some(app) = c.app.as_deref() else {
-        return fallback.to_string();
-    };
-    if let Some(h) = app.client_hello()
-        && (h.at == at || (h.at.frame >= at.frame && c.c2s().first_payload == Some(at)))
-    {
-        return match &h.sni {
-            Some(n) => format!("TLS ClientHello (SNI {n})"),
-            None => "TLS ClientHello (no SNI)".to_string(),
-        };
-    }
-    if let Some(x) = app.http.iter().find(|x| x.at.frame == at.frame) {
-        let module = crate::sniff::gomod::parse_path(&x.request.path, "")
-            .map(|m| format!(" = {}", m.label()))
-            .unwrap_or_default();
-        return format!(
-            "{} {}{module}",
-            x.request.method,
-            short_path(&x.request.path)
-        );
-    }
-    fallback.to_string()
-}
-
-/// The go command's own limits, when a timing matches one of them.
-const GO_DIAL_TIMEOUT_NS: i64 = 30_000_000_000;
-const GO_TLS_TIMEOUT_NS: i64 = 10_000_000_000;
-
-fn near(ns: i64, target: i64) -> bool {
-    // Hostile timestamps can put `ns` anywhere in i64.
-    ns.saturating_sub(target).unsigned_abs() <= 1_500_000_000
-}
-
-pub fn endpoint(e: (IpAddr, u16)) -> String {
-    let mut s = String::with_capacity(24);
-    if e.0.is_ipv6() {
-        s.push('[');
-    }
-    crate::decimal::push_ip(&mut s, e.0);
-    if e.0.is_ipv6() {
-        s.push(']');
-    }
-    let _ = write!(s, ":{}", e.1);
-    s
-}
-
-/// A duration for people: `12.3 ms`, `1.50 s`.
-pub fn human_ns(ns: i64) -> String {
-    if ns.unsigned_abs() < 1_000_000_000 {
-        format!("{} ms", fixed(ns as f64 / 1e6, 1))
-    } else {
-        format!("{} s", fixed(ns as f64 / 1e9, 2))
-    }
-}
-
-fn since(a: Ts, b: Ts) -> i64 {
+pub(super) fn since(a: Ts, b: Ts) -> i64 {
     b.0.saturating_sub(a.0)
-}
-
-fn frames(list: &[Event]) -> String {
-    let mut s = String::new();
-    for (i, e) in list.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        let _ = write!(s, "{}", e.frame);
-    }
-    s
 }
 
 /// All SYNs the client sent, as events (first, retries and last).
@@ -248,19 +106,6 @@ fn is_syn_time(c: &Connection, e: Event) -> bool {
     // Retransmissions before any client payload and before the handshake
     // completed are SYN retries.
     c.handshake_ack.is_none_or(|a| e.ts < a.ts) && c.c2s().first_payload.is_none_or(|p| e.ts < p.ts)
-}
-
-fn icmp_desc(kind: IcmpErrorKind) -> &'static str {
-    match kind {
-        IcmpErrorKind::NetUnreachable => "network unreachable",
-        IcmpErrorKind::HostUnreachable => "host unreachable",
-        IcmpErrorKind::ProtocolUnreachable => "protocol unreachable",
-        IcmpErrorKind::PortUnreachable => "port unreachable",
-        IcmpErrorKind::AdminProhibited => "administratively prohibited",
-        IcmpErrorKind::FragmentationNeeded => "fragmentation needed / packet too big",
-        IcmpErrorKind::TimeExceeded => "time exceeded",
-        IcmpErrorKind::OtherUnreachable => "destination unreachable",
-    }
 }
 
 /// A fatal TLS alert sent in the clear, i.e. during the handshake: the
@@ -355,38 +200,6 @@ fn tls_alert_rule(c: &Connection) -> Option<Verdict> {
         format!("TLS alert: fatal, {name}"),
     ));
     Some(v)
-}
-
-/// Why an RST from the server's side looks injected: its TTL differs from
-/// the server's own earlier packets (a middlebox sits fewer or more hops
-/// away), backed by an IPv4 ID out of the server's sequence. `None` when
-/// nothing tells it apart, including when the server sent nothing before.
-fn injected_rst(rst: &crate::flows::RstInfo) -> Option<String> {
-    let prior = rst.prior_ttl?;
-    if prior == rst.ttl {
-        return None;
-    }
-    // IPv6 has no IP ID, and calls its TTL the hop limit.
-    let ttl = if rst.ip_id.is_none() {
-        "hop limit"
-    } else {
-        "TTL"
-    };
-    let mut why = format!(
-        "its {ttl} {} differs from the server's earlier packets' {prior}",
-        rst.ttl
-    );
-    // Linux sends its SYN/ACK with IP ID 0 and counts from a random start
-    // after it, so only a counter already running can be broken.
-    if let (Some(id), Some(p)) = (rst.ip_id, rst.prior_ip_id)
-        && p != 0
-    {
-        let gap = id.wrapping_sub(p);
-        if gap == 0 || gap > 1000 {
-            let _ = write!(why, " and its IP ID {id} does not follow theirs ({p})");
-        }
-    }
-    Some(why)
 }
 
 /// Rules for a connection whose SYN got no SYN/ACK.
@@ -691,67 +504,6 @@ fn last_progress(c: &Connection) -> Option<Event> {
     match (a, b) {
         (Some(x), Some(y)) => Some(if x.ts >= y.ts { x } else { y }),
         (x, y) => x.or(y),
-    }
-}
-
-fn describe_wait(stage: Stage) -> &'static str {
-    match stage {
-        Stage::TlsHandshake => "ClientHello",
-        _ => "request",
-    }
-}
-
-fn stall_explanation(c: &Connection, stage: Stage, waited: i64, end: &str) -> String {
-    let req = c.c2s().last_new_payload.or(c.c2s().first_payload);
-    let server = server_label(c);
-    match stage {
-        Stage::TlsHandshake => {
-            let hello = c.app.as_deref().and_then(|a| a.client_hello());
-            let sni = hello
-                .and_then(|h| h.sni.as_deref())
-                .map(|n| format!(" for {n}"))
-                .unwrap_or_default();
-            let frame = hello.map(|h| h.at.frame).or(req.map(|e| e.frame));
-            let go = if c.c2s().fin.is_some() && near(waited, GO_TLS_TIMEOUT_NS) {
-                " (the go command gives up a TLS handshake after 10 s)"
-            } else {
-                ""
-            };
-            format!(
-                "TLS ClientHello{sni} to {} sent at frame {}; no ServerHello in {}{go}; {end}",
-                endpoint(c.server),
-                frame.unwrap_or(0),
-                human_ns(waited)
-            )
-        }
-        Stage::AwaitingResponse => {
-            if let Some((at, what)) = outstanding_request(c) {
-                return format!(
-                    "{what} sent to {server} at frame {}; no response byte in {}; {end}",
-                    at.frame,
-                    human_ns(waited)
-                );
-            }
-            let acked = c
-                .s2c()
-                .ack_advanced
-                .filter(|a| req.is_some_and(|r| a.ts >= r.ts))
-                .map(|a| format!(", ACKed by the server at frame {}", a.frame))
-                .unwrap_or_default();
-            format!(
-                "request to {server} sent at frame {}{acked}; no response byte in {}; {end}",
-                req.map(|e| e.frame).unwrap_or(0),
-                human_ns(waited)
-            )
-        }
-        Stage::MidTransfer => format!(
-            "the response from {server} started, then stopped for {}; {end}",
-            human_ns(waited)
-        ),
-        _ => format!(
-            "connection to {server} idle for {}; {end}",
-            human_ns(waited)
-        ),
     }
 }
 
@@ -1220,113 +972,4 @@ fn push_wait_evidence(c: &Connection, v: &mut Verdict, stage: Stage) {
     if let Some(sp) = c.s2c().last_new_payload {
         v.evidence.push(ev(sp, "server", "last response data"));
     }
-}
-
-fn warnings(c: &Connection, v: &Verdict) -> Vec<String> {
-    let mut w = Vec::new();
-    if c.client_inferred {
-        w.push(
-            "capture started mid-connection: client and server guessed from the ports".to_string(),
-        );
-    }
-    if c.syn_count > 1 && c.synack.is_some() {
-        w.push(format!(
-            "SYN sent {} times before the SYN/ACK (handshake took {})",
-            c.syn_count,
-            c.handshake_ack
-                .zip(c.first_syn)
-                .map(|(a, s)| human_ns(since(s.ts, a.ts)))
-                .unwrap_or_else(|| "?".into())
-        ));
-    }
-    let (rc, rs) = (c.c2s().retransmissions, c.s2c().retransmissions);
-    let syn_retries = if c.synack.is_some() {
-        c.syn_count.saturating_sub(1)
-    } else {
-        0
-    };
-    let data_rc = rc.saturating_sub(syn_retries);
-    if v.kind == VerdictKind::Ok && (data_rc > 0 || rs > 0) {
-        let pk = c.c2s().packets + c.s2c().packets;
-        // Spurious retransmissions are not loss on the way out.
-        let real = data_rc.saturating_sub(c.c2s().spurious_retransmissions)
-            + rs.saturating_sub(c.s2c().spurious_retransmissions);
-        let heavy = u64::from(real).saturating_mul(10) >= pk.max(1);
-        w.push(format!(
-            "{}{} retransmissions client→server, {} server→client",
-            if heavy { "heavy loss: " } else { "" },
-            data_rc,
-            rs
-        ));
-    }
-    if let (Some(req), Some(resp)) = (c.c2s().first_payload, c.s2c().first_payload) {
-        let ttfb = since(req.ts, resp.ts);
-        if ttfb >= SLOW_TTFB_NS {
-            w.push(format!(
-                "slow response: first byte {} after the request",
-                human_ns(ttfb)
-            ));
-        }
-    }
-    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
-        let st = &c.dirs[dir.index()];
-        if st.zero_windows > 0 && v.stage != Some(Stage::ZeroWindow) {
-            w.push(format!(
-                "the {} advertised a zero window {} time(s){}",
-                dir.sender(),
-                st.zero_windows,
-                if st.zero_window_since.is_none() {
-                    " and reopened it"
-                } else {
-                    ""
-                }
-            ));
-        }
-    }
-    if v.kind == VerdictKind::Ok
-        && let Some(rst) = c.rst
-    {
-        // Unfinished: the response is short of its announced length, or the
-        // server had sent data beyond what the RST acknowledges.
-        let short = c.http_response_short();
-        let in_flight = rst.flags.ack()
-            && c.s2c().next_seq.is_some_and(|n| {
-                let fin = u32::from(c.s2c().fin.is_some());
-                SeqNum(rst.ack) < n.plus(0u32.wrapping_sub(fin))
-            });
-        let aborted = rst.dir == Dir::ClientToServer
-            && c.s2c().fin.is_none_or(|f| f.ts > rst.at.ts)
-            && c.s2c().first_payload.is_some()
-            && (short.is_some() || in_flight);
-        if aborted {
-            let got = match short {
-                Some((got, want)) => format!("{got} of the {want} bytes the response announced"),
-                None => format!(
-                    "{} bytes received, more in flight",
-                    c.server_bytes_in_sequence().unwrap_or(c.s2c().bytes)
-                ),
-            };
-            w.push(format!(
-                "the client aborted the transfer with an RST (frame {}) while the server was still sending ({got}): its own timeout or a cancel",
-                rst.at.frame
-            ));
-        } else {
-            w.push(format!(
-                "closed with an RST from the {} (frame {})",
-                rst.dir.sender(),
-                rst.at.frame
-            ));
-        }
-    }
-    if let Some(icmp) = c.icmp
-        && v.blocked_by.is_none()
-    {
-        w.push(format!(
-            "ICMP {} from {} (frame {})",
-            icmp_desc(icmp.kind),
-            icmp.sender,
-            icmp.at.frame
-        ));
-    }
-    w
 }
