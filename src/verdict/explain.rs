@@ -115,6 +115,7 @@ pub(super) fn describe_payload(c: &Connection, at: Event, fallback: &str) -> Str
 pub(super) const GO_DIAL_TIMEOUT_NS: i64 = 30_000_000_000;
 pub(super) const GO_TLS_TIMEOUT_NS: i64 = 10_000_000_000;
 
+/// `ns` is within 1.5 s of `target`.
 pub(super) fn near(ns: i64, target: i64) -> bool {
     // Hostile timestamps can put `ns` anywhere in i64.
     ns.saturating_sub(target).unsigned_abs() <= 1_500_000_000
@@ -143,6 +144,7 @@ pub fn human_ns(ns: i64) -> String {
     }
 }
 
+/// `12, 15, 21`.
 pub(super) fn frames(list: &[Event]) -> String {
     let mut s = String::new();
     for (i, e) in list.iter().enumerate() {
@@ -196,72 +198,11 @@ pub(super) fn injected_why(rst: &RstInfo) -> String {
     why
 }
 
+/// What waits for an answer in `stage`: the ClientHello or the request.
 pub(super) fn describe_wait(stage: Stage) -> &'static str {
     match stage {
         Stage::TlsHandshake => "ClientHello",
         _ => "request",
-    }
-}
-
-/// `client_gave_up_waiting`, `awaiting_response_stall`: what was left
-/// waiting, for how long, and how it ended (`close`: the client gave up).
-pub(super) fn request_stall(
-    c: &Connection,
-    stage: Stage,
-    waited: i64,
-    close: Option<(Event, &str)>,
-) -> String {
-    let end = gave_up(close);
-    let req = c.c2s().last_new_payload.or(c.c2s().first_payload);
-    let server = server_label(c);
-    match stage {
-        Stage::TlsHandshake => {
-            let hello = c.app.as_deref().and_then(|a| a.client_hello());
-            let sni = hello
-                .and_then(|h| h.sni.as_deref())
-                .map(|n| format!(" for {n}"))
-                .unwrap_or_default();
-            let frame = hello.map(|h| h.at.frame).or(req.map(|e| e.frame));
-            let go = if c.c2s().fin.is_some() && near(waited, GO_TLS_TIMEOUT_NS) {
-                " (the go command gives up a TLS handshake after 10 s)"
-            } else {
-                ""
-            };
-            format!(
-                "TLS ClientHello{sni} to {} sent at frame {}; no ServerHello in {}{go}; {end}",
-                endpoint(c.server),
-                frame.unwrap_or(0),
-                human_ns(waited)
-            )
-        }
-        Stage::AwaitingResponse => {
-            if let Some((at, what)) = outstanding_request(c) {
-                return format!(
-                    "{what} sent to {server} at frame {}; no response byte in {}; {end}",
-                    at.frame,
-                    human_ns(waited)
-                );
-            }
-            let acked = c
-                .s2c()
-                .ack_advanced
-                .filter(|a| req.is_some_and(|r| a.ts >= r.ts))
-                .map(|a| format!(", ACKed by the server at frame {}", a.frame))
-                .unwrap_or_default();
-            format!(
-                "request to {server} sent at frame {}{acked}; no response byte in {}; {end}",
-                req.map(|e| e.frame).unwrap_or(0),
-                human_ns(waited)
-            )
-        }
-        Stage::MidTransfer => format!(
-            "the response from {server} started, then stopped for {}; {end}",
-            human_ns(waited)
-        ),
-        _ => format!(
-            "connection to {server} idle for {}; {end}",
-            human_ns(waited)
-        ),
     }
 }
 
@@ -749,6 +690,68 @@ pub(super) fn short_body_stall(
         human_ns(waited),
         gave_up(close)
     )
+}
+
+/// `client_gave_up_waiting`, `awaiting_response_stall`: what was left
+/// waiting, for how long, and how it ended (`close`: the client gave up).
+pub(super) fn request_stall(
+    c: &Connection,
+    stage: Stage,
+    waited: i64,
+    close: Option<(Event, &str)>,
+) -> String {
+    let end = gave_up(close);
+    let req = c.c2s().last_new_payload.or(c.c2s().first_payload);
+    let server = server_label(c);
+    match stage {
+        Stage::TlsHandshake => {
+            let hello = c.app.as_deref().and_then(|a| a.client_hello());
+            let sni = hello
+                .and_then(|h| h.sni.as_deref())
+                .map(|n| format!(" for {n}"))
+                .unwrap_or_default();
+            let frame = hello.map(|h| h.at.frame).or(req.map(|e| e.frame));
+            let go = if c.c2s().fin.is_some() && near(waited, GO_TLS_TIMEOUT_NS) {
+                " (the go command gives up a TLS handshake after 10 s)"
+            } else {
+                ""
+            };
+            format!(
+                "TLS ClientHello{sni} to {} sent at frame {}; no ServerHello in {}{go}; {end}",
+                endpoint(c.server),
+                frame.unwrap_or(0),
+                human_ns(waited)
+            )
+        }
+        Stage::AwaitingResponse => {
+            if let Some((at, what)) = outstanding_request(c) {
+                return format!(
+                    "{what} sent to {server} at frame {}; no response byte in {}; {end}",
+                    at.frame,
+                    human_ns(waited)
+                );
+            }
+            let acked = c
+                .s2c()
+                .ack_advanced
+                .filter(|a| req.is_some_and(|r| a.ts >= r.ts))
+                .map(|a| format!(", ACKed by the server at frame {}", a.frame))
+                .unwrap_or_default();
+            format!(
+                "request to {server} sent at frame {}{acked}; no response byte in {}; {end}",
+                req.map(|e| e.frame).unwrap_or(0),
+                human_ns(waited)
+            )
+        }
+        Stage::MidTransfer => format!(
+            "the response from {server} started, then stopped for {}; {end}",
+            human_ns(waited)
+        ),
+        _ => format!(
+            "connection to {server} idle for {}; {end}",
+            human_ns(waited)
+        ),
+    }
 }
 
 /// How a wait ended: `the client gave up (FIN, frame 12)`, or it had not

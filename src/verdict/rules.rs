@@ -37,29 +37,29 @@ pub type Rule = fn(&Connection, &Context, &Facts) -> Option<Verdict>;
 /// decides, and a connection none matches is `ok`.
 #[rustfmt::skip]
 pub const RULES: &[(&str, Rule)] = &[
-    // name                        rule                           verdict          stage
+    // name                        rule                             verdict          stage
     //
     // The client's SYN got no SYN/ACK and no data came back. One of these
     // six always matches such a connection: the rules below never see it.
-    ("syn_icmp_reject",            syn_icmp_reject),           // firewall_drop    syn
-    ("syn_icmp_unreachable",       syn_icmp_unreachable),      // service_down     syn
-    ("syn_forged_rst",             syn_forged_rst),            // firewall_drop    syn
-    ("syn_refused",                syn_refused),               // service_down     syn
-    ("syn_unanswered",             syn_unanswered),            // firewall_drop    syn
-    ("syn_too_soon",               syn_too_soon),              // incomplete       syn
+    ("syn_icmp_reject",            syn_icmp_reject),             // firewall_drop    syn
+    ("syn_icmp_unreachable",       syn_icmp_unreachable),        // service_down     syn
+    ("syn_forged_rst",             syn_forged_rst),              // firewall_drop    syn
+    ("syn_refused",                syn_refused),                 // service_down     syn
+    ("syn_unanswered",             syn_unanswered),              // firewall_drop    syn
+    ("syn_too_soon",               syn_too_soon),                // incomplete       syn
     //
     // The handshake completed (or the capture started mid-connection).
-    ("tls_alert",                  tls_alert),                 // midstream_reset  tls_handshake
-    ("server_rst",                 server_rst),                // midstream_reset  phase at the RST
-    ("established_blackhole",      established_blackhole),     // firewall_drop    established
-    ("acked_data_resent",          acked_data_resent),         // firewall_drop    established
-    ("zero_window",                zero_window),               // app_stall        zero_window
-    ("server_fin_before_answer",   server_fin_before_answer),  // midstream_reset  phase at the FIN
-    ("server_fin_short_body",      server_fin_short_body),     // midstream_reset  mid_transfer
-    ("short_body_stall",           short_body_stall),          // app_stall        mid_transfer
-    ("client_gave_up_waiting",     client_gave_up_waiting),    // app_stall        phase
-    ("awaiting_response_stall",    awaiting_response_stall),   // app_stall        phase
-    ("awaiting_response_too_soon", awaiting_response_too_soon), // incomplete      phase
+    ("tls_alert",                  tls_alert),                   // midstream_reset  tls_handshake
+    ("server_rst",                 server_rst),                  // midstream_reset  phase at the RST
+    ("established_blackhole",      established_blackhole),       // firewall_drop    established
+    ("acked_data_resent",          acked_data_resent),           // firewall_drop    established
+    ("zero_window",                zero_window),                 // app_stall        zero_window
+    ("server_fin_before_answer",   server_fin_before_answer),    // midstream_reset  phase at the FIN
+    ("server_fin_short_body",      server_fin_short_body),       // midstream_reset  mid_transfer
+    ("short_body_stall",           short_body_stall),            // app_stall        mid_transfer
+    ("client_gave_up_waiting",     client_gave_up_waiting),      // app_stall        phase
+    ("awaiting_response_stall",    awaiting_response_stall),     // app_stall        phase
+    ("awaiting_response_too_soon", awaiting_response_too_soon),  // incomplete       phase
 ];
 
 /// Classifies one connection.
@@ -80,6 +80,18 @@ pub fn classify_without_warnings(c: &Connection, ctx: &Context) -> Verdict {
         .unwrap_or_else(ok);
     v.evidence.sort_by_key(|e| e.frame);
     v
+}
+
+/// The names of every rule whose condition holds for `c`, in table order
+/// (the first decides).
+#[cfg(test)]
+pub(super) fn matching_rules(c: &Connection, ctx: &Context) -> Vec<&'static str> {
+    let facts = Facts::new(c);
+    RULES
+        .iter()
+        .filter(|(_, rule)| rule(c, ctx, &facts).is_some())
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 /// Sets the warnings of `v`, `c`'s verdict by [`classify_without_warnings`].
