@@ -168,6 +168,10 @@ impl Facts {
             .filter(|fin| !before(self.client_close.map(|x| x.0), Some(*fin)))
     }
 
+    /// The request or ClientHello left waiting, if one was: the client
+    /// closed (not after a FIN from the server), or the connection was
+    /// still open at the end of the capture (no FIN from the server, no
+    /// RST); worked out once.
     fn wait(&self, c: &Connection, ctx: &Context) -> Option<Wait> {
         *self.wait.get_or_init(|| {
             let end = self
