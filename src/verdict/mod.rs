@@ -2,36 +2,22 @@
 //! verdict other than `ok` carries a stage, evidence (frame numbers, times,
 //! who sent what), a one-line explanation and a confidence.
 //!
-//! The rules are pure functions of a [`Connection`](crate::flows::Connection) and the capture's end
-//! time; they read like the table in the README, in the same order:
-//!
-//! | verdict | stage | rule |
-//! |---|---|---|
-//! | `firewall_drop` | `syn` | SYN answered by ICMP admin-prohibited or port-unreachable |
-//! | `service_down` | `syn` | SYN answered by ICMP host/net unreachable |
-//! | `service_down` | `syn` | SYN answered by RST (nothing listens) |
-//! | `firewall_drop` | `syn` | SYN(s) unanswered for at least 1 s |
-//! | `incomplete` | `syn` | SYN unanswered, capture ended within 1 s |
-//! | `firewall_drop` | `syn` | SYN answered by an RST whose TTL is not the server's (forged) |
-//! | `midstream_reset` | `tls_handshake` | a fatal TLS alert in the clear from either side |
-//! | `midstream_reset` | phase | RST from the server before a normal close (`middlebox` if its TTL is not the server's) |
-//! | `firewall_drop` | `established` | data retransmitted ≥ 3 times over ≥ 1 s, peer silent |
-//! | `firewall_drop` | `established` | data the peer already ACKed re-sent ≥ 3 times over ≥ 1 s |
-//! | `app_stall` | `zero_window` | a receiver's window stayed at zero while data waited |
-//! | `midstream_reset` | phase | server FIN before answering a request |
-//! | `midstream_reset` | `mid_transfer` | server FIN before the HTTP Content-Length was delivered |
-//! | `app_stall` | `mid_transfer` | HTTP response short of its Content-Length, then silence |
-//! | `app_stall` | phase | request outstanding, client gave up after ≥ 1 s of silence |
-//! | `app_stall` | phase | request outstanding, capture ended ≥ `stall_after` later |
-//! | `incomplete` | phase | request outstanding, capture ended sooner |
-//! | `ok` | — | everything else (closed normally, or alive/idle at capture end) |
+//! The rules are pure functions of a [`Connection`](crate::flows::Connection) and a
+//! [`Context`] (the capture's end time, the stall threshold). They are
+//! listed, in the order they are applied, in one table: `RULES` in
+//! `verdict/rules.rs`, one short function per rule; the first rule that
+//! matches decides, and a connection no rule matches is `ok`. The README's
+//! table of verdicts (section *Verdicts*) describes each rule in a row named
+//! after it, in the same order; a test keeps the two in step. The words of
+//! the explanations and evidence are in `verdict/explain.rs`, the warnings
+//! in `verdict/warnings.rs`.
 
+mod explain;
 mod rules;
+mod warnings;
 
-pub use rules::{
-    add_warnings, classify, classify_without_warnings, server_label, server_name,
-    server_name_and_source,
-};
+pub use explain::{server_label, server_name, server_name_and_source};
+pub use rules::{add_warnings, classify, classify_without_warnings};
 
 use crate::time::Ts;
 use serde::Serialize;

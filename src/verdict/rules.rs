@@ -1,17 +1,27 @@
-//! The rules themselves, in the order of the table in `mod.rs`.
+//! The verdict rules, as one table.
+//!
+//! [`RULES`] lists every rule in the order it is applied: the first that
+//! matches decides the verdict, and a connection no rule matches is `ok`.
+//! Each rule is a short function that reads condition → confidence →
+//! evidence; the words come from `explain.rs`. The README's table of
+//! verdicts has one row per rule, in the same order, named in its `rule`
+//! column (a test in `tests.rs` checks that the two agree).
+//!
+//! To audit a rule, read its row and its function. To add one, write the
+//! function and add a row (and the README row) where it belongs in the
+//! order.
 
+use super::explain;
 use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind};
 use crate::decode::IcmpErrorKind;
-use crate::flows::{Connection, Dir, Event, RetransKind, SeqNum};
+use crate::flows::{Connection, Dir, Event, IcmpInfo, RetransKind, RstInfo};
 use crate::time::Ts;
-use std::borrow::Cow;
-use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::cell::OnceCell;
 
 /// A SYN unanswered for this long was dropped: every common stack retries a
 /// SYN after 1 s (Linux, Windows and macOS initial RTO), so a capture that
 /// saw that much silence saw the drop.
-const SYN_UNANSWERED_NS: i64 = 1_000_000_000;
+pub(super) const SYN_UNANSWERED_NS: i64 = 1_000_000_000;
 /// A client that closes after at least this much silence with a request
 /// outstanding gave up waiting.
 const GIVE_UP_NS: i64 = 1_000_000_000;
@@ -19,8 +29,38 @@ const GIVE_UP_NS: i64 = 1_000_000_000;
 const BLACKHOLE_RETRANS: u32 = 3;
 /// ... spread over at least this long.
 const BLACKHOLE_SPAN_NS: i64 = 1_000_000_000;
-/// A first byte later than this is worth a warning.
-const SLOW_TTFB_NS: i64 = 1_000_000_000;
+
+/// A rule: `c`'s verdict, if the rule's condition holds.
+pub type Rule = fn(&Connection, &Context, &Facts) -> Option<Verdict>;
+
+/// Every rule, in the order they are applied; the first that matches
+/// decides, and a connection none matches is `ok`.
+#[rustfmt::skip]
+pub const RULES: &[(&str, Rule)] = &[
+    // name                        rule                             verdict          stage
+    //
+    // The client's SYN got no SYN/ACK and no data came back. One of these
+    // six always matches such a connection: the rules below never see it.
+    ("syn_icmp_reject",            syn_icmp_reject),             // firewall_drop    syn
+    ("syn_icmp_unreachable",       syn_icmp_unreachable),        // service_down     syn
+    ("syn_forged_rst",             syn_forged_rst),              // firewall_drop    syn
+    ("syn_refused",                syn_refused),                 // service_down     syn
+    ("syn_unanswered",             syn_unanswered),              // firewall_drop    syn
+    ("syn_too_soon",               syn_too_soon),                // incomplete       syn
+    //
+    // The handshake completed (or the capture started mid-connection).
+    ("tls_alert",                  tls_alert),                   // midstream_reset  tls_handshake
+    ("server_rst",                 server_rst),                  // midstream_reset  phase at the RST
+    ("established_blackhole",      established_blackhole),       // firewall_drop    established
+    ("acked_data_resent",          acked_data_resent),           // firewall_drop    established
+    ("zero_window",                zero_window),                 // app_stall        zero_window
+    ("server_fin_before_answer",   server_fin_before_answer),    // midstream_reset  phase at the FIN
+    ("server_fin_short_body",      server_fin_short_body),       // midstream_reset  mid_transfer
+    ("short_body_stall",           short_body_stall),            // app_stall        mid_transfer
+    ("client_gave_up_waiting",     client_gave_up_waiting),      // app_stall        phase
+    ("awaiting_response_stall",    awaiting_response_stall),     // app_stall        phase
+    ("awaiting_response_too_soon", awaiting_response_too_soon),  // incomplete       phase
+];
 
 /// Classifies one connection.
 pub fn classify(c: &Connection, ctx: &Context) -> Verdict {
@@ -33,15 +73,626 @@ pub fn classify(c: &Connection, ctx: &Context) -> Verdict {
 /// (an `ok` connection that is only counted): they are text, formatted
 /// for most connections with a retransmission. [`add_warnings`] adds them.
 pub fn classify_without_warnings(c: &Connection, ctx: &Context) -> Verdict {
-    let mut v = handshake_rules(c, ctx).unwrap_or_else(|| established_rules(c, ctx));
+    let facts = Facts::new(c);
+    let mut v = RULES
+        .iter()
+        .find_map(|(_, rule)| rule(c, ctx, &facts))
+        .unwrap_or_else(ok);
     v.evidence.sort_by_key(|e| e.frame);
     v
 }
 
+/// The names of every rule whose condition holds for `c`, in table order
+/// (the first decides).
+#[cfg(test)]
+pub(super) fn matching_rules(c: &Connection, ctx: &Context) -> Vec<&'static str> {
+    let facts = Facts::new(c);
+    RULES
+        .iter()
+        .filter(|(_, rule)| rule(c, ctx, &facts).is_some())
+        .map(|(name, _)| *name)
+        .collect()
+}
+
 /// Sets the warnings of `v`, `c`'s verdict by [`classify_without_warnings`].
 pub fn add_warnings(c: &Connection, v: &mut Verdict) {
-    v.warnings = warnings(c, v);
+    v.warnings = super::warnings::warnings(c, v);
 }
+
+/// What several rules look at, worked out once per connection.
+pub struct Facts {
+    /// The SYNs, when the client's SYN got no SYN/ACK and no data came back
+    /// (the connections of the `syn_*` rules).
+    syns: Option<Syns>,
+    /// The client's first close: its FIN or RST, whichever came first.
+    client_close: Option<(Event, &'static str)>,
+    /// The server's FIN.
+    server_fin: Option<Event>,
+    /// A request (or ClientHello) left without an answer, for the last
+    /// three rules; worked out when one of them first asks.
+    wait: OnceCell<Option<Wait>>,
+}
+
+/// The SYNs of a connection whose SYN got no answer.
+struct Syns {
+    first: Event,
+    last: Event,
+    /// Every SYN: the first, the retries and the last.
+    all: Vec<Event>,
+}
+
+impl Syns {
+    /// The SYN an answer at `at` answered: the latest sent before it.
+    fn answered_by(&self, at: Event) -> Event {
+        self.all
+            .iter()
+            .copied()
+            .rfind(|e| e.ts <= at.ts)
+            .unwrap_or(self.first)
+    }
+}
+
+/// A request or ClientHello waiting for its answer.
+#[derive(Clone, Copy)]
+struct Wait {
+    /// `AwaitingResponse` or `TlsHandshake`.
+    stage: Stage,
+    /// The client's close that ended the wait (not after a server FIN);
+    /// `None`: the capture ended it.
+    end: Option<(Event, &'static str)>,
+    /// From the last progress to the end.
+    waited: i64,
+}
+
+impl Facts {
+    fn new(c: &Connection) -> Facts {
+        let syns = match c.first_syn {
+            Some(first) if c.synack.is_none() && c.s2c().first_payload.is_none() => Some(Syns {
+                first,
+                last: c.last_syn.unwrap_or(first),
+                all: syn_events(c),
+            }),
+            _ => None,
+        };
+        Facts {
+            syns,
+            client_close: close_event(c, Dir::ClientToServer),
+            server_fin: c.s2c().fin,
+            wait: OnceCell::new(),
+        }
+    }
+
+    /// The server's FIN, when the client had not closed before it.
+    fn server_fin_first(&self) -> Option<Event> {
+        self.server_fin
+            .filter(|fin| !before(self.client_close.map(|x| x.0), Some(*fin)))
+    }
+
+    /// The request or ClientHello left waiting, if one was: the client
+    /// closed (not after a FIN from the server), or the connection was
+    /// still open at the end of the capture (no FIN from the server, no
+    /// RST); worked out once.
+    fn wait(&self, c: &Connection, ctx: &Context) -> Option<Wait> {
+        *self.wait.get_or_init(|| {
+            let end = self
+                .client_close
+                .filter(|(e, _)| !before(self.server_fin, Some(*e)));
+            let t_end = end.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
+            let stage = phase_at(c, t_end);
+            let outstanding = matches!(stage, Stage::AwaitingResponse | Stage::TlsHandshake);
+            if !outstanding || (end.is_none() && (self.server_fin.is_some() || c.rst.is_some())) {
+                return None;
+            }
+            let waited = last_progress(c).map(|p| since(p.ts, t_end)).unwrap_or(0);
+            Some(Wait { stage, end, waited })
+        })
+    }
+}
+
+// The rules, in the order of `RULES`.
+
+/// The SYN is answered by ICMP administratively prohibited, port or
+/// protocol unreachable, or another unreachable code: a REJECT rule.
+fn syn_icmp_reject(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    let syns = f.syns.as_ref()?;
+    let icmp = c.icmp?;
+    match icmp.kind {
+        IcmpErrorKind::AdminProhibited
+        | IcmpErrorKind::PortUnreachable
+        | IcmpErrorKind::ProtocolUnreachable
+        | IcmpErrorKind::OtherUnreachable => {
+            Some(syn_icmp(c, syns, &icmp, VerdictKind::FirewallDrop))
+        }
+        _ => None,
+    }
+}
+
+/// The SYN is answered by ICMP host or network unreachable.
+fn syn_icmp_unreachable(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    let syns = f.syns.as_ref()?;
+    let icmp = c.icmp?;
+    match icmp.kind {
+        IcmpErrorKind::HostUnreachable | IcmpErrorKind::NetUnreachable => {
+            Some(syn_icmp(c, syns, &icmp, VerdictKind::ServiceDown))
+        }
+        _ => None,
+    }
+}
+
+/// The two ICMP rules' verdict.
+fn syn_icmp(c: &Connection, syns: &Syns, icmp: &IcmpInfo, kind: VerdictKind) -> Verdict {
+    // Medium when the ICMP does not quote the SYN's sequence number.
+    let conf = if icmp.quotes_syn {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let mut v = verdict(kind, Some(Stage::Syn), conf);
+    v.blocked_by = Some(explain::icmp_blocked_by(icmp));
+    v.explanation = explain::syn_icmp(c, icmp, since(syns.last.ts, icmp.at.ts));
+    push_syn_evidence(&mut v, syns);
+    v.evidence.push(ev(
+        icmp.at,
+        &icmp.sender.to_string(),
+        explain::icmp_quoting_syn(icmp),
+    ));
+    v
+}
+
+/// The SYN is answered by an RST whose TTL differs from the TTL of the same
+/// address's SYN/ACKs in other connections: a firewall on the path forged
+/// it.
+fn syn_forged_rst(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    let syns = f.syns.as_ref()?;
+    let rst = c.s2c().rst?;
+    let server_ttl = rst.other_conn_ttl.filter(|&t| t != rst.ttl)?;
+    let mut v = verdict(
+        VerdictKind::FirewallDrop,
+        Some(Stage::Syn),
+        Confidence::Medium,
+    );
+    v.reset_by = Some(ResetBy::Middlebox);
+    v.blocked_by = Some(explain::forged_rst_blocked_by(c, &rst, server_ttl));
+    let after = since(syns.answered_by(rst.at).ts, rst.at.ts);
+    v.explanation = explain::syn_forged_rst(c, &rst, server_ttl, after);
+    push_syn_evidence(&mut v, syns);
+    v.evidence
+        .push(ev(rst.at, "server", explain::forged_rst(&rst, server_ttl)));
+    Some(v)
+}
+
+/// The SYN is answered by RST (not a forged one: `syn_forged_rst` came
+/// first): nothing listens.
+fn syn_refused(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    let syns = f.syns.as_ref()?;
+    let rst = c.s2c().rst?;
+    let acks_syn = rst.flags.ack() && c.c2s().isn.is_some_and(|isn| isn.plus(1).0 == rst.ack);
+    let conf = if acks_syn {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let mut v = verdict(VerdictKind::ServiceDown, Some(Stage::Syn), conf);
+    v.reset_by = Some(ResetBy::Server);
+    let after = since(syns.answered_by(rst.at).ts, rst.at.ts);
+    v.explanation = explain::syn_refused(c, &rst, after);
+    push_syn_evidence(&mut v, syns);
+    v.evidence
+        .push(ev(rst.at, "server", explain::refusing_rst(&rst)));
+    Some(v)
+}
+
+/// No SYN/ACK, RST or ICMP came back, and the capture saw at least 1 s
+/// after the first SYN: the SYNs are silently dropped.
+fn syn_unanswered(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
+    let syns = f.syns.as_ref()?;
+    let waited = since(syns.first.ts, ctx.capture_end);
+    if waited < SYN_UNANSWERED_NS {
+        return None;
+    }
+    let conf = match c.syn_count {
+        0 | 1 => Confidence::Low,
+        2 => Confidence::Medium,
+        _ => Confidence::High,
+    };
+    let mut v = verdict(VerdictKind::FirewallDrop, Some(Stage::Syn), conf);
+    v.explanation = explain::syn_unanswered(
+        c,
+        (syns.first, syns.last),
+        &syns.all,
+        waited,
+        f.client_close.map(|x| x.0),
+        ctx.capture_end,
+    );
+    for (i, s) in syns.all.iter().enumerate() {
+        v.evidence
+            .push(ev(*s, "client", explain::syn_try(i, syns.first, *s)));
+    }
+    Some(v)
+}
+
+/// As `syn_unanswered`, but the capture ended less than 1 s after the
+/// first SYN.
+fn syn_too_soon(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
+    let syns = f.syns.as_ref()?;
+    let waited = since(syns.first.ts, ctx.capture_end);
+    if waited >= SYN_UNANSWERED_NS {
+        return None;
+    }
+    let mut v = verdict(
+        VerdictKind::Incomplete,
+        Some(Stage::Syn),
+        Confidence::Medium,
+    );
+    v.explanation = explain::syn_too_soon(c, syns.first, waited);
+    v.evidence.push(ev(syns.first, "client", "SYN"));
+    Some(v)
+}
+
+/// A fatal TLS alert sent in the clear, i.e. during the handshake: the
+/// server (or something on the path speaking for it) refused the
+/// handshake, or the client refused the server's certificate — what a
+/// TLS-inspecting proxy whose CA the client does not trust causes.
+fn tls_alert(c: &Connection, _: &Context, _: &Facts) -> Option<Verdict> {
+    let app = c.app.as_deref()?;
+    let hello = app.client_hello()?;
+    let fatal = |dir: Dir| {
+        app.tls(dir)?
+            .alerts
+            .iter()
+            .find(|a| !a.encrypted && a.level == 2)
+    };
+    // The first fatal alert; the server's when both came in one frame.
+    let (dir, alert) = match (fatal(Dir::ServerToClient), fatal(Dir::ClientToServer)) {
+        (Some(s), Some(cl)) if cl.at.frame < s.at.frame => (Dir::ClientToServer, cl),
+        (Some(s), _) => (Dir::ServerToClient, s),
+        (None, Some(cl)) => (Dir::ClientToServer, cl),
+        (None, None) => return None,
+    };
+    let mut v = verdict(
+        VerdictKind::MidstreamReset,
+        Some(Stage::TlsHandshake),
+        Confidence::High,
+    );
+    // The ClientHello may span segments: `at` is the one that completed it.
+    v.evidence
+        .push(ev(hello.at, "client", explain::client_hello(hello)));
+    let server_tls = app.tls(Dir::ServerToClient);
+    if let Some(sh) = server_tls.and_then(|i| i.server_hello.as_ref()) {
+        v.evidence.push(ev(sh.at, "server", "ServerHello"));
+    }
+    match dir {
+        Dir::ServerToClient => {
+            // An injected RST after the alert: a middlebox refused.
+            let injected = c.s2c().rst.filter(rst_injected);
+            v.reset_by = Some(if injected.is_some() {
+                ResetBy::Middlebox
+            } else {
+                ResetBy::Server
+            });
+            v.explanation = explain::server_tls_alert(c, hello, alert, injected.as_ref());
+        }
+        Dir::ClientToServer => {
+            v.reset_by = Some(ResetBy::Client);
+            let cert = server_tls.and_then(|i| i.certificate.as_ref());
+            if let Some(cert) = cert {
+                v.evidence
+                    .push(ev(cert.at, "server", explain::certificate(cert)));
+            }
+            v.explanation = explain::client_tls_alert(hello, alert, cert);
+        }
+    }
+    v.evidence
+        .push(ev(alert.at, dir.sender(), explain::tls_alert(alert)));
+    Some(v)
+}
+
+/// The server's side sent an RST before any FIN from either side (or RST
+/// from the client).
+fn server_rst(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    let rst = c.s2c().rst?;
+    if before(f.client_close.map(|x| x.0), Some(rst.at)) || before(f.server_fin, Some(rst.at)) {
+        return None;
+    }
+    let stage = phase_at(c, rst.at.ts);
+    let injected = rst_injected(&rst);
+    // The verdict is certain; who sent the RST is inferred.
+    let (reset_by, conf) = if injected {
+        (ResetBy::Middlebox, Confidence::Medium)
+    } else {
+        (ResetBy::Server, Confidence::High)
+    };
+    let mut v = verdict(VerdictKind::MidstreamReset, Some(stage), conf);
+    v.reset_by = Some(reset_by);
+    v.explanation = explain::server_rst(c, &rst, stage, injected);
+    if let Some(h) = c.handshake_ack {
+        v.evidence
+            .push(ev(h, "client", "ACK completing the handshake"));
+    }
+    let first_request = c.c2s().first_payload;
+    if let Some(p) = first_request {
+        v.evidence.push(ev(
+            p,
+            "client",
+            explain::describe_payload(c, p, "first request data"),
+        ));
+    }
+    if let Some(at) = outstanding_request(c)
+        && Some(at) != first_request
+    {
+        v.evidence.push(ev(
+            at,
+            "client",
+            explain::describe_payload(c, at, "request"),
+        ));
+    }
+    if let Some(p) = c.s2c().first_payload {
+        v.evidence.push(ev(p, "server", "first response data"));
+    }
+    v.evidence
+        .push(ev(rst.at, "server", explain::server_rst_packet(&rst)));
+    Some(v)
+}
+
+/// One side's data was retransmitted at least 3 times over at least 1 s
+/// and never acknowledged: the path went silent.
+fn established_blackhole(c: &Connection, _: &Context, _: &Facts) -> Option<Verdict> {
+    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+        let st = &c.dirs[dir.index()];
+        let peer = &c.dirs[dir.reverse().index()];
+        let Some(data) = st.unacked_since else {
+            continue;
+        };
+        let retrans = || {
+            st.retrans_frames
+                .iter()
+                .filter(move |(e, k)| e.ts >= data.ts && *k == RetransKind::Retransmission)
+                .map(|(e, _)| *e)
+        };
+        let span = retrans()
+            .next_back()
+            .map(|l| since(data.ts, l.ts))
+            .unwrap_or(0);
+        if st.retrans_while_unacked < BLACKHOLE_RETRANS || span < BLACKHOLE_SPAN_NS {
+            continue;
+        }
+        let peer_silent = peer.last_packet.is_none_or(|p| p.ts <= data.ts);
+        let conf = if peer_silent {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
+        let mut v = verdict(VerdictKind::FirewallDrop, Some(Stage::Established), conf);
+        v.explanation = explain::established_blackhole(
+            c,
+            dir,
+            data,
+            st.retrans_while_unacked,
+            span,
+            peer_silent,
+        );
+        let who = dir.sender();
+        if let Some(h) = c.handshake_ack {
+            v.evidence
+                .push(ev(h, "client", "ACK completing the handshake"));
+        }
+        v.evidence.push(ev(data, who, "data, never acknowledged"));
+        for (i, r) in retrans().enumerate() {
+            v.evidence
+                .push(ev(r, who, explain::retransmission(i, data, r)));
+        }
+        if let Some(p) = peer.last_packet {
+            v.evidence.push(ev(
+                p,
+                dir.reverse().sender(),
+                explain::last_packet_from(dir.reverse()),
+            ));
+        }
+        return Some(v);
+    }
+    None
+}
+
+/// One side re-sent data the other had already acknowledged at least 3
+/// times over at least 1 s, and sent nothing new: the acknowledgements are
+/// lost on the way back, so the path towards the re-sender drops packets.
+fn acked_data_resent(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    for dir in [Dir::ServerToClient, Dir::ClientToServer] {
+        let st = &c.dirs[dir.index()];
+        let after = st.last_new_payload.map(|e| e.ts).unwrap_or(Ts(i64::MIN));
+        let resent = || {
+            st.retrans_frames
+                .iter()
+                .filter(move |(e, k)| *k == RetransKind::Spurious && e.ts >= after)
+                .map(|(e, _)| *e)
+        };
+        let (Some(first), Some(last)) = (resent().next(), resent().next_back()) else {
+            continue;
+        };
+        if (resent().count() as u32) < BLACKHOLE_RETRANS
+            || since(first.ts, last.ts) < BLACKHOLE_SPAN_NS
+        {
+            continue;
+        }
+        let resent: Vec<Event> = resent().collect();
+        let (who, peer) = (dir.sender(), dir.reverse().sender());
+        let mut v = verdict(
+            VerdictKind::FirewallDrop,
+            Some(Stage::Established),
+            Confidence::Medium,
+        );
+        v.explanation = explain::acked_data_resent(dir, &resent);
+        if let Some(a) = c.dirs[dir.reverse().index()].ack_advanced {
+            v.evidence.push(ev(
+                a,
+                peer,
+                "last ACK of new data (never seen by the other side)",
+            ));
+        }
+        for (i, r) in resent.iter().enumerate() {
+            v.evidence
+                .push(ev(*r, who, explain::acked_data_resent_again(i)));
+        }
+        if let Some((e, kind)) = f.client_close {
+            v.evidence.push(ev(e, "client", kind));
+        }
+        return Some(v);
+    }
+    None
+}
+
+/// A receiver advertised a zero window and never reopened it while the
+/// other side had data, for at least 1 s before the client gave up, or
+/// `--stall-after` before the end of the capture.
+fn zero_window(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
+    let end_ts = f.client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
+    let threshold = if f.client_close.is_some() {
+        GIVE_UP_NS
+    } else {
+        ctx.stall_after_ns
+    };
+    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+        let st = &c.dirs[dir.index()];
+        let peer = &c.dirs[dir.reverse().index()];
+        let Some(z) = st.zero_window_since else {
+            continue;
+        };
+        let stuck = since(z.ts, end_ts);
+        if stuck < threshold || peer.bytes == 0 {
+            continue;
+        }
+        let mut v = verdict(
+            VerdictKind::AppStall,
+            Some(Stage::ZeroWindow),
+            Confidence::High,
+        );
+        v.explanation = explain::zero_window(c, dir, z, stuck, f.client_close);
+        v.evidence.push(ev(z, dir.sender(), "zero window"));
+        if let Some(p) = peer.last_packet {
+            v.evidence
+                .push(ev(p, dir.reverse().sender(), "last packet (probe or data)"));
+        }
+        if let Some((e, kind)) = f.client_close {
+            v.evidence.push(ev(e, "client", kind));
+        }
+        return Some(v);
+    }
+    None
+}
+
+/// The server closed (FIN, the client had not closed before) without a
+/// single byte in answer to a request or a ClientHello.
+fn server_fin_before_answer(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    let fin = f.server_fin_first()?;
+    let stage = phase_at(c, fin.ts);
+    if !matches!(stage, Stage::AwaitingResponse | Stage::TlsHandshake)
+        || c.s2c().first_payload.is_some()
+    {
+        return None;
+    }
+    let mut v = verdict(VerdictKind::MidstreamReset, Some(stage), Confidence::Medium);
+    v.reset_by = Some(ResetBy::Server);
+    v.explanation = explain::server_fin_before_answer(c, fin, stage);
+    if let Some(p) = c.c2s().first_payload {
+        v.evidence
+            .push(ev(p, "client", explain::describe_wait(stage)));
+    }
+    v.evidence.push(ev(fin, "server", "FIN"));
+    Some(v)
+}
+
+/// The server closed (FIN, the client had not closed before) short of the
+/// `Content-Length` its plaintext HTTP/1.x response announced.
+fn server_fin_short_body(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
+    let fin = f.server_fin_first()?;
+    let (got, want) = c.http_response_short()?;
+    let mut v = verdict(
+        VerdictKind::MidstreamReset,
+        Some(Stage::MidTransfer),
+        Confidence::Medium,
+    );
+    v.reset_by = Some(ResetBy::Server);
+    v.explanation = explain::server_fin_short_body(c, fin, got, want);
+    push_response_evidence(c, &mut v);
+    v.evidence
+        .push(ev(fin, "server", "FIN before the end of the response"));
+    Some(v)
+}
+
+/// A plaintext HTTP/1.x response stopped short of its `Content-Length`
+/// (no server FIN before the client's close, no server RST); the client
+/// gave up after at least 1 s without data, or the capture ended
+/// `--stall-after` or more after the last data.
+fn short_body_stall(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
+    let (got, want) = c.http_response_short()?;
+    if before(f.server_fin, f.client_close.map(|x| x.0)) || c.s2c().rst.is_some() {
+        return None;
+    }
+    let t_end = f.client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
+    let waited = last_progress(c).map(|p| since(p.ts, t_end)).unwrap_or(0);
+    let conf = match f.client_close {
+        Some(_) if waited < GIVE_UP_NS => return None,
+        Some(_) if waited >= ctx.stall_after_ns => Confidence::High,
+        Some(_) => Confidence::Medium,
+        // Data was still flowing when the capture ended: still active.
+        None if waited < ctx.stall_after_ns => return None,
+        None => Confidence::Medium,
+    };
+    let mut v = verdict(VerdictKind::AppStall, Some(Stage::MidTransfer), conf);
+    v.explanation = explain::short_body_stall(c, got, want, waited, f.client_close);
+    push_response_evidence(c, &mut v);
+    if let Some((e, kind)) = f.client_close {
+        v.evidence.push(ev(e, "client", explain::gives_up(kind)));
+    }
+    Some(v)
+}
+
+/// A request (or ClientHello) got no response byte, and the client gave up
+/// (FIN or RST) after at least 1 s of silence.
+fn client_gave_up_waiting(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
+    let w = f.wait(c, ctx)?;
+    let (e, kind) = w.end?;
+    if w.waited < GIVE_UP_NS {
+        return None;
+    }
+    let conf = if w.waited >= ctx.stall_after_ns {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let mut v = verdict(VerdictKind::AppStall, Some(w.stage), conf);
+    v.explanation = explain::request_stall(c, w.stage, w.waited, w.end);
+    push_wait_evidence(c, &mut v, w.stage);
+    v.evidence.push(ev(e, "client", explain::gives_up(kind)));
+    Some(v)
+}
+
+/// The same, still waiting when the capture ended, `--stall-after` or more
+/// after the request.
+fn awaiting_response_stall(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
+    let w = f.wait(c, ctx)?;
+    if w.end.is_some() || w.waited < ctx.stall_after_ns {
+        return None;
+    }
+    let mut v = verdict(VerdictKind::AppStall, Some(w.stage), Confidence::Medium);
+    v.explanation = explain::request_stall(c, w.stage, w.waited, None);
+    push_wait_evidence(c, &mut v, w.stage);
+    Some(v)
+}
+
+/// The same, but the capture ended sooner than `--stall-after`.
+fn awaiting_response_too_soon(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
+    let w = f.wait(c, ctx)?;
+    if w.end.is_some() || w.waited >= ctx.stall_after_ns {
+        return None;
+    }
+    let mut v = verdict(VerdictKind::Incomplete, Some(w.stage), Confidence::Medium);
+    v.explanation = explain::awaiting_response_too_soon(c, w.stage, w.waited, ctx.stall_after_ns);
+    push_wait_evidence(c, &mut v, w.stage);
+    Some(v)
+}
+
+// What the rules share.
 
 fn verdict(kind: VerdictKind, stage: Option<Stage>, confidence: Confidence) -> Verdict {
     Verdict {
@@ -78,145 +729,18 @@ fn ev(at: Event, from: &str, what: impl Into<String>) -> Evidence {
     }
 }
 
-/// `10.0.0.1:80` or `[fd77::1]:80`.
-/// The server as the explanations name it: `proxy.golang.org
-/// (10.77.2.20:443)` when its name is known (SNI, HTTP Host or DNS), else
-/// its address.
-pub fn server_label(c: &Connection) -> ServerLabel<'_> {
-    ServerLabel(c)
-}
-
-/// [`server_label`], formatted only when it is printed (most connections
-/// are `ok` and never are).
-#[derive(Clone, Copy)]
-pub struct ServerLabel<'a>(&'a Connection);
-
-impl std::fmt::Display for ServerLabel<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match server_name(self.0) {
-            Some(n) => write!(f, "{n} ({})", endpoint(self.0.server)),
-            None => f.write_str(&endpoint(self.0.server)),
-        }
-    }
-}
-
-/// The server's name from the TLS SNI, the HTTP Host or a DNS answer
-/// (borrowed from the connection unless a Host had to be lowercased).
-pub fn server_name(c: &Connection) -> Option<Cow<'_, str>> {
-    server_name_and_source(c).map(|(n, _)| n)
-}
-
-/// [`server_name`] and where it came from: `sni`, `host` or `dns`, in that
-/// order of preference.
-pub fn server_name_and_source(c: &Connection) -> Option<(Cow<'_, str>, &'static str)> {
-    let app = c.app.as_deref();
-    if let Some(sni) = app
-        .and_then(|a| a.client_hello())
-        .and_then(|h| h.sni.as_deref())
-    {
-        return Some((Cow::Borrowed(sni), "sni"));
-    }
-    if let Some(host) = app.and_then(|a| {
-        a.http.iter().find_map(|x| {
-            x.request
-                .host
-                .as_deref()
-                .and_then(crate::sniff::http::host_name)
-        })
-    }) {
-        return Some((host, "host"));
-    }
-    c.dns_name.as_deref().map(|d| (Cow::Borrowed(d), "dns"))
-}
-
-/// A request's path for an explanation: at most 120 characters.
-fn short_path(path: &str) -> String {
-    let mut short: String = path.chars().take(120).collect();
-    if short.len() < path.len() {
-        short.push('…');
-    }
-    short
-}
-
-/// The request left without a response, e.g. `GET
-/// /corp.example/!tools/greet/@v/v1.0.0.zip (corp.example/Tools/greet@v1.0.0
-/// zip)`.
-fn outstanding_request(c: &Connection) -> Option<(Event, String)> {
-    let x = c.app.as_deref()?.outstanding_request()?;
-    let what = match crate::sniff::gomod::parse_path(&x.request.path, "") {
-        Some(m) => format!("{} for {}", x.request.method, m.label()),
-        None => format!("{} {}", x.request.method, short_path(&x.request.path)),
-    };
-    Some((x.at, what))
-}
-
-/// What a client payload at `at` was, when a sniffer knows: `TLS
-/// ClientHello (SNI proxy.golang.org)` or `GET /x/@v/list (x (list))`.
-fn describe_payload(c: &Connection, at: Event, fallback: &str) -> String {
-    let Some(app) = c.app.as_deref() else {
-        return fallback.to_string();
-    };
-    if let Some(h) = app.client_hello()
-        && (h.at == at || (h.at.frame >= at.frame && c.c2s().first_payload == Some(at)))
-    {
-        return match &h.sni {
-            Some(n) => format!("TLS ClientHello (SNI {n})"),
-            None => "TLS ClientHello (no SNI)".to_string(),
-        };
-    }
-    if let Some(x) = app.http.iter().find(|x| x.at.frame == at.frame) {
-        let module = crate::sniff::gomod::parse_path(&x.request.path, "")
-            .map(|m| format!(" = {}", m.label()))
-            .unwrap_or_default();
-        return format!(
-            "{} {}{module}",
-            x.request.method,
-            short_path(&x.request.path)
-        );
-    }
-    fallback.to_string()
-}
-
-/// The go command's own limits, when a timing matches one of them.
-const GO_DIAL_TIMEOUT_NS: i64 = 30_000_000_000;
-const GO_TLS_TIMEOUT_NS: i64 = 10_000_000_000;
-
-fn near(ns: i64, target: i64) -> bool {
-    // Hostile timestamps can put `ns` anywhere in i64.
-    ns.saturating_sub(target).unsigned_abs() <= 1_500_000_000
-}
-
-pub fn endpoint(e: (IpAddr, u16)) -> String {
-    let mut s = String::with_capacity(24);
-    if e.0.is_ipv6() {
-        s.push('[');
-    }
-    crate::decimal::push_ip(&mut s, e.0);
-    if e.0.is_ipv6() {
-        s.push(']');
-    }
-    let _ = write!(s, ":{}", e.1);
-    s
-}
-
-/// A duration for people: `12.3 ms`, `1.50 s`.
-pub fn human_ns(ns: i64) -> String {
-    crate::time::Nanos(ns).human().to_string()
-}
-
-fn since(a: Ts, b: Ts) -> i64 {
+/// From `a` to `b`, in nanoseconds.
+pub(super) fn since(a: Ts, b: Ts) -> i64 {
     b.0.saturating_sub(a.0)
 }
 
-fn frames(list: &[Event]) -> String {
-    let mut s = String::new();
-    for (i, e) in list.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        let _ = write!(s, "{}", e.frame);
+/// `a` came before `b` (by time, then frame); a missing `b` never came.
+fn before(a: Option<Event>, b: Option<Event>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x.ts < y.ts || (x.ts == y.ts && x.frame < y.frame),
+        (Some(_), None) => true,
+        _ => false,
     }
-    s
 }
 
 /// All SYNs the client sent, as events (first, retries and last).
@@ -245,392 +769,16 @@ fn is_syn_time(c: &Connection, e: Event) -> bool {
     c.handshake_ack.is_none_or(|a| e.ts < a.ts) && c.c2s().first_payload.is_none_or(|p| e.ts < p.ts)
 }
 
-fn icmp_desc(kind: IcmpErrorKind) -> &'static str {
-    match kind {
-        IcmpErrorKind::NetUnreachable => "network unreachable",
-        IcmpErrorKind::HostUnreachable => "host unreachable",
-        IcmpErrorKind::ProtocolUnreachable => "protocol unreachable",
-        IcmpErrorKind::PortUnreachable => "port unreachable",
-        IcmpErrorKind::AdminProhibited => "administratively prohibited",
-        IcmpErrorKind::FragmentationNeeded => "fragmentation needed / packet too big",
-        IcmpErrorKind::TimeExceeded => "time exceeded",
-        IcmpErrorKind::OtherUnreachable => "destination unreachable",
-    }
+/// An RST from the server's side whose TTL differs from the server's own
+/// earlier packets: a middlebox (fewer or more hops away) injected it.
+/// Not when the server sent nothing before.
+fn rst_injected(rst: &RstInfo) -> bool {
+    rst.prior_ttl.is_some_and(|p| p != rst.ttl)
 }
 
-/// A fatal TLS alert sent in the clear, i.e. during the handshake: the
-/// server (or something on the path speaking for it) refused the
-/// handshake, or the client refused the server's certificate — what a
-/// TLS-inspecting proxy whose CA the client does not trust causes.
-fn tls_alert_rule(c: &Connection) -> Option<Verdict> {
-    let app = c.app.as_deref()?;
-    let hello = app.client_hello()?;
-    let fatal = |dir: Dir| {
-        app.tls(dir)?
-            .alerts
-            .iter()
-            .find(|a| !a.encrypted && a.level == 2)
-            .cloned()
-    };
-    let (dir, alert) = match (fatal(Dir::ServerToClient), fatal(Dir::ClientToServer)) {
-        (Some(s), Some(cl)) if cl.at.frame < s.at.frame => (Dir::ClientToServer, cl),
-        (Some(s), _) => (Dir::ServerToClient, s),
-        (None, Some(cl)) => (Dir::ClientToServer, cl),
-        (None, None) => return None,
-    };
-    let name = crate::sniff::tls::alert_description_name(alert.description);
-    let sni = hello
-        .sni
-        .as_deref()
-        .map(|n| format!(" for {n}"))
-        .unwrap_or_default();
-    let mut v = verdict(
-        VerdictKind::MidstreamReset,
-        Some(Stage::TlsHandshake),
-        Confidence::High,
-    );
-    // The ClientHello may span segments: `at` is the one that completed it.
-    let hello_what = match &hello.sni {
-        Some(n) => format!("TLS ClientHello (SNI {n})"),
-        None => "TLS ClientHello (no SNI)".to_string(),
-    };
-    v.evidence.push(ev(hello.at, "client", hello_what));
-    let server_tls = app.tls(Dir::ServerToClient);
-    if let Some(sh) = server_tls.and_then(|i| i.server_hello.as_ref()) {
-        v.evidence.push(ev(sh.at, "server", "ServerHello"));
-    }
-    let cert = server_tls.and_then(|i| i.certificate.as_ref());
-    match dir {
-        Dir::ServerToClient => {
-            v.reset_by = Some(ResetBy::Server);
-            v.explanation = format!(
-                "{} refused the TLS handshake{sni} with a fatal {name} alert (frame {}), {} after the ClientHello",
-                server_label(c),
-                alert.at.frame,
-                human_ns(since(hello.at.ts, alert.at.ts))
-            );
-            if let Some(rst) = c.s2c().rst
-                && let Some(why) = injected_rst(&rst)
-            {
-                v.reset_by = Some(ResetBy::Middlebox);
-                let _ = write!(
-                    v.explanation,
-                    "; the RST that followed (frame {}) was injected: {why}",
-                    rst.at.frame
-                );
-            }
-        }
-        Dir::ClientToServer => {
-            v.reset_by = Some(ResetBy::Client);
-            let mut e = format!(
-                "the client refused the TLS handshake{sni} with a fatal {name} alert (frame {})",
-                alert.at.frame
-            );
-            if let Some(cert) = cert {
-                v.evidence.push(ev(
-                    cert.at,
-                    "server",
-                    format!("certificate {} issued by {}", cert.subject, cert.issuer),
-                ));
-                let _ = write!(
-                    e,
-                    " after the server's certificate \"{}\" issued by \"{}\"",
-                    cert.subject, cert.issuer
-                );
-                if matches!(alert.description, 42 | 43 | 44 | 45 | 46 | 48) {
-                    e.push_str(": it does not trust that certificate (a TLS-inspecting proxy whose CA is not installed, or a private CA)");
-                }
-            }
-            v.explanation = e;
-        }
-    }
-    v.evidence.push(ev(
-        alert.at,
-        dir.sender(),
-        format!("TLS alert: fatal, {name}"),
-    ));
-    Some(v)
-}
-
-/// Why an RST from the server's side looks injected: its TTL differs from
-/// the server's own earlier packets (a middlebox sits fewer or more hops
-/// away), backed by an IPv4 ID out of the server's sequence. `None` when
-/// nothing tells it apart, including when the server sent nothing before.
-fn injected_rst(rst: &crate::flows::RstInfo) -> Option<String> {
-    let prior = rst.prior_ttl?;
-    if prior == rst.ttl {
-        return None;
-    }
-    // IPv6 has no IP ID, and calls its TTL the hop limit.
-    let ttl = if rst.ip_id.is_none() {
-        "hop limit"
-    } else {
-        "TTL"
-    };
-    let mut why = format!(
-        "its {ttl} {} differs from the server's earlier packets' {prior}",
-        rst.ttl
-    );
-    // Linux sends its SYN/ACK with IP ID 0 and counts from a random start
-    // after it, so only a counter already running can be broken.
-    if let (Some(id), Some(p)) = (rst.ip_id, rst.prior_ip_id)
-        && p != 0
-    {
-        let gap = id.wrapping_sub(p);
-        if gap == 0 || gap > 1000 {
-            let _ = write!(why, " and its IP ID {id} does not follow theirs ({p})");
-        }
-    }
-    Some(why)
-}
-
-/// Rules for a connection whose SYN got no SYN/ACK.
-fn handshake_rules(c: &Connection, ctx: &Context) -> Option<Verdict> {
-    let first_syn = c.first_syn?;
-    if c.synack.is_some() || c.s2c().first_payload.is_some() {
-        return None;
-    }
-    let server = server_label(c);
-    let syns = syn_events(c);
-    let n = c.syn_count;
-    let tries = if n > 1 {
-        format!("{n} SYNs")
-    } else {
-        "SYN".to_string()
-    };
-
-    // An ICMP error quoting the SYN.
-    if let Some(icmp) = c.icmp {
-        let (kind, why) = match icmp.kind {
-            IcmpErrorKind::AdminProhibited => (
-                Some(VerdictKind::FirewallDrop),
-                "a firewall REJECT rule".to_string(),
-            ),
-            IcmpErrorKind::PortUnreachable => (
-                Some(VerdictKind::FirewallDrop),
-                "a firewall REJECT rule (a real TCP stack answers a closed port with RST, not ICMP)"
-                    .to_string(),
-            ),
-            IcmpErrorKind::HostUnreachable | IcmpErrorKind::NetUnreachable => (
-                Some(VerdictKind::ServiceDown),
-                if icmp.sender == c.server.0 {
-                    "the host is gone or unroutable".to_string()
-                } else {
-                    "the host is gone or unroutable (a router said so; a firewall REJECT rule can send this too)".to_string()
-                },
-            ),
-            IcmpErrorKind::ProtocolUnreachable | IcmpErrorKind::OtherUnreachable => (
-                Some(VerdictKind::FirewallDrop),
-                "the path refuses it".to_string(),
-            ),
-            IcmpErrorKind::FragmentationNeeded | IcmpErrorKind::TimeExceeded => (None, String::new()),
-        };
-        if let Some(kind) = kind {
-            let proto = if icmp.v6 { "ICMPv6" } else { "ICMP" };
-            let mut v = verdict(kind, Some(Stage::Syn), Confidence::High);
-            if !icmp.quotes_syn {
-                v.confidence = Some(Confidence::Medium);
-            }
-            v.blocked_by = Some(format!(
-                "{} ({} type {} code {}: {})",
-                icmp.sender,
-                proto,
-                icmp.icmp_type,
-                icmp.code,
-                icmp_desc(icmp.kind)
-            ));
-            v.explanation = format!(
-                "{tries} to {server} answered by {proto} {} from {} after {} (frame {}): {why}",
-                icmp_desc(icmp.kind),
-                icmp.sender,
-                human_ns(since(c.last_syn.unwrap_or(first_syn).ts, icmp.at.ts)),
-                icmp.at.frame
-            );
-            for s in &syns {
-                v.evidence.push(ev(*s, "client", "SYN"));
-            }
-            v.evidence.push(ev(
-                icmp.at,
-                &icmp.sender.to_string(),
-                format!(
-                    "{proto} type {} code {} ({}) quoting the SYN",
-                    icmp.icmp_type,
-                    icmp.code,
-                    icmp_desc(icmp.kind)
-                ),
-            ));
-            return Some(v);
-        }
-    }
-
-    // The server (or something with its address) answered with RST.
-    if let Some(rst) = c.s2c().rst {
-        let acks_syn = rst.flags.ack() && c.c2s().isn.is_some_and(|isn| isn.plus(1).0 == rst.ack);
-        let conf = if acks_syn {
-            Confidence::High
-        } else {
-            Confidence::Medium
-        };
-        // A firewall rejecting with a forged RST sits nearer (or farther)
-        // than the server: its TTL differs from the server's own SYN/ACKs
-        // in other connections.
-        if let Some(other) = rst.other_conn_ttl
-            && other != rst.ttl
-        {
-            let ttl = if c.server.0.is_ipv6() {
-                "hop limit"
-            } else {
-                "TTL"
-            };
-            let mut v = verdict(
-                VerdictKind::FirewallDrop,
-                Some(Stage::Syn),
-                Confidence::Medium,
-            );
-            v.reset_by = Some(ResetBy::Middlebox);
-            let kind = if rst.flags.ack() { "RST/ACK" } else { "RST" };
-            v.blocked_by = Some(format!(
-                "a middlebox forging {kind}s for {} (TTL {} instead of {other})",
-                c.server.0, rst.ttl
-            ));
-            v.explanation = format!(
-                "{tries} to {server} answered by {kind} after {} (frame {}), but its {ttl} {} differs from the {ttl} {other} of {}'s SYN/ACKs in other connections of this capture: a firewall on the path rejected the connection with a forged reset (REJECT --reject-with tcp-reset), not the server",
-                human_ns(since(
-                    syns.iter()
-                        .copied()
-                        .rfind(|e| e.ts <= rst.at.ts)
-                        .unwrap_or(first_syn)
-                        .ts,
-                    rst.at.ts
-                )),
-                rst.at.frame,
-                rst.ttl,
-                c.server.0
-            );
-            for s in &syns {
-                v.evidence.push(ev(*s, "client", "SYN"));
-            }
-            v.evidence.push(ev(
-                rst.at,
-                "server",
-                format!(
-                    "{kind} (TTL {}; the server's SYN/ACKs elsewhere have TTL {other})",
-                    rst.ttl
-                ),
-            ));
-            return Some(v);
-        }
-        let mut v = verdict(VerdictKind::ServiceDown, Some(Stage::Syn), conf);
-        v.reset_by = Some(ResetBy::Server);
-        // The SYN this RST answered: the latest one sent before it.
-        let answered = syns
-            .iter()
-            .copied()
-            .rfind(|e| e.ts <= rst.at.ts)
-            .unwrap_or(first_syn);
-        let kind = if rst.flags.ack() { "RST/ACK" } else { "RST" };
-        let answer = if c.s2c().rsts > 1 {
-            format!(
-                "each answered by {kind} ({} RSTs; the first after {}, frame {})",
-                c.s2c().rsts,
-                human_ns(since(answered.ts, rst.at.ts)),
-                rst.at.frame
-            )
-        } else {
-            format!(
-                "answered by {kind} after {} (frame {})",
-                human_ns(since(answered.ts, rst.at.ts)),
-                rst.at.frame
-            )
-        };
-        v.explanation = format!(
-            "{tries} to {server} {answer}: nothing listens on port {} (connection refused)",
-            c.server.1
-        );
-        for s in &syns {
-            v.evidence.push(ev(*s, "client", "SYN"));
-        }
-        v.evidence.push(ev(
-            rst.at,
-            "server",
-            format!(
-                "{} (TTL {}{}; {})",
-                if rst.flags.ack() { "RST/ACK" } else { "RST" },
-                rst.ttl,
-                rst.ip_id
-                    .map(|id| format!(", IP ID {id}"))
-                    .unwrap_or_default(),
-                match rst.other_conn_ttl {
-                    Some(t) => format!("the same TTL as this server's SYN/ACKs elsewhere ({t})"),
-                    None => "the server's only packet, so whether it or a firewall sent it cannot be told".to_string(),
-                }
-            ),
-        ));
-        return Some(v);
-    }
-
-    let last_syn = c.last_syn.unwrap_or(first_syn);
-    let waited = since(first_syn.ts, ctx.capture_end);
-    let quiet_after_last = since(last_syn.ts, ctx.capture_end);
-    if waited >= SYN_UNANSWERED_NS {
-        let conf = match n {
-            0 | 1 => Confidence::Low,
-            2 => Confidence::Medium,
-            _ => Confidence::High,
-        };
-        let mut v = verdict(VerdictKind::FirewallDrop, Some(Stage::Syn), conf);
-        let span = since(first_syn.ts, last_syn.ts);
-        let mut e = if n > 1 {
-            format!(
-                "{n} SYNs to {server} over {} (frames {}) got no SYN/ACK, RST or ICMP: the SYNs are silently dropped (firewall or black hole)",
-                human_ns(span),
-                frames(&syns)
-            )
-        } else {
-            format!(
-                "SYN to {server} (frame {}) got no SYN/ACK, RST or ICMP in {}: silently dropped (firewall or black hole)",
-                first_syn.frame,
-                human_ns(waited)
-            )
-        };
-        if let Some((end, _)) = close_event(c, Dir::ClientToServer) {
-            e.push_str("; the client then aborted");
-            if near(since(first_syn.ts, end.ts), GO_DIAL_TIMEOUT_NS) {
-                e.push_str(&format!(
-                    " after {} (the go command's 30 s dial timeout)",
-                    human_ns(since(first_syn.ts, end.ts))
-                ));
-            }
-        } else if quiet_after_last >= 2 * SYN_UNANSWERED_NS {
-            let _ = write!(
-                e,
-                "; the client gave up (no retry in the last {})",
-                human_ns(quiet_after_last)
-            );
-        }
-        v.explanation = e;
-        for (i, s) in syns.iter().enumerate() {
-            let what = if i == 0 {
-                "SYN".to_string()
-            } else {
-                format!("SYN retry {} (+{})", i, human_ns(since(first_syn.ts, s.ts)))
-            };
-            v.evidence.push(ev(*s, "client", what));
-        }
-        return Some(v);
-    }
-    let mut v = verdict(
-        VerdictKind::Incomplete,
-        Some(Stage::Syn),
-        Confidence::Medium,
-    );
-    v.explanation = format!(
-        "capture ended {} after the SYN to {server} (frame {}): too soon to tell whether it would be answered",
-        human_ns(waited),
-        first_syn.frame
-    );
-    v.evidence.push(ev(first_syn, "client", "SYN"));
-    Some(v)
+/// The request left without a response.
+fn outstanding_request(c: &Connection) -> Option<Event> {
+    Some(c.app.as_deref()?.outstanding_request()?.at)
 }
 
 /// The application phase of an established connection at time `t`.
@@ -689,67 +837,7 @@ fn last_progress(c: &Connection) -> Option<Event> {
     }
 }
 
-fn describe_wait(stage: Stage) -> &'static str {
-    match stage {
-        Stage::TlsHandshake => "ClientHello",
-        _ => "request",
-    }
-}
-
-fn stall_explanation(c: &Connection, stage: Stage, waited: i64, end: &str) -> String {
-    let req = c.c2s().last_new_payload.or(c.c2s().first_payload);
-    let server = server_label(c);
-    match stage {
-        Stage::TlsHandshake => {
-            let hello = c.app.as_deref().and_then(|a| a.client_hello());
-            let sni = hello
-                .and_then(|h| h.sni.as_deref())
-                .map(|n| format!(" for {n}"))
-                .unwrap_or_default();
-            let frame = hello.map(|h| h.at.frame).or(req.map(|e| e.frame));
-            let go = if c.c2s().fin.is_some() && near(waited, GO_TLS_TIMEOUT_NS) {
-                " (the go command gives up a TLS handshake after 10 s)"
-            } else {
-                ""
-            };
-            format!(
-                "TLS ClientHello{sni} to {} sent at frame {}; no ServerHello in {}{go}; {end}",
-                endpoint(c.server),
-                frame.unwrap_or(0),
-                human_ns(waited)
-            )
-        }
-        Stage::AwaitingResponse => {
-            if let Some((at, what)) = outstanding_request(c) {
-                return format!(
-                    "{what} sent to {server} at frame {}; no response byte in {}; {end}",
-                    at.frame,
-                    human_ns(waited)
-                );
-            }
-            let acked = c
-                .s2c()
-                .ack_advanced
-                .filter(|a| req.is_some_and(|r| a.ts >= r.ts))
-                .map(|a| format!(", ACKed by the server at frame {}", a.frame))
-                .unwrap_or_default();
-            format!(
-                "request to {server} sent at frame {}{acked}; no response byte in {}; {end}",
-                req.map(|e| e.frame).unwrap_or(0),
-                human_ns(waited)
-            )
-        }
-        Stage::MidTransfer => format!(
-            "the response from {server} started, then stopped for {}; {end}",
-            human_ns(waited)
-        ),
-        _ => format!(
-            "connection to {server} idle for {}; {end}",
-            human_ns(waited)
-        ),
-    }
-}
-
+/// `dir`'s first close, FIN or RST, and which.
 fn close_event(c: &Connection, dir: Dir) -> Option<(Event, &'static str)> {
     let fin = c.dirs[dir.index()].fin.map(|e| (e, "FIN"));
     let rst = c.dirs[dir.index()].rst.map(|r| (r.at, "RST"));
@@ -759,430 +847,20 @@ fn close_event(c: &Connection, dir: Dir) -> Option<(Event, &'static str)> {
     }
 }
 
-fn established_rules(c: &Connection, ctx: &Context) -> Verdict {
-    let server = server_label(c);
-    let client_close = close_event(c, Dir::ClientToServer);
-    let server_fin = c.s2c().fin;
-    let before = |a: Option<Event>, b: Option<Event>| match (a, b) {
-        (Some(x), Some(y)) => x.ts < y.ts || (x.ts == y.ts && x.frame < y.frame),
-        (Some(_), None) => true,
-        _ => false,
-    };
-
-    // A0. A TLS handshake refused with a fatal alert in the clear.
-    if let Some(v) = tls_alert_rule(c) {
-        return v;
+fn push_syn_evidence(v: &mut Verdict, syns: &Syns) {
+    for s in &syns.all {
+        v.evidence.push(ev(*s, "client", "SYN"));
     }
-
-    // A. The server reset the connection before any normal close.
-    if let Some(rst) = c.s2c().rst {
-        let client_closed_first = before(client_close.map(|x| x.0), Some(rst.at));
-        let server_fin_first = before(server_fin, Some(rst.at));
-        if !client_closed_first && !server_fin_first {
-            let stage = phase_at(c, rst.at.ts);
-            let mut v = verdict(VerdictKind::MidstreamReset, Some(stage), Confidence::High);
-            v.reset_by = Some(ResetBy::Server);
-            let what = match stage {
-                Stage::MidTransfer => format!(
-                    "in the middle of the response, after {} bytes from the server",
-                    c.s2c().bytes
-                ),
-                Stage::AwaitingResponse => match outstanding_request(c) {
-                    Some((at, what)) => format!(
-                        "while the client awaited the answer to its {what} (frame {})",
-                        at.frame
-                    ),
-                    None => "while the client awaited a response".to_string(),
-                },
-                Stage::TlsHandshake => "in answer to the TLS ClientHello".to_string(),
-                _ => "before the client sent anything".to_string(),
-            };
-            let since_hs = c
-                .handshake_ack
-                .map(|h| format!(", {} after the handshake", human_ns(since(h.ts, rst.at.ts))))
-                .unwrap_or_default();
-            let injected = injected_rst(&rst);
-            let mut e = match &injected {
-                None => format!(
-                    "{server} reset the connection (RST, frame {}) {what}{since_hs}",
-                    rst.at.frame
-                ),
-                Some(why) => {
-                    // The verdict is certain; who sent the RST is inferred.
-                    v.reset_by = Some(ResetBy::Middlebox);
-                    v.confidence = Some(Confidence::Medium);
-                    format!(
-                        "an RST claiming to come from {server} (frame {}) ended the connection {what}{since_hs}; {why}, so a middlebox most likely injected it",
-                        rst.at.frame
-                    )
-                }
-            };
-            if injected.is_some()
-                && stage == Stage::TlsHandshake
-                && let Some(name) = c
-                    .app
-                    .as_deref()
-                    .and_then(|a| a.client_hello())
-                    .and_then(|h| h.sni.as_deref())
-            {
-                let _ = write!(e, ": likely SNI filtering of {name}");
-            }
-            v.explanation = e;
-            if let Some(h) = c.handshake_ack {
-                v.evidence
-                    .push(ev(h, "client", "ACK completing the handshake"));
-            }
-            if let Some(p) = c.c2s().first_payload {
-                v.evidence.push(ev(
-                    p,
-                    "client",
-                    describe_payload(c, p, "first request data"),
-                ));
-            }
-            if let Some((at, _)) = outstanding_request(c)
-                && Some(at) != c.c2s().first_payload
-            {
-                v.evidence
-                    .push(ev(at, "client", describe_payload(c, at, "request")));
-            }
-            if let Some(p) = c.s2c().first_payload {
-                v.evidence.push(ev(p, "server", "first response data"));
-            }
-            v.evidence.push(ev(
-                rst.at,
-                "server",
-                format!(
-                    "{} (TTL {}{}{})",
-                    if rst.flags.ack() { "RST/ACK" } else { "RST" },
-                    rst.ttl,
-                    rst.ip_id
-                        .map(|id| format!(", IP ID {id}"))
-                        .unwrap_or_default(),
-                    rst.prior_ttl
-                        .map(|p| format!("; earlier server packets TTL {p}"))
-                        .unwrap_or_default()
-                ),
-            ));
-            return v;
-        }
-    }
-
-    // B. Data retransmitted again and again, never acknowledged.
-    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
-        let st = &c.dirs[dir.index()];
-        let peer = &c.dirs[dir.reverse().index()];
-        let Some(since_ev) = st.unacked_since else {
-            continue;
-        };
-        let retrans: Vec<Event> = st
-            .retrans_frames
-            .iter()
-            .filter(|(e, k)| e.ts >= since_ev.ts && *k == RetransKind::Retransmission)
-            .map(|(e, _)| *e)
-            .collect();
-        let last = retrans.last().copied();
-        let span = last.map(|l| since(since_ev.ts, l.ts)).unwrap_or(0);
-        if st.retrans_while_unacked >= BLACKHOLE_RETRANS && span >= BLACKHOLE_SPAN_NS {
-            let peer_silent = peer.last_packet.is_none_or(|p| p.ts <= since_ev.ts);
-            let conf = if peer_silent {
-                Confidence::High
-            } else {
-                Confidence::Medium
-            };
-            let mut v = verdict(VerdictKind::FirewallDrop, Some(Stage::Established), conf);
-            let who = dir.sender();
-            let peer_name = dir.reverse().sender();
-            let when = if c.handshake_ack.is_some() {
-                "after the handshake, "
-            } else {
-                ""
-            };
-            let silence = if peer.packets == 0 {
-                format!("; nothing at all came from the {peer_name}")
-            } else if peer_silent {
-                format!("; the {peer_name} sent nothing more")
-            } else {
-                String::new()
-            };
-            v.explanation = format!(
-                "{when}the {who}'s data (frame {}) was retransmitted {} times over {} and never acknowledged{silence}: the path went silent (firewall state-table timeout or MTU black hole)",
-                since_ev.frame,
-                st.retrans_while_unacked,
-                human_ns(span),
-            );
-            if let Some(h) = c.handshake_ack {
-                v.evidence
-                    .push(ev(h, "client", "ACK completing the handshake"));
-            }
-            v.evidence
-                .push(ev(since_ev, who, "data, never acknowledged"));
-            for (i, r) in retrans.iter().enumerate() {
-                v.evidence.push(ev(
-                    *r,
-                    who,
-                    format!(
-                        "retransmission {} (+{})",
-                        i + 1,
-                        human_ns(since(since_ev.ts, r.ts))
-                    ),
-                ));
-            }
-            if let Some(p) = peer.last_packet {
-                v.evidence.push(ev(
-                    p,
-                    peer_name,
-                    format!("last packet from the {peer_name}"),
-                ));
-            }
-            return v;
-        }
-    }
-
-    // B'. One side keeps re-sending data the other side has already
-    // acknowledged: the acknowledgements are lost on the way back, so the
-    // path towards the re-sender is dropping packets.
-    for dir in [Dir::ServerToClient, Dir::ClientToServer] {
-        let st = &c.dirs[dir.index()];
-        let after = st.last_new_payload.map(|e| e.ts).unwrap_or(Ts(i64::MIN));
-        let spurious: Vec<Event> = st
-            .retrans_frames
-            .iter()
-            .filter(|(e, k)| *k == RetransKind::Spurious && e.ts >= after)
-            .map(|(e, _)| *e)
-            .collect();
-        let (Some(first), Some(last)) = (spurious.first(), spurious.last()) else {
-            continue;
-        };
-        if spurious.len() as u32 >= BLACKHOLE_RETRANS
-            && since(first.ts, last.ts) >= BLACKHOLE_SPAN_NS
-        {
-            let who = dir.sender();
-            let peer = dir.reverse().sender();
-            let mut v = verdict(
-                VerdictKind::FirewallDrop,
-                Some(Stage::Established),
-                Confidence::Medium,
-            );
-            v.explanation = format!(
-                "the {who} re-sent data the {peer} had already acknowledged {} times over {} (frames {}) and sent nothing new: the {peer}'s ACKs are not reaching it, so the path from {peer} to {who} is dropping packets",
-                spurious.len(),
-                human_ns(since(first.ts, last.ts)),
-                frames(&spurious)
-            );
-            if let Some(a) = c.dirs[dir.reverse().index()].ack_advanced {
-                v.evidence.push(ev(
-                    a,
-                    peer,
-                    "last ACK of new data (never seen by the other side)",
-                ));
-            }
-            for (i, r) in spurious.iter().enumerate() {
-                v.evidence.push(ev(
-                    *r,
-                    who,
-                    format!("re-sent data already acknowledged ({})", i + 1),
-                ));
-            }
-            if let Some((e, kind)) = client_close {
-                v.evidence.push(ev(e, "client", kind));
-            }
-            return v;
-        }
-    }
-
-    // C. A receiver closed its window and never reopened it.
-    let end_ts = client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
-    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
-        let st = &c.dirs[dir.index()];
-        let peer = &c.dirs[dir.reverse().index()];
-        let Some(z) = st.zero_window_since else {
-            continue;
-        };
-        let stuck = since(z.ts, end_ts);
-        let threshold = if client_close.is_some() {
-            GIVE_UP_NS
-        } else {
-            ctx.stall_after_ns
-        };
-        if stuck >= threshold && peer.bytes > 0 {
-            let mut v = verdict(
-                VerdictKind::AppStall,
-                Some(Stage::ZeroWindow),
-                Confidence::High,
-            );
-            let who = dir.sender();
-            let peer_name = dir.reverse().sender();
-            let end = match client_close {
-                Some((e, kind)) => format!("the client gave up ({kind}, frame {})", e.frame),
-                None => "the window was still zero when the capture ended".to_string(),
-            };
-            v.explanation = format!(
-                "the {who} advertised a zero window at frame {} and never reopened it for {} while the {peer_name} had data to send ({} probes): the receiving application stopped reading; {end}",
-                z.frame,
-                human_ns(stuck),
-                peer.zero_window_probes
-            );
-            v.evidence.push(ev(z, who, "zero window"));
-            if let Some(p) = peer.last_packet {
-                v.evidence
-                    .push(ev(p, peer_name, "last packet (probe or data)"));
-            }
-            if let Some((e, kind)) = client_close {
-                v.evidence.push(ev(e, "client", kind));
-            }
-            return v;
-        }
-    }
-
-    // D. The server closed (FIN) before answering a request.
-    if let Some(fin) = server_fin
-        && !before(client_close.map(|x| x.0), Some(fin))
-    {
-        let stage = phase_at(c, fin.ts);
-        if matches!(stage, Stage::AwaitingResponse | Stage::TlsHandshake)
-            && c.s2c().first_payload.is_none()
-        {
-            let mut v = verdict(VerdictKind::MidstreamReset, Some(stage), Confidence::Medium);
-            v.reset_by = Some(ResetBy::Server);
-            v.explanation = format!(
-                "{server} closed the connection (FIN, frame {}) without answering the {}",
-                fin.frame,
-                describe_wait(stage)
-            );
-            if let Some(p) = c.c2s().first_payload {
-                v.evidence.push(ev(p, "client", describe_wait(stage)));
-            }
-            v.evidence.push(ev(fin, "server", "FIN"));
-            return v;
-        }
-        if let Some((got, want)) = c.http_response_short() {
-            let mut v = verdict(
-                VerdictKind::MidstreamReset,
-                Some(Stage::MidTransfer),
-                Confidence::Medium,
-            );
-            v.reset_by = Some(ResetBy::Server);
-            v.explanation = format!(
-                "{server} closed the connection (FIN, frame {}) after {got} of the {want} bytes its HTTP response announced",
-                fin.frame
-            );
-            push_response_evidence(c, &mut v);
-            v.evidence
-                .push(ev(fin, "server", "FIN before the end of the response"));
-            return v;
-        }
-    }
-
-    // The response started, then stopped short of its announced length.
-    if let Some((got, want)) = c.http_response_short()
-        && !before(server_fin, client_close.map(|x| x.0))
-        && c.s2c().rst.is_none()
-    {
-        let t_end = client_close.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
-        let waited = last_progress(c).map(|p| since(p.ts, t_end)).unwrap_or(0);
-        let what = format!(
-            "the HTTP response from {server} stopped after {got} of the {want} bytes it announced; no data for {}",
-            human_ns(waited)
-        );
-        let found = match client_close {
-            Some((e, kind)) if waited >= GIVE_UP_NS => {
-                let conf = if waited >= ctx.stall_after_ns {
-                    Confidence::High
-                } else {
-                    Confidence::Medium
-                };
-                let mut v = verdict(VerdictKind::AppStall, Some(Stage::MidTransfer), conf);
-                v.explanation = format!("{what}; the client gave up ({kind}, frame {})", e.frame);
-                push_response_evidence(c, &mut v);
-                v.evidence
-                    .push(ev(e, "client", format!("{kind}: the client gives up")));
-                Some(v)
-            }
-            Some(_) => None,
-            None if waited >= ctx.stall_after_ns => {
-                let mut v = verdict(
-                    VerdictKind::AppStall,
-                    Some(Stage::MidTransfer),
-                    Confidence::Medium,
-                );
-                v.explanation = format!("{what}; still waiting when the capture ended");
-                push_response_evidence(c, &mut v);
-                Some(v)
-            }
-            // Data was still flowing when the capture ended: still active.
-            None => None,
-        };
-        if let Some(v) = found {
-            return v;
-        }
-    }
-
-    // E/F. A request left waiting: the client gave up, or the capture ended.
-    let end = client_close.filter(|(e, _)| !before(server_fin, Some(*e)));
-    let t_end = end.map(|x| x.0.ts).unwrap_or(ctx.capture_end);
-    let stage = phase_at(c, t_end);
-    let outstanding = matches!(stage, Stage::AwaitingResponse | Stage::TlsHandshake);
-    if outstanding && (end.is_some() || (server_fin.is_none() && c.rst.is_none())) {
-        let waited = last_progress(c).map(|p| since(p.ts, t_end)).unwrap_or(0);
-        match end {
-            Some((e, kind)) if waited >= GIVE_UP_NS => {
-                let conf = if waited >= ctx.stall_after_ns {
-                    Confidence::High
-                } else {
-                    Confidence::Medium
-                };
-                let mut v = verdict(VerdictKind::AppStall, Some(stage), conf);
-                v.explanation = stall_explanation(
-                    c,
-                    stage,
-                    waited,
-                    &format!("the client gave up ({kind}, frame {})", e.frame),
-                );
-                push_wait_evidence(c, &mut v, stage);
-                v.evidence
-                    .push(ev(e, "client", format!("{kind}: the client gives up")));
-                return v;
-            }
-            Some(_) => {}
-            None if waited >= ctx.stall_after_ns => {
-                let mut v = verdict(VerdictKind::AppStall, Some(stage), Confidence::Medium);
-                v.explanation =
-                    stall_explanation(c, stage, waited, "still waiting when the capture ended");
-                push_wait_evidence(c, &mut v, stage);
-                return v;
-            }
-            None => {
-                let mut v = verdict(VerdictKind::Incomplete, Some(stage), Confidence::Medium);
-                v.explanation = format!(
-                    "capture ended {} after the {} to {server}, before the stall threshold ({}): the answer may still have come",
-                    human_ns(waited),
-                    describe_wait(stage),
-                    human_ns(ctx.stall_after_ns)
-                );
-                push_wait_evidence(c, &mut v, stage);
-                return v;
-            }
-        }
-    }
-
-    ok()
 }
 
 fn push_response_evidence(c: &Connection, v: &mut Verdict) {
     if let Some(p) = c.c2s().first_payload {
         v.evidence
-            .push(ev(p, "client", describe_payload(c, p, "request")));
+            .push(ev(p, "client", explain::describe_payload(c, p, "request")));
     }
     if let (Some(p), Some(h)) = (c.s2c().first_payload, c.http_response) {
-        v.evidence.push(ev(
-            p,
-            "server",
-            format!(
-                "HTTP {} response, {} bytes announced",
-                h.status,
-                u64::from(h.header_len) + h.content_length.unwrap_or(0)
-            ),
-        ));
+        v.evidence
+            .push(ev(p, "server", explain::http_response_head(&h)));
     }
     if let Some(p) = c.s2c().last_new_payload {
         v.evidence.push(ev(p, "server", "last response data"));
@@ -1194,134 +872,23 @@ fn push_wait_evidence(c: &Connection, v: &mut Verdict, stage: Stage) {
         v.evidence
             .push(ev(h, "client", "ACK completing the handshake"));
     }
-    let outstanding = outstanding_request(c);
-    if let Some((at, _)) = &outstanding {
-        v.evidence
-            .push(ev(*at, "client", describe_payload(c, *at, "request")));
+    if let Some(at) = outstanding_request(c) {
+        v.evidence.push(ev(
+            at,
+            "client",
+            explain::describe_payload(c, at, "request"),
+        ));
     } else if let Some(p) = c.c2s().last_new_payload.or(c.c2s().first_payload) {
         v.evidence.push(ev(
             p,
             "client",
-            describe_payload(c, p, describe_wait(stage)),
+            explain::describe_payload(c, p, explain::describe_wait(stage)),
         ));
     }
     if let Some(a) = c.s2c().ack_advanced {
-        v.evidence.push(ev(
-            a,
-            "server",
-            format!("ACK of the {}", describe_wait(stage)),
-        ));
+        v.evidence.push(ev(a, "server", explain::ack_of(stage)));
     }
     if let Some(sp) = c.s2c().last_new_payload {
         v.evidence.push(ev(sp, "server", "last response data"));
     }
-}
-
-fn warnings(c: &Connection, v: &Verdict) -> Vec<String> {
-    let mut w = Vec::new();
-    if c.client_inferred {
-        w.push(
-            "capture started mid-connection: client and server guessed from the ports".to_string(),
-        );
-    }
-    if c.syn_count > 1 && c.synack.is_some() {
-        w.push(format!(
-            "SYN sent {} times before the SYN/ACK (handshake took {})",
-            c.syn_count,
-            c.handshake_ack
-                .zip(c.first_syn)
-                .map(|(a, s)| human_ns(since(s.ts, a.ts)))
-                .unwrap_or_else(|| "?".into())
-        ));
-    }
-    let (rc, rs) = (c.c2s().retransmissions, c.s2c().retransmissions);
-    let syn_retries = if c.synack.is_some() {
-        c.syn_count.saturating_sub(1)
-    } else {
-        0
-    };
-    let data_rc = rc.saturating_sub(syn_retries);
-    if v.kind == VerdictKind::Ok && (data_rc > 0 || rs > 0) {
-        let pk = c.c2s().packets + c.s2c().packets;
-        // Spurious retransmissions are not loss on the way out.
-        let real = data_rc.saturating_sub(c.c2s().spurious_retransmissions)
-            + rs.saturating_sub(c.s2c().spurious_retransmissions);
-        let heavy = u64::from(real).saturating_mul(10) >= pk.max(1);
-        w.push(format!(
-            "{}{} retransmissions client→server, {} server→client",
-            if heavy { "heavy loss: " } else { "" },
-            data_rc,
-            rs
-        ));
-    }
-    if let (Some(req), Some(resp)) = (c.c2s().first_payload, c.s2c().first_payload) {
-        let ttfb = since(req.ts, resp.ts);
-        if ttfb >= SLOW_TTFB_NS {
-            w.push(format!(
-                "slow response: first byte {} after the request",
-                human_ns(ttfb)
-            ));
-        }
-    }
-    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
-        let st = &c.dirs[dir.index()];
-        if st.zero_windows > 0 && v.stage != Some(Stage::ZeroWindow) {
-            w.push(format!(
-                "the {} advertised a zero window {} time(s){}",
-                dir.sender(),
-                st.zero_windows,
-                if st.zero_window_since.is_none() {
-                    " and reopened it"
-                } else {
-                    ""
-                }
-            ));
-        }
-    }
-    if v.kind == VerdictKind::Ok
-        && let Some(rst) = c.rst
-    {
-        // Unfinished: the response is short of its announced length, or the
-        // server had sent data beyond what the RST acknowledges.
-        let short = c.http_response_short();
-        let in_flight = rst.flags.ack()
-            && c.s2c().next_seq.is_some_and(|n| {
-                let fin = u32::from(c.s2c().fin.is_some());
-                SeqNum(rst.ack) < n.plus(0u32.wrapping_sub(fin))
-            });
-        let aborted = rst.dir == Dir::ClientToServer
-            && c.s2c().fin.is_none_or(|f| f.ts > rst.at.ts)
-            && c.s2c().first_payload.is_some()
-            && (short.is_some() || in_flight);
-        if aborted {
-            let got = match short {
-                Some((got, want)) => format!("{got} of the {want} bytes the response announced"),
-                None => format!(
-                    "{} bytes received, more in flight",
-                    c.server_bytes_in_sequence().unwrap_or(c.s2c().bytes)
-                ),
-            };
-            w.push(format!(
-                "the client aborted the transfer with an RST (frame {}) while the server was still sending ({got}): its own timeout or a cancel",
-                rst.at.frame
-            ));
-        } else {
-            w.push(format!(
-                "closed with an RST from the {} (frame {})",
-                rst.dir.sender(),
-                rst.at.frame
-            ));
-        }
-    }
-    if let Some(icmp) = c.icmp
-        && v.blocked_by.is_none()
-    {
-        w.push(format!(
-            "ICMP {} from {} (frame {})",
-            icmp_desc(icmp.kind),
-            icmp.sender,
-            icmp.at.frame
-        ));
-    }
-    w
 }

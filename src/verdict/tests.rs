@@ -879,3 +879,273 @@ fn confidence_words_are_the_json_ones() {
         );
     }
 }
+
+// The rule table.
+
+use super::rules::{RULES, matching_rules};
+use crate::flows::Dir;
+
+/// The rule that decides `c`'s verdict; `None`: `ok`.
+fn deciding_rule(c: &Connection, ctx: &Context) -> Option<&'static str> {
+    matching_rules(c, ctx).first().copied()
+}
+
+fn ctx_at(end_ms: f64) -> Context {
+    Context {
+        capture_end: ts(end_ms),
+        stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
+    }
+}
+
+/// The `rule` column of the README's table of verdicts, top to bottom.
+fn readme_rule_column() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split_once("\n## Verdicts\n")
+        .expect("README has a ## Verdicts section")
+        .1;
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let mut rows = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        });
+    assert_eq!(
+        rows.next().as_deref(),
+        Some("rule"),
+        "the table's first column is `rule`"
+    );
+    rows.skip(1).collect() // the |---| line
+}
+
+#[test]
+fn the_readme_lists_the_rules_in_the_order_they_are_applied() {
+    let column = readme_rule_column();
+    // Two rows are not rules of RULES: DNS failures are records of their
+    // own, and `ok` is what is left when no rule matched.
+    assert!(
+        column.iter().any(|r| r == "(DNS, not a TCP rule)"),
+        "{column:?}"
+    );
+    assert_eq!(
+        column.last().map(String::as_str),
+        Some("(none matched)"),
+        "{column:?}"
+    );
+    let readme: Vec<&str> = column
+        .iter()
+        .filter(|r| !r.starts_with('('))
+        .map(|r| r.trim_matches('`'))
+        .collect();
+    let rules: Vec<&str> = RULES.iter().map(|(name, _)| *name).collect();
+    assert_eq!(readme, rules);
+}
+
+#[test]
+fn rule_names_are_unique_snake_case() {
+    for (i, (name, _)) in RULES.iter().enumerate() {
+        assert!(
+            !name.is_empty() && name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+            "{name}"
+        );
+        assert!(
+            RULES[..i].iter().all(|(other, _)| other != name),
+            "{name} twice"
+        );
+    }
+}
+
+#[test]
+fn an_rst_to_a_syn_with_another_ttl_than_the_servers_is_forged() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    s.s(0.3, R | A, 0, CISN + 1, 0);
+    let (c, _) = s.one(0.3);
+    let ctx = ctx_at(0.3);
+    // The server's SYN/ACKs in other connections came with TTL 50, this
+    // RST with 62: a firewall forged it.
+    let mut forged = c.clone();
+    forged.note_other_conn_ttl(Dir::ServerToClient, 50);
+    let v = classify(&forged, &ctx);
+    assert_eq!(deciding_rule(&forged, &ctx), Some("syn_forged_rst"));
+    assert_eq!(
+        (v.kind, v.stage, v.reset_by, v.confidence),
+        (
+            VerdictKind::FirewallDrop,
+            Some(Stage::Syn),
+            Some(ResetBy::Middlebox),
+            Some(Confidence::Medium)
+        )
+    );
+    let blocked = v.blocked_by.unwrap_or_default();
+    assert!(blocked.contains("TTL 62 instead of 50"), "{blocked}");
+    // The same TTL as the server's own SYN/ACKs: the server refused.
+    let mut refused = c;
+    refused.note_other_conn_ttl(Dir::ServerToClient, 62);
+    let v = classify(&refused, &ctx);
+    assert_eq!(deciding_rule(&refused, &ctx), Some("syn_refused"));
+    assert_eq!(v.kind, VerdictKind::ServiceDown);
+    assert!(
+        v.evidence.iter().any(|e| e.what.contains("the same TTL")),
+        "{:?}",
+        v.evidence
+    );
+}
+
+#[test]
+fn an_icmp_error_that_refuses_nothing_leaves_the_syn_to_the_later_rules() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    s.c(1000.0, S, CISN, 0, 0);
+    s.icmp(1500.0, IcmpErrorKind::FragmentationNeeded, 3, 4);
+    let (c, v) = s.one(3000.0);
+    assert_eq!(deciding_rule(&c, &ctx_at(3000.0)), Some("syn_unanswered"));
+    assert_eq!(v.kind, VerdictKind::FirewallDrop);
+    assert_eq!(v.blocked_by, None);
+    // ... and says what it was in a warning.
+    assert!(
+        v.warnings
+            .iter()
+            .any(|w| w.contains("fragmentation needed")),
+        "{:?}",
+        v.warnings
+    );
+}
+
+#[test]
+fn icmp_port_unreachable_not_quoting_the_syn_is_a_medium_reject() {
+    let mut s = Sim::new();
+    s.c(0.0, S, CISN, 0, 0);
+    s.icmp(0.5, IcmpErrorKind::PortUnreachable, 3, 3);
+    let (mut c, _) = s.one(0.5);
+    if let Some(i) = c.icmp.as_mut() {
+        i.quotes_syn = false;
+    }
+    let v = classify(&c, &ctx_at(0.5));
+    assert_eq!(deciding_rule(&c, &ctx_at(0.5)), Some("syn_icmp_reject"));
+    assert_eq!(
+        (v.kind, v.confidence),
+        (VerdictKind::FirewallDrop, Some(Confidence::Medium))
+    );
+    assert!(
+        v.explanation
+            .contains("a real TCP stack answers a closed port with RST"),
+        "{}",
+        v.explanation
+    );
+}
+
+#[test]
+fn data_already_acknowledged_re_sent_again_and_again_is_a_drop_towards_the_sender() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, P | A, SISN + 1, CISN + 81, 100);
+    s.c(32.0, A, CISN + 81, SISN + 101, 0);
+    // The client's ACK never reaches the server, which re-sends.
+    for t in [300.0, 800.0, 1800.0] {
+        s.s(t, P | A, SISN + 1, CISN + 81, 100);
+        s.c(t + 1.0, A, CISN + 81, SISN + 101, 0);
+    }
+    let (c, v) = s.one(2000.0);
+    assert_eq!(c.s2c().spurious_retransmissions, 3);
+    assert_eq!(
+        deciding_rule(&c, &ctx_at(2000.0)),
+        Some("acked_data_resent")
+    );
+    assert_eq!(
+        (v.kind, v.stage, v.confidence),
+        (
+            VerdictKind::FirewallDrop,
+            Some(Stage::Established),
+            Some(Confidence::Medium)
+        )
+    );
+    assert!(
+        v.explanation
+            .contains("the server re-sent data the client had already acknowledged 3 times"),
+        "{}",
+        v.explanation
+    );
+    // Twice only: not enough.
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, P | A, SISN + 1, CISN + 81, 100);
+    s.c(32.0, A, CISN + 81, SISN + 101, 0);
+    for t in [300.0, 1800.0] {
+        s.s(t, P | A, SISN + 1, CISN + 81, 100);
+    }
+    let (_, v) = s.one(2000.0);
+    assert_eq!(v.kind, VerdictKind::Ok);
+}
+
+#[test]
+fn a_request_left_waiting_ends_in_one_of_three_rules() {
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+    s.s(31.0, A, SISN + 1, CISN + 81, 0);
+    let (c, _) = s.one(31.0);
+    // Still waiting at the end of the capture: a stall, or too soon to say.
+    assert_eq!(
+        deciding_rule(&c, &ctx_at(7000.0)),
+        Some("awaiting_response_stall")
+    );
+    assert_eq!(
+        deciding_rule(&c, &ctx_at(2000.0)),
+        Some("awaiting_response_too_soon")
+    );
+    // The client gave up after 3 s; after half a second it only closed.
+    let mut gave_up = Sim::new();
+    let mut closed = Sim::new();
+    for (sim, t) in [(&mut gave_up, 3021.0), (&mut closed, 521.0)] {
+        sim.handshake(0.0);
+        sim.seg(true, 21.0, P | A, CISN + 1, SISN + 1, 80, 64240, &GET);
+        sim.s(31.0, A, SISN + 1, CISN + 81, 0);
+        sim.c(t, F | A, CISN + 81, SISN + 1, 0);
+    }
+    let (c, v) = gave_up.one(9000.0);
+    assert_eq!(
+        deciding_rule(&c, &ctx_at(9000.0)),
+        Some("client_gave_up_waiting")
+    );
+    assert_eq!(
+        (v.kind, v.confidence),
+        (VerdictKind::AppStall, Some(Confidence::Medium))
+    );
+    let (c, v) = closed.one(9000.0);
+    assert_eq!(deciding_rule(&c, &ctx_at(9000.0)), None);
+    assert_eq!(v.kind, VerdictKind::Ok);
+}
+
+#[test]
+fn the_first_matching_rule_decides() {
+    // A fatal alert from the server, then its RST: `tls_alert` and
+    // `server_rst` both match, and `tls_alert` comes first.
+    let hello = include_bytes!("../sniff/testdata/tls/sni_reject_c2s.bin");
+    let alert = include_bytes!("../sniff/testdata/tls/sni_reject_s2c.bin");
+    let mut s = Sim::new();
+    s.handshake(0.0);
+    let hl = hello.len() as u32;
+    s.seg(true, 21.0, P | A, CISN + 1, SISN + 1, hl, 64240, hello);
+    s.seg(false, 31.0, P | A, SISN + 1, CISN + 1 + hl, 7, 65160, alert);
+    s.s(31.5, R | A, SISN + 8, CISN + 1 + hl, 0);
+    let (c, v) = s.one(3000.0);
+    assert_eq!(
+        matching_rules(&c, &ctx_at(3000.0)),
+        ["tls_alert", "server_rst"]
+    );
+    assert_eq!(deciding_rule(&c, &ctx_at(3000.0)), Some("tls_alert"));
+    assert_eq!(
+        (v.kind, v.stage),
+        (VerdictKind::MidstreamReset, Some(Stage::TlsHandshake))
+    );
+}
