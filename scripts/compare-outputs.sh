@@ -32,10 +32,12 @@ build_at() { # commit dir -> path of binary
     else
         git -C "$dir" checkout -q --detach "$commit"
     fi
-    (cd "$dir" && CARGO_TARGET_DIR="$work/target" cargo build -q 2>&1 >/dev/null) >&2
+    # A target directory of its own: two trees building into one can leave
+    # the other tree's binary in target/debug.
+    (cd "$dir" && CARGO_TARGET_DIR="$work/target-$(basename "$dir")" cargo build -q 2>&1 >/dev/null) >&2
     # The binary's name shows in --help and usage errors: keep it tcptriage.
     mkdir -p "$work/bin-$(basename "$dir")"
-    cp "$work/target/debug/tcptriage" "$work/bin-$(basename "$dir")/tcptriage"
+    cp "$work/target-$(basename "$dir")/debug/tcptriage" "$work/bin-$(basename "$dir")/tcptriage"
     echo "$work/bin-$(basename "$dir")/tcptriage"
 }
 
@@ -43,9 +45,9 @@ base_bin=$(build_at "$base" "$work/tree-base")
 if [ -n "$new" ]; then
     new_bin=$(build_at "$new" "$work/tree-new")
 else
-    CARGO_TARGET_DIR="$work/target" cargo build -q >&2
+    CARGO_TARGET_DIR="$work/target-current" cargo build -q >&2
     mkdir -p "$work/bin-current"
-    cp "$work/target/debug/tcptriage" "$work/bin-current/tcptriage"
+    cp "$work/target-current/debug/tcptriage" "$work/bin-current/tcptriage"
     new_bin="$work/bin-current/tcptriage"
 fi
 
