@@ -6,6 +6,7 @@
 mod context;
 mod html;
 mod json;
+pub mod live;
 mod modules;
 mod rows;
 mod table;
