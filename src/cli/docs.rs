@@ -39,3 +39,20 @@ pub fn man_pages<C: CommandFactory>(dir: &Path) -> io::Result<Vec<String>> {
     }
     Ok(written)
 }
+
+/// `tcptriage man`: the page on `out`, or with `dir` one page per command
+/// written there (and named on stderr).
+pub fn run_man<C: CommandFactory>(
+    dir: Option<&Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context;
+    let Some(dir) = dir else {
+        man_page::<C>(out).context("writing the man page")?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    };
+    let shown = tcptriage::report::sanitize(&dir.display().to_string());
+    let files = man_pages::<C>(dir).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    eprintln!("tcptriage: wrote {} in {shown}", files.join(", "));
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -5,67 +5,48 @@
 //! arrives, capture time is advanced by the time elapsed since the last
 //! packet, so that an unanswered SYN on a quiet link is still reported.
 
+use super::config::LiveConfig;
+use anyhow::{Context, anyhow};
 use std::io::{self, Write};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tcptriage::analyze::{Engine, Options};
-pub use tcptriage::report::live::LiveFormat;
-use tcptriage::report::live::LivePrinter;
+use tcptriage::analyze::Engine;
+use tcptriage::report::live::{LiveFormat, LivePrinter};
 use tcptriage::report::{ConnectionReport, DnsReport, LiveInfo, Report};
-use tcptriage::source::{LiveNext, LiveOptions, LiveSource, PcapngWriter};
+use tcptriage::source::{LiveNext, LiveSource, PcapngWriter};
 use tcptriage::time::Ts;
 use tcptriage::verdict::VerdictKind;
-
-/// Validated settings for one live capture.
-pub struct LiveConfig {
-    pub capture: LiveOptions,
-    pub format: LiveFormat,
-    pub all: bool,
-    pub duration: Option<Duration>,
-    pub count: Option<u64>,
-    pub write: Option<std::path::PathBuf>,
-    pub analysis: Options,
-    pub fail_on_failure: bool,
-}
 
 /// Answered DNS queries kept for the final JSON document of a live
 /// capture; failures are always kept.
 const MAX_OK_DNS_KEPT: u64 = 100_000;
 
-/// Runs a live capture; returns the exit code.
-pub fn run(cfg: LiveConfig) -> u8 {
-    let mut src = match LiveSource::open(&cfg.capture) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("tcptriage: {e}");
-            return e.exit_code();
-        }
-    };
+/// Runs a live capture, printing to `out` (line-buffered: each verdict is
+/// flushed as it is printed).
+pub fn run<W: Write>(cfg: &LiveConfig, out: &mut W) -> anyhow::Result<ExitCode> {
+    let mut src = LiveSource::open(&cfg.capture)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
         let breaker = src.breaker();
         // SIGINT, SIGTERM and SIGHUP all end the capture the same way: the
         // flag ends the loop, and breakloop wakes a read in progress.
-        if let Err(e) = ctrlc::set_handler(move || {
+        ctrlc::set_handler(move || {
             stop.store(true, Ordering::SeqCst);
             breaker.stop();
-        }) {
-            eprintln!("tcptriage: cannot install the signal handler: {e}");
-            return 2;
-        }
+        })
+        .map_err(|e| anyhow!("cannot install the signal handler: {e}"))?;
     }
     let mut writer = match &cfg.write {
-        Some(p) => match std::fs::File::create(p).and_then(|f| {
-            PcapngWriter::new(io::BufWriter::new(f), src.linktype(), cfg.capture.snaplen)
-        }) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                eprintln!("tcptriage: {}: {e}", p.display());
-                return 2;
-            }
-        },
+        Some(p) => Some(
+            std::fs::File::create(p)
+                .and_then(|f| {
+                    PcapngWriter::new(io::BufWriter::new(f), src.linktype(), cfg.capture.snaplen)
+                })
+                .map_err(|e| anyhow!("{}: {e}", p.display()))?,
+        ),
         None => None,
     };
     eprintln!(
@@ -78,8 +59,6 @@ pub fn run(cfg: LiveConfig) -> u8 {
             .unwrap_or_default()
     );
 
-    let stdout = io::stdout();
-    let mut out = io::LineWriter::new(stdout.lock());
     let printer = LivePrinter {
         format: cfg.format,
         all: cfg.all,
@@ -161,8 +140,8 @@ pub fn run(cfg: LiveConfig) -> u8 {
         }
         if !pipe_closed
             && let Err(e) = printer
-                .connections(&mut out, &done)
-                .and_then(|_| printer.dns(&mut out, &queries))
+                .connections(out, &done)
+                .and_then(|_| printer.dns(out, &queries))
         {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 pipe_closed = true;
@@ -208,19 +187,20 @@ pub fn run(cfg: LiveConfig) -> u8 {
             kept_dns.append(&mut rep.dns);
             rep.dns = kept_dns;
         }
-        let res = printer.finish(&mut out, &rep);
-        if let Err(e) = res.and_then(|_| out.flush())
-            && e.kind() != io::ErrorKind::BrokenPipe
-        {
-            eprintln!("tcptriage: writing: {e}");
-            return 2;
+        match printer.finish(out, &rep).and_then(|_| out.flush()) {
+            // A reader gone by now misses nothing it asked for: the exit
+            // status still tells what was found.
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                return Err(e).context("writing");
+            }
+            _ => {}
         }
     }
-    if stopped_by == "error" {
-        2
+    Ok(if stopped_by == "error" {
+        ExitCode::from(2)
     } else if cfg.fail_on_failure && failed {
-        1
+        ExitCode::from(1)
     } else {
-        0
-    }
+        ExitCode::SUCCESS
+    })
 }
