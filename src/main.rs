@@ -51,8 +51,7 @@ fn main() -> ExitCode {
         }
         Config::Interfaces => exit_status(cli::interfaces::run(&mut stdout.lock())),
         Config::Completions(shell) => {
-            cli::docs::completions::<Cli>(shell, &mut stdout.lock());
-            ExitCode::SUCCESS
+            exit_status(cli::docs::completions::<Cli>(shell, &mut stdout.lock()))
         }
         Config::Man { dir } => exit_status(cli::docs::run_man::<Cli>(
             dir.as_deref(),

@@ -6,11 +6,23 @@ use clap_complete::Shell;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes the completion script for `shell` to `out`.
-pub fn completions<C: CommandFactory>(shell: Shell, out: &mut dyn Write) {
+/// `tcptriage completions`: the completion script for `shell` on `out`.
+/// clap_complete panics when its writer fails, so the script is generated
+/// in memory and written here: a reader gone early (`| head`) ends the run
+/// quietly like every other command instead of as an internal error.
+pub fn completions<C: CommandFactory>(
+    shell: Shell,
+    out: &mut dyn Write,
+) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context;
     let mut cmd = C::command();
     let name = cmd.get_name().to_string();
-    clap_complete::generate(shell, &mut cmd, name, out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut script);
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .context("writing the completion script")?;
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Writes the man page of the whole command to `out`.
