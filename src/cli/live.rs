@@ -5,158 +5,48 @@
 //! arrives, capture time is advanced by the time elapsed since the last
 //! packet, so that an unanswered SYN on a quiet link is still reported.
 
+use super::config::LiveConfig;
+use anyhow::{Context, anyhow};
 use std::io::{self, Write};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tcptriage::analyze::{Engine, Options};
-use tcptriage::report::{self, ConnectionReport, DnsReport, LiveInfo, Report, sanitize};
-use tcptriage::source::{LiveNext, LiveOptions, LiveSource, PcapngWriter};
+use tcptriage::analyze::Engine;
+use tcptriage::report::ConnectionSink;
+use tcptriage::report::live::{LiveFormat, LivePrinter, LiveSink};
+use tcptriage::report::{DnsReport, LiveInfo, Report};
+use tcptriage::source::{LiveNext, LiveSource, PcapngWriter};
 use tcptriage::time::Ts;
-use tcptriage::verdict::VerdictKind;
-
-/// Output format of the live command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LiveFormat {
-    Table,
-    Ndjson,
-    Json,
-}
-
-/// Validated settings for one live capture.
-pub struct LiveConfig {
-    pub capture: LiveOptions,
-    pub format: LiveFormat,
-    pub all: bool,
-    pub duration: Option<Duration>,
-    pub count: Option<u64>,
-    pub write: Option<std::path::PathBuf>,
-    pub analysis: Options,
-    pub fail_on_failure: bool,
-}
-
-/// One compact line for a verdict, as it happens.
-fn line(c: &ConnectionReport) -> String {
-    let start = c.start_time.to_string();
-    let time = start.get(11..23).unwrap_or(&start);
-    let verdict = match c.stage {
-        Some(s) => format!("{}/{}", c.verdict.as_str(), s.as_str()),
-        None => c.verdict.as_str().to_string(),
-    };
-    let what = c
-        .explanation
-        .clone()
-        .unwrap_or_else(|| format!("{} ms, {} B down", c.timings.duration_ms.ms(1), c.bytes_s2c));
-    let target = c
-        .target
-        .as_deref()
-        .map(|t| format!(" ({t})"))
-        .unwrap_or_default();
-    sanitize(&format!(
-        "{time}  #{:<5} {verdict:<34} {} → {}{target}  {what}",
-        c.id,
-        c.client(),
-        c.server()
-    ))
-}
 
 /// Answered DNS queries kept for the final JSON document of a live
 /// capture; failures are always kept.
 const MAX_OK_DNS_KEPT: u64 = 100_000;
 
-/// One compact line for a DNS query whose outcome is final.
-fn dns_line(d: &DnsReport) -> String {
-    let time = d.time.get(11..23).unwrap_or(&d.time);
-    let verdict = format!("{}/{}", d.verdict, d.outcome.as_str());
-    let what = d.explanation.clone().unwrap_or_else(|| {
-        format!(
-            "{} {} → {}",
-            d.name,
-            d.qtype,
-            if d.answers.is_empty() {
-                d.rcode.clone().unwrap_or_default()
-            } else {
-                d.answers.join(" ")
-            }
-        )
-    });
-    sanitize(&format!(
-        "{time}  dns    {verdict:<34} {} → {}  {what}",
-        d.client, d.server
-    ))
-}
-
-fn emit_dns(out: &mut dyn Write, cfg: &LiveConfig, queries: &[DnsReport]) -> io::Result<()> {
-    for d in queries {
-        match cfg.format {
-            LiveFormat::Ndjson => {
-                report::to_writer_line(&mut *out, d)?;
-                out.write_all(b"\n")?;
-            }
-            LiveFormat::Table if cfg.all || d.is_failure() => {
-                writeln!(out, "{}", dns_line(d))?;
-            }
-            _ => {}
-        }
-    }
-    if !queries.is_empty() {
-        out.flush()?;
-    }
-    Ok(())
-}
-
-fn emit(out: &mut dyn Write, cfg: &LiveConfig, reports: &[ConnectionReport]) -> io::Result<()> {
-    for c in reports {
-        match cfg.format {
-            LiveFormat::Ndjson => {
-                report::to_writer_line(&mut *out, c)?;
-                out.write_all(b"\n")?;
-            }
-            LiveFormat::Table if cfg.all || c.verdict != VerdictKind::Ok => {
-                writeln!(out, "{}", line(c))?;
-            }
-            _ => {}
-        }
-    }
-    if !reports.is_empty() {
-        out.flush()?;
-    }
-    Ok(())
-}
-
-/// Runs a live capture; returns the exit code.
-pub fn run(cfg: LiveConfig) -> u8 {
-    let mut src = match LiveSource::open(&cfg.capture) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("tcptriage: {e}");
-            return e.exit_code();
-        }
-    };
+/// Runs a live capture, printing to `out` (line-buffered: each verdict is
+/// flushed as it is printed).
+pub fn run<W: Write>(cfg: &LiveConfig, out: &mut W) -> anyhow::Result<ExitCode> {
+    let mut src = LiveSource::open(&cfg.capture)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
         let breaker = src.breaker();
         // SIGINT, SIGTERM and SIGHUP all end the capture the same way: the
         // flag ends the loop, and breakloop wakes a read in progress.
-        if let Err(e) = ctrlc::set_handler(move || {
+        ctrlc::set_handler(move || {
             stop.store(true, Ordering::SeqCst);
             breaker.stop();
-        }) {
-            eprintln!("tcptriage: cannot install the signal handler: {e}");
-            return 2;
-        }
+        })
+        .map_err(|e| anyhow!("cannot install the signal handler: {e}"))?;
     }
     let mut writer = match &cfg.write {
-        Some(p) => match std::fs::File::create(p).and_then(|f| {
-            PcapngWriter::new(io::BufWriter::new(f), src.linktype(), cfg.capture.snaplen)
-        }) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                eprintln!("tcptriage: {}: {e}", p.display());
-                return 2;
-            }
-        },
+        Some(p) => Some(
+            std::fs::File::create(p)
+                .and_then(|f| {
+                    PcapngWriter::new(io::BufWriter::new(f), src.linktype(), cfg.capture.snaplen)
+                })
+                .map_err(|e| anyhow!("{}: {e}", p.display()))?,
+        ),
         None => None,
     };
     eprintln!(
@@ -169,12 +59,16 @@ pub fn run(cfg: LiveConfig) -> u8 {
             .unwrap_or_default()
     );
 
-    let stdout = io::stdout();
-    let mut out = io::LineWriter::new(stdout.lock());
+    let mut sink = LiveSink::new(
+        LivePrinter {
+            format: cfg.format,
+            all: cfg.all,
+        },
+        &mut *out,
+    );
     let mut engine = Engine::new(cfg.analysis.clone());
     let started = Instant::now();
     let mut last_packet: Option<(Ts, Instant)> = None;
-    let mut kept_failures: Vec<ConnectionReport> = Vec::new();
     let mut kept_dns: Vec<DnsReport> = Vec::new();
     let mut kept_dns_ok: u64 = 0;
     let mut reported: u64 = 0;
@@ -230,13 +124,6 @@ pub fn run(cfg: LiveConfig) -> u8 {
         let queries = engine.take_dns();
         reported += done.len() as u64;
         if cfg.format == LiveFormat::Json {
-            kept_failures.extend(
-                done.iter()
-                    .filter(|c| c.verdict != VerdictKind::Ok)
-                    .cloned(),
-            );
-        }
-        if cfg.format == LiveFormat::Json {
             // Failures are kept; answered queries only up to a bound (the
             // summary counts them all).
             for q in &queries {
@@ -246,10 +133,22 @@ pub fn run(cfg: LiveConfig) -> u8 {
                 }
             }
         }
-        if !pipe_closed
-            && let Err(e) =
-                emit(&mut out, &cfg, &done).and_then(|_| emit_dns(&mut out, &cfg, &queries))
-        {
+        if pipe_closed {
+            continue;
+        }
+        let printed = done
+            .into_iter()
+            .try_for_each(|c| sink.connection(c))
+            .is_continue();
+        let printed = match sink.error() {
+            Some(e) => Err(e),
+            None if printed => {
+                let printer = sink.printer;
+                printer.dns(sink.out(), &queries)
+            }
+            None => Ok(()),
+        };
+        if let Err(e) = printed {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 pipe_closed = true;
                 stopped_by = "signal";
@@ -287,39 +186,29 @@ pub fn run(cfg: LiveConfig) -> u8 {
     });
     let failed = rep.summary.failed > 0 || rep.summary.dns_failures > 0;
     if !pipe_closed {
-        let res = match cfg.format {
-            LiveFormat::Table => {
-                let _ = writeln!(out);
-                report::write_table(&mut out, &rep, cfg.all)
+        if cfg.format == LiveFormat::Json {
+            let mut all = sink.kept();
+            all.extend(rep.connections.iter().cloned());
+            rep.connections = all;
+            kept_dns.append(&mut rep.dns);
+            rep.dns = kept_dns;
+        }
+        let printer = sink.printer;
+        let out = sink.out();
+        match printer.finish(out, &rep).and_then(|_| out.flush()) {
+            // A reader gone by now misses nothing it asked for: the exit
+            // status still tells what was found.
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                return Err(e).context("writing");
             }
-            LiveFormat::Ndjson => report::write_ndjson(&mut out, &rep).and_then(|_| {
-                report::to_writer_line(
-                    &mut out,
-                    &serde_json::json!({"summary": rep.summary, "capture": rep.capture}),
-                )?;
-                out.write_all(b"\n")
-            }),
-            LiveFormat::Json => {
-                let mut all = kept_failures;
-                all.extend(rep.connections.iter().cloned());
-                rep.connections = all;
-                kept_dns.append(&mut rep.dns);
-                rep.dns = kept_dns;
-                report::write_json(&mut out, std::slice::from_ref(&rep))
-            }
-        };
-        if let Err(e) = res.and_then(|_| out.flush())
-            && e.kind() != io::ErrorKind::BrokenPipe
-        {
-            eprintln!("tcptriage: writing: {e}");
-            return 2;
+            _ => {}
         }
     }
-    if stopped_by == "error" {
-        2
+    Ok(if stopped_by == "error" {
+        ExitCode::from(2)
     } else if cfg.fail_on_failure && failed {
-        1
+        ExitCode::from(1)
     } else {
-        0
-    }
+        ExitCode::SUCCESS
+    })
 }

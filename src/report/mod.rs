@@ -7,6 +7,7 @@ mod cells;
 mod context;
 mod html;
 mod json;
+pub mod live;
 mod modules;
 mod rows;
 pub mod sink;
