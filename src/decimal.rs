@@ -86,6 +86,29 @@ pub fn push_ip(s: &mut String, ip: std::net::IpAddr) {
     }
 }
 
+/// `10.0.0.1:80` or `[fd77::1]:80` (as `SocketAddr`'s `Display` writes an
+/// address without a scope), appended to `s`: the one way every report,
+/// explanation and ladder writes an endpoint.
+pub fn push_endpoint(s: &mut String, e: std::net::SocketAddr) {
+    let v6 = e.is_ipv6();
+    if v6 {
+        s.push('[');
+    }
+    push_ip(s, e.ip());
+    if v6 {
+        s.push(']');
+    }
+    s.push(':');
+    push_u64(s, u64::from(e.port()), 0);
+}
+
+/// [`push_endpoint`] as a new string.
+pub fn endpoint(e: std::net::SocketAddr) -> String {
+    let mut s = String::with_capacity(24);
+    push_endpoint(&mut s, e);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

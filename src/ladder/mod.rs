@@ -361,8 +361,8 @@ impl Ladder {
     pub fn from_report(r: &ConnectionReport) -> Ladder {
         Ladder {
             id: r.id,
-            client: r.client(),
-            server: r.server(),
+            client: crate::decimal::endpoint(r.client()),
+            server: crate::decimal::endpoint(r.server()),
             server_name: r.server_name.clone(),
             target: r.target.clone(),
             verdict: r.verdict,
@@ -753,10 +753,10 @@ struct Collector {
 
 impl Collector {
     fn new(r: &ConnectionReport) -> Collector {
-        let ep = |ip: &str, port: u16| ip.parse::<IpAddr>().ok().map(|ip| (ip, port));
+        let ep = |e: std::net::SocketAddr| Some((e.ip(), e.port()));
         Collector {
-            client: ep(&r.client_ip, r.client_port),
-            server: ep(&r.server_ip, r.server_port),
+            client: ep(r.client()),
+            server: ep(r.server()),
             first_frame: r.first_frame,
             last_frame: r.last_frame,
             evidence: r.evidence.iter().map(|e| e.frame).collect(),

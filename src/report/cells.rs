@@ -5,7 +5,7 @@
 //! cannot drift apart.
 
 use super::{ConnectionReport, EvidenceReport, sanitized};
-use crate::decimal::{push_padded, push_u64};
+use crate::decimal::{push_endpoint, push_padded, push_u64};
 use crate::time::Nanos;
 use std::io;
 
@@ -59,9 +59,9 @@ pub(crate) fn each_cell(
     };
     cell(&|b| push_u64(b, c.id, 0))?;
     cell(&|b| {
-        push_endpoint(b, &c.client_ip, c.client_port);
+        push_endpoint(b, c.ends.client);
         b.push_str(" → ");
-        push_endpoint(b, &c.server_ip, c.server_port);
+        push_endpoint(b, c.ends.server);
     })?;
     cell(&|b| b.push_str(&sanitized(c.target.as_deref().unwrap_or("-"))))?;
     cell(&|b| b.push_str(c.verdict.as_str()))?;
@@ -145,20 +145,6 @@ pub(crate) fn write_evidence_text(s: &mut String, c: &ConnectionReport) {
         s.push_str(&sanitized(w));
         s.push('\n');
     }
-}
-
-/// [`super::endpoint`] appended to `b`: `ip:port`, `[ip]:port` for IPv6.
-fn push_endpoint(b: &mut String, ip: &str, port: u16) {
-    let v6 = ip.contains(':');
-    if v6 {
-        b.push('[');
-    }
-    b.push_str(ip);
-    if v6 {
-        b.push(']');
-    }
-    b.push(':');
-    push_u64(b, u64::from(port), 0);
 }
 
 /// One line of the Evidence section (without its newline), appended to

@@ -2,13 +2,13 @@
 //! handshake, HTTP exchanges, Go module fetch and ICMP error; and the DNS
 //! queries of the capture.
 
-use super::endpoint;
 use crate::flows::{Connection, Dir};
 use crate::sniff::dns::{self, DnsOutcome, DnsQuery, Transport};
 use crate::sniff::gomod::{self, FetchKind, GoProxy};
 use crate::sniff::tls;
 use crate::time::{Nanos, Ts};
 use serde::Serialize;
+use std::net::SocketAddr;
 
 /// Settings that decide how connections are named and judged at the
 /// application level.
@@ -466,8 +466,10 @@ pub struct DnsReport {
     /// `refused`, `other_error`, `timeout`); `null` when ok.
     pub stage: Option<&'static str>,
     pub rcode: Option<String>,
-    pub client: String,
-    pub server: String,
+    #[serde(serialize_with = "super::serialize_endpoint")]
+    pub client: SocketAddr,
+    #[serde(serialize_with = "super::serialize_endpoint")]
+    pub server: SocketAddr,
     /// `udp` or `tcp`.
     pub transport: &'static str,
     pub first_frame: u64,
@@ -501,7 +503,8 @@ pub fn dns_report(
     capture_end: Ts,
     settings: &AppSettings,
 ) -> DnsReport {
-    let server = endpoint(&q.server.0.to_string(), q.server.1);
+    let server_addr = SocketAddr::new(q.server.0, q.server.1);
+    let server = crate::decimal::endpoint(server_addr);
     let qtype = dns::qtype_name(q.qtype);
     let tries = match q.retransmissions {
         0 => String::new(),
@@ -545,8 +548,8 @@ pub fn dns_report(
         },
         stage: q.outcome.is_failure().then(|| q.outcome.as_str()),
         rcode: q.rcode.map(dns::rcode_name),
-        client: endpoint(&q.client.0.to_string(), q.client.1),
-        server,
+        client: SocketAddr::new(q.client.0, q.client.1),
+        server: server_addr,
         transport: match q.transport {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",

@@ -43,8 +43,8 @@ struct Dns<'a> {
     name: &'a str,
     qtype: &'a str,
     outcome: &'static str,
-    client: &'a str,
-    server: &'a str,
+    client: String,
+    server: String,
     tries: u32,
     explanation: Option<&'a str>,
 }
@@ -82,8 +82,8 @@ fn round3(x: f64) -> f64 {
 fn failed_row<'a>(c: &'a ConnectionReport, has_ladder: bool) -> Failed<'a> {
     Failed {
         id: c.id,
-        client: c.client(),
-        server: c.server(),
+        client: crate::decimal::endpoint(c.client()),
+        server: crate::decimal::endpoint(c.server()),
         target: c.target.as_deref(),
         verdict: c.verdict.as_str(),
         stage: c.stage.map(|s| s.as_str()),
@@ -190,8 +190,8 @@ pub fn write_html(
             name: &d.name,
             qtype: &d.qtype,
             outcome: d.outcome.as_str(),
-            client: &d.client,
-            server: &d.server,
+            client: crate::decimal::endpoint(d.client),
+            server: crate::decimal::endpoint(d.server),
             tries: d.retransmissions + 1,
             explanation: d.explanation.as_deref(),
         })

@@ -33,6 +33,7 @@ use crate::verdict::{Confidence, ResetBy, Stage, Verdict, VerdictKind};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// Everything known about one capture.
 #[derive(Debug, Clone, Serialize)]
@@ -119,10 +120,10 @@ pub struct EvidenceReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionReport {
     pub id: u64,
-    pub client_ip: String,
-    pub client_port: u16,
-    pub server_ip: String,
-    pub server_port: u16,
+    /// The client and the server (JSON: `client_ip`, `client_port`,
+    /// `server_ip`, `server_port`).
+    #[serde(flatten)]
+    pub ends: Ends,
     /// The server's name: the TLS SNI, else the HTTP Host, else the name a
     /// DNS answer in the capture gave its address.
     pub server_name: Option<String>,
@@ -175,23 +176,43 @@ pub struct ConnectionReport {
 }
 
 impl ConnectionReport {
-    /// The client as `10.0.0.1:40000` or `[fd77::1]:40000`.
-    pub fn client(&self) -> String {
-        endpoint(&self.client_ip, self.client_port)
+    /// The client.
+    pub fn client(&self) -> SocketAddr {
+        self.ends.client
     }
 
-    /// The server, written the same way.
-    pub fn server(&self) -> String {
-        endpoint(&self.server_ip, self.server_port)
+    /// The server.
+    pub fn server(&self) -> SocketAddr {
+        self.ends.server
     }
 }
 
-pub(crate) fn endpoint(ip: &str, port: u16) -> String {
-    if ip.contains(':') {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
+/// The two ends of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ends {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+}
+
+impl Serialize for Ends {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Ends", 4)?;
+        st.serialize_field("client_ip", &crate::decimal::ip_string(self.client.ip()))?;
+        st.serialize_field("client_port", &self.client.port())?;
+        st.serialize_field("server_ip", &crate::decimal::ip_string(self.server.ip()))?;
+        st.serialize_field("server_port", &self.server.port())?;
+        st.end()
     }
+}
+
+/// Serializes an endpoint as its text, `10.0.0.1:53` or `[fd77::1]:53`
+/// (`#[serde(serialize_with = ...)]`).
+pub(crate) fn serialize_endpoint<S: serde::Serializer>(
+    e: &SocketAddr,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::decimal::endpoint(*e))
 }
 
 /// Per-direction TCP analysis counters (Wireshark's `tcp.analysis.*`).
@@ -331,10 +352,10 @@ pub fn connection_report(
         http_requests: app.http_requests,
         icmp: icmp_report(c).map(Box::new),
         id: c.id,
-        client_ip: crate::decimal::ip_string(c.client.0),
-        client_port: c.client.1,
-        server_ip: crate::decimal::ip_string(c.server.0),
-        server_port: c.server.1,
+        ends: Ends {
+            client: SocketAddr::new(c.client.0, c.client.1),
+            server: SocketAddr::new(c.server.0, c.server.1),
+        },
         client_inferred: c.client_inferred,
         verdict: v.kind,
         stage: v.stage,

@@ -108,7 +108,10 @@ pub fn module_hosts(report: &Report) -> Vec<HostView<'_>> {
         &mut hosts[i]
     }
     for c in report.connections.iter().filter(|c| c.module_fetch) {
-        let host = c.server_name.clone().unwrap_or_else(|| c.server_ip.clone());
+        let host = c
+            .server_name
+            .clone()
+            .unwrap_or_else(|| crate::decimal::ip_string(c.ends.server.ip()));
         slot(&mut hosts, &mut index, &host).conns.push(c);
     }
     // DNS queries for those hosts, and for any known module host.

@@ -122,16 +122,7 @@ pub(super) fn near(ns: i64, target: i64) -> bool {
 
 /// `10.0.0.1:80` or `[fd77::1]:80`.
 pub fn endpoint(e: (IpAddr, u16)) -> String {
-    let mut s = String::with_capacity(24);
-    if e.0.is_ipv6() {
-        s.push('[');
-    }
-    crate::decimal::push_ip(&mut s, e.0);
-    if e.0.is_ipv6() {
-        s.push(']');
-    }
-    let _ = write!(s, ":{}", e.1);
-    s
+    crate::decimal::endpoint(std::net::SocketAddr::new(e.0, e.1))
 }
 
 /// A duration for people: `12.3 ms`, `1.50 s`.
