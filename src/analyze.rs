@@ -10,13 +10,13 @@ use crate::decode::{self, Decoded, Detached, OtherKind, TcpSegment};
 use crate::flows::{self, Connection, Dir, Event, FlowTable};
 use crate::packet::link;
 use crate::report::{
-    AppSettings, CaptureInfo, ConnectionReport, DnsReport, ModuleFetches, Report, Summary,
-    TableRows, auth_required, connection_report, dns_report,
+    AppSettings, CaptureInfo, Collect, ConnectionReport, ConnectionSink, DnsReport, ModuleFetches,
+    Report, Summary, Wants, auth_required, connection_report, dns_report, is_listed,
 };
 use crate::sniff::dns::{self, DnsTracker, Transport};
 use crate::source::batch::{BATCH_FRAMES, FrameAt, FrameBatch};
 use crate::source::{Frame, PacketSource, SourceError};
-use crate::time::Ts;
+use crate::time::{Nanos, Ts};
 use crate::verdict::{self, Context, Verdict, VerdictKind};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,9 +37,6 @@ pub struct Options {
     /// How connections are named and judged at the application level
     /// (module proxies, expected certificate issuers).
     pub app: AppSettings,
-    /// Build reports of `ok` connections too (off: they are only counted,
-    /// unless they carry an HTTP 401/403/407).
-    pub keep_ok: bool,
 }
 
 /// DNS queries that ended `ok` kept for the report; beyond this they are
@@ -53,7 +50,6 @@ impl Default for Options {
             max_connections: 1_000_000,
             sweep_every: 8192,
             app: AppSettings::default(),
-            keep_ok: true,
         }
     }
 }
@@ -124,10 +120,12 @@ fn prefetch_after(conns: &[Box<Connection>], i: usize) {
 }
 
 impl Judge {
-    pub fn new(opts: &Options) -> Judge {
+    /// A judge that reports `ok` connections too (`keep_ok`), or only
+    /// counts them unless an authentication gateway answered them.
+    pub fn new(opts: &Options, keep_ok: bool) -> Judge {
         Judge {
             app: opts.app.clone(),
-            keep_ok: opts.keep_ok,
+            keep_ok,
             stall_after_ns: opts.stall_after_ns,
             connections: 0,
             failed: 0,
@@ -259,13 +257,20 @@ impl Judge {
 }
 
 impl Engine {
+    /// An engine that reports every connection, `ok` ones included.
     pub fn new(opts: Options) -> Engine {
+        Engine::keeping(opts, true)
+    }
+
+    /// An engine that reports `ok` connections too (`keep_ok`), or only
+    /// counts them (see [`Judge::new`]).
+    fn keeping(opts: Options, keep_ok: bool) -> Engine {
         let mut summary = Summary::default();
         for k in VerdictKind::ALL {
             summary.verdicts.insert(k.as_str(), 0);
         }
         Engine {
-            judge: Judge::new(&opts),
+            judge: Judge::new(&opts, keep_ok),
             table: FlowTable::with_capacity_limit(opts.max_connections),
             opts,
             summary,
@@ -569,7 +574,7 @@ impl Engine {
                     .collect(),
                 first_packet_time: self.first_ts.map(|t| t.rfc3339()),
                 last_packet_time: self.max_ts.map(|t| t.rfc3339()),
-                span_ms: self.max_ts.unwrap_or_default().ms_since(start),
+                span_ms: Nanos::between(start, self.max_ts.unwrap_or_default()),
                 warnings,
                 live: None,
             },
@@ -580,61 +585,81 @@ impl Engine {
     }
 }
 
-/// Reads every frame of `src` and returns the report for it, with every
-/// connection.
+/// Why [`analyze`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    /// The capture could not be read at all, or holds no packet of a link
+    /// type we decode.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The sink could not take a connection (its output failed: a closed
+    /// pipe, a full disk); the message says which and where.
+    #[error("{0}")]
+    Sink(std::io::Error),
+}
+
+/// Reads every frame of `src` (named `name` in the report) and hands each
+/// connection's report to `sink` once its verdict is final: as it closed,
+/// or at the end of the capture, as the sink [`Wants`]. Returns the report
+/// of the capture: its facts, the DNS queries and the summary, which
+/// counts every connection (its `connections` are empty: they went to the
+/// sink). `progress` is called every [`PROGRESS_EVERY`] packets and once at
+/// the end.
 ///
-/// Fails when the source cannot be read at all, or when every packet in it
-/// is of a link type we do not decode ([`SourceError::UnsupportedLinkType`]);
-/// a capture cut short yields the report of what was read, with a warning.
+/// A capture cut short yields the report of what was read, with a warning.
+/// A sink that breaks ends the reading there; if it says why
+/// ([`ConnectionSink::error`]) that is the error.
 pub fn analyze(
     src: &mut dyn PacketSource,
     name: &str,
     opts: &Options,
-) -> Result<Report, SourceError> {
-    analyze_with(src, name, opts, true)
-}
-
-/// [`analyze`]; with `keep_ok` false, connections that closed are classified
-/// as the file is read and the `ok` ones only counted, so memory follows the
-/// connections open at once rather than the file's length. The report then
-/// lists the connections that are not ok (the summary still counts all).
-pub fn analyze_with(
-    src: &mut dyn PacketSource,
-    name: &str,
-    opts: &Options,
-    keep_ok: bool,
-) -> Result<Report, SourceError> {
-    if keep_ok {
-        return run(src, name, opts, None, None);
-    }
-    keep_failed(src, name, opts, None)
-}
-
-/// The body of [`analyze_with`] without `ok` connections: the listed ones
-/// (failures, and `ok` ones an authentication gateway answered) are kept
-/// in `report.connections` by id. (The default table keeps them as rows
-/// instead: [`analyze_to_rows`].)
-fn keep_failed(
-    src: &mut dyn PacketSource,
-    name: &str,
-    opts: &Options,
+    sink: &mut dyn ConnectionSink,
     progress: Option<&mut dyn FnMut(&Progress)>,
-) -> Result<Report, SourceError> {
-    let mut kept: Vec<ConnectionReport> = Vec::new();
-    let mut keep = |c: ConnectionReport| {
-        kept.push(c);
-        true
+) -> Result<Report, AnalyzeError> {
+    let wants = sink.wants();
+    // Once the sink said stop, it is handed nothing more.
+    let mut stopped = false;
+    let mut pass = |c: ConnectionReport| {
+        stopped = stopped || sink.connection(c).is_break();
+        !stopped
     };
-    let mut report = each_listed(src, name, opts, progress, &mut keep)?;
-    kept.sort_unstable_by_key(|c| c.id);
-    report.connections = kept;
+    let result = match wants {
+        Wants::Listed => each_listed(src, name, opts, progress, &mut pass),
+        Wants::EveryAsItCloses => run(src, name, opts, true, Some(&mut pass), progress),
+        Wants::EveryAtEnd => run(src, name, opts, true, None, progress),
+    };
+    // Those still open at the end (every one, at the end only), by id.
+    let result = result.map(|mut report| {
+        for c in std::mem::take(&mut report.connections) {
+            if !pass(c) {
+                break;
+            }
+        }
+        report
+    });
+    if let Some(e) = sink.error() {
+        return Err(AnalyzeError::Sink(e));
+    }
+    Ok(result?)
+}
+
+/// [`analyze`] into a [`Collect`] sink: the report with its connections,
+/// by id (every connection, or the listed ones).
+pub fn analyze_collect(
+    src: &mut dyn PacketSource,
+    name: &str,
+    opts: &Options,
+    mut sink: Collect,
+) -> Result<Report, AnalyzeError> {
+    let mut report = analyze(src, name, opts, &mut sink, None)?;
+    report.connections = sink.into_sorted();
     Ok(report)
 }
 
 /// Runs the analysis without keeping `ok` connections and hands every
-/// listed one to `keep`, as it closes and then those still open at the
-/// end; `keep` returns false to stop reading. The report's `connections`
-/// are left empty; its summary counts every connection.
+/// listed one to `keep`, as it closes; `keep` returns false to stop
+/// reading. The report's `connections` hold the listed connections still
+/// open at the end, by id; its summary counts every connection.
 fn each_listed(
     src: &mut dyn PacketSource,
     name: &str,
@@ -642,61 +667,10 @@ fn each_listed(
     progress: Option<&mut dyn FnMut(&Progress)>,
     keep: &mut dyn FnMut(ConnectionReport) -> bool,
 ) -> Result<Report, SourceError> {
-    let opts = &Options {
-        keep_ok: false,
-        ..opts.clone()
-    };
-    let listed = |c: &ConnectionReport| c.verdict != VerdictKind::Ok || c.auth_required.is_some();
-    let mut each = |c: ConnectionReport| !listed(&c) || keep(c);
-    let mut report = run(src, name, opts, Some(&mut each), progress)?;
-    for c in std::mem::take(&mut report.connections) {
-        if listed(&c) && !keep(c) {
-            break;
-        }
-    }
+    let mut each = |c: ConnectionReport| !is_listed(&c) || keep(c);
+    let mut report = run(src, name, opts, false, Some(&mut each), progress)?;
+    report.connections.retain(is_listed);
     Ok(report)
-}
-
-/// Why [`analyze_to_rows`] failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RowsError {
-    /// The capture could not be read.
-    #[error(transparent)]
-    Source(#[from] SourceError),
-    /// The rows could not be kept: the temporary file could not be
-    /// created or written (the message says which and where).
-    #[error("{0}")]
-    Rows(std::io::Error),
-}
-
-/// [`analyze_with`] without `ok` connections, for the default table: each
-/// listed connection (failures, and `ok` ones an authentication gateway
-/// answered) goes into `rows` as the text the table prints
-/// ([`TableRows`]: bounded memory, spilled to a temporary file) instead of
-/// into `report.connections`, which is left empty. Print with
-/// [`crate::report::write_table_rows`]; [`crate::extract::failed_frames_with_rows`]
-/// gives `--write-failed` its frames. Memory then follows the connections
-/// open at once, not the number of failures.
-pub fn analyze_to_rows(
-    src: &mut dyn PacketSource,
-    name: &str,
-    opts: &Options,
-    rows: &mut TableRows,
-    progress: Option<&mut dyn FnMut(&Progress)>,
-) -> Result<Report, RowsError> {
-    let mut failed = None;
-    let mut keep = |c: ConnectionReport| match rows.push(&c) {
-        Ok(()) => true,
-        Err(e) => {
-            failed = Some(e);
-            false
-        }
-    };
-    let report = each_listed(src, name, opts, progress, &mut keep)?;
-    match failed {
-        Some(e) => Err(RowsError::Rows(e)),
-        None => Ok(report),
-    }
 }
 
 /// How far a whole-file analysis has got, for a progress display.
@@ -710,37 +684,6 @@ pub struct Progress {
 
 /// Packets between two calls of a progress callback.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
-
-/// [`analyze_with`] or (with `emit`) [`analyze_streaming`], calling
-/// `progress` every [`PROGRESS_EVERY`] packets and once at the end.
-pub fn analyze_with_progress(
-    src: &mut dyn PacketSource,
-    name: &str,
-    opts: &Options,
-    keep_ok: bool,
-    emit: Option<&mut dyn FnMut(ConnectionReport) -> bool>,
-    progress: &mut dyn FnMut(&Progress),
-) -> Result<Report, SourceError> {
-    match emit {
-        Some(emit) => run(src, name, opts, Some(emit), Some(progress)),
-        None if keep_ok => run(src, name, opts, None, Some(progress)),
-        None => keep_failed(src, name, opts, Some(progress)),
-    }
-}
-
-/// [`analyze`], handing each connection to `emit` as soon as it closed
-/// (RST or FIN both ways, then 1 s of capture-time quiet), checked every
-/// `opts.sweep_every` packets; `emit` returns false to stop reading (e.g.
-/// the output pipe closed). The report holds the connections still open at
-/// the end, by id; its summary counts all of them.
-pub fn analyze_streaming(
-    src: &mut dyn PacketSource,
-    name: &str,
-    opts: &Options,
-    emit: &mut dyn FnMut(ConnectionReport) -> bool,
-) -> Result<Report, SourceError> {
-    run(src, name, opts, Some(emit), None)
-}
 
 /// Puts the frames read into batches for the tracking thread: placed in
 /// the source's own buffers when it hands them over
@@ -938,10 +881,11 @@ fn run(
     src: &mut dyn PacketSource,
     name: &str,
     opts: &Options,
+    keep_ok: bool,
     mut emit: Option<&mut dyn FnMut(ConnectionReport) -> bool>,
     mut progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, SourceError> {
-    let mut engine = Engine::new(opts.clone());
+    let mut engine = Engine::keeping(opts.clone(), keep_ok);
     // Without `emit`, closed connections are not handed out while reading.
     let emitting = emit.is_some();
     engine.table.set_queue_closed(emitting);
@@ -960,7 +904,7 @@ fn run(
     // allocator more than that (mimalloc hands each block back to its
     // thread).
     let (drop_tx, to_drop) = mpsc::channel::<Closed>();
-    let mut judge = Judge::new(opts);
+    let mut judge = Judge::new(opts, keep_ok);
     let mut extra = Vec::new();
     let mut failed: Option<SourceError> = None;
     // What the reading learned by its end, for the engine's report.

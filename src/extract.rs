@@ -13,7 +13,7 @@ use crate::report::{Report, TableRows};
 use crate::source::{self, PcapngWriter};
 use std::collections::HashMap;
 use std::io::BufWriter;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 type Endpoint = (IpAddr, u16);
@@ -69,15 +69,8 @@ impl FailedFrames {
     }
 }
 
-fn parse_ep(ip: &str, port: u16) -> Option<Endpoint> {
-    Some((ip.parse().ok()?, port))
-}
-
-/// `10.0.0.1:53` or `[fd77::1]:53`.
-fn parse_endpoint(s: &str) -> Option<Endpoint> {
-    let (ip, port) = s.rsplit_once(':')?;
-    let ip = ip.trim_start_matches('[').trim_end_matches(']');
-    Some((ip.parse().ok()?, port.parse().ok()?))
+fn ep(e: SocketAddr) -> Endpoint {
+    (e.ip(), e.port())
 }
 
 /// The frames of the failed connections and DNS queries of `rep`.
@@ -105,31 +98,24 @@ pub fn failed_frames_with_rows(rep: &Report, rows: &TableRows) -> std::io::Resul
 
 fn add_connection(
     keep: &mut FailedFrames,
-    client: (&str, u16),
-    server: (&str, u16),
+    client: SocketAddr,
+    server: SocketAddr,
     first: u64,
     last: u64,
 ) {
-    if let (Some(a), Some(b)) = (parse_ep(client.0, client.1), parse_ep(server.0, server.1)) {
-        keep.add(a, b, first, last);
-    }
+    keep.add(ep(client), ep(server), first, last);
 }
 
 fn add_connections(keep: &mut FailedFrames, rep: &Report) {
     for c in rep.connections.iter().filter(|c| c.verdict.is_failure()) {
-        add_connection(
-            keep,
-            (&c.client_ip, c.client_port),
-            (&c.server_ip, c.server_port),
-            c.first_frame,
-            c.last_frame,
-        );
+        add_connection(keep, c.client(), c.server(), c.first_frame, c.last_frame);
     }
 }
 
 fn add_dns(keep: &mut FailedFrames, rep: &Report) {
     for d in rep.dns.iter().filter(|d| d.is_failure()) {
-        if let (Some(a), Some(b)) = (parse_endpoint(&d.client), parse_endpoint(&d.server)) {
+        {
+            let (a, b) = (ep(d.client), ep(d.server));
             let last = d
                 .query_frames
                 .iter()

@@ -7,12 +7,13 @@
 use std::io::Cursor;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use tcptriage::analyze::{Options, analyze};
+use tcptriage::analyze::{Options, analyze_collect};
 use tcptriage::decode::{self, Decoded};
 use tcptriage::flows::app::TLS_HEAD_CAP;
 use tcptriage::flows::reasm::StreamHead;
 use tcptriage::flows::{Event, HttpResponseHead, SeqNum};
 use tcptriage::report;
+use tcptriage::report::Collect;
 use tcptriage::sniff::{dns, gomod, http, tls};
 use tcptriage::source::{Frame, MemorySource, file::open_reader};
 use tcptriage::time::Ts;
@@ -84,7 +85,7 @@ fn analyze_frames(data: &[u8]) {
         ..Options::default()
     };
     let mut src = MemorySource::new(frames);
-    let Ok(rep) = analyze(&mut src, "fuzz", &opts) else {
+    let Ok(rep) = analyze_collect(&mut src, "fuzz", &opts, Collect::every()) else {
         return;
     };
     serde_json::to_vec(&rep).unwrap();

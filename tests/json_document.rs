@@ -5,7 +5,8 @@
 //! together.
 
 use std::path::Path;
-use tcptriage::analyze::{Options, analyze};
+use tcptriage::analyze::{Options, analyze_collect};
+use tcptriage::report::Collect;
 use tcptriage::report::{Report, to_writer_pretty, write_json};
 use tcptriage::source::open_path;
 
@@ -22,7 +23,13 @@ fn reports() -> Vec<Report> {
         .iter()
         .filter_map(|p| {
             let mut src = open_path(p).ok()?;
-            analyze(src.as_mut(), &p.display().to_string(), &Options::default()).ok()
+            analyze_collect(
+                src.as_mut(),
+                &p.display().to_string(),
+                &Options::default(),
+                Collect::every(),
+            )
+            .ok()
         })
         .collect()
 }

@@ -10,8 +10,9 @@ use std::cell::Cell;
 use std::io::{Cursor, Write};
 use std::process::Command;
 use std::time::Instant;
-use tcptriage::analyze::{Options, analyze};
+use tcptriage::analyze::{Options, analyze_collect};
 use tcptriage::flows::SeqNum;
+use tcptriage::report::Collect;
 use tcptriage::report::Report;
 use tcptriage::source::file::open_reader;
 use tcptriage::source::{Frame, MemorySource, PacketSource, SourceError};
@@ -546,7 +547,7 @@ impl PacketSource for Shuffled {
 fn time_segments(n: u32) -> (f64, Report) {
     let mut src = Shuffled::new(n);
     let started = Instant::now();
-    let rep = analyze(&mut src, "gen", &Options::default()).unwrap();
+    let rep = analyze_collect(&mut src, "gen", &Options::default(), Collect::every()).unwrap();
     (started.elapsed().as_secs_f64(), rep)
 }
 
@@ -639,7 +640,13 @@ fn exchange(
 }
 
 fn run(frames: Vec<(Ts, u32, Vec<u8>)>) -> Report {
-    analyze(&mut MemorySource::new(frames), "mem", &Options::default()).unwrap()
+    analyze_collect(
+        &mut MemorySource::new(frames),
+        "mem",
+        &Options::default(),
+        Collect::every(),
+    )
+    .unwrap()
 }
 
 #[test]

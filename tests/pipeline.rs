@@ -6,7 +6,8 @@
 //! "stop" stops the reading.
 
 use std::path::Path;
-use tcptriage::analyze::{Engine, Options, analyze, analyze_streaming};
+use tcptriage::analyze::{AnalyzeError, Engine, Options, analyze, analyze_collect};
+use tcptriage::report::{Collect, Each, Wants};
 use tcptriage::report::{ConnectionReport, Report, to_writer_line, write_json};
 use tcptriage::source::{MemorySource, PacketSource, SourceError, open_path};
 use tcptriage::time::Ts;
@@ -42,6 +43,29 @@ fn line(c: &ConnectionReport) -> String {
     let mut v = Vec::new();
     to_writer_line(&mut v, c).unwrap();
     String::from_utf8(v).unwrap()
+}
+
+/// [`analyze`] handing each connection to `f` as soon as it closed (and
+/// the rest at the end, by id), as NDJSON and live do.
+fn stream(
+    src: &mut dyn PacketSource,
+    opts: &Options,
+    f: impl FnMut(ConnectionReport) -> bool,
+) -> Result<Report, AnalyzeError> {
+    analyze(
+        src,
+        "x",
+        opts,
+        &mut Each::new(Wants::EveryAsItCloses, f),
+        None,
+    )
+}
+
+/// The connections of `rep` as [`line`]s, and `rep` without them.
+fn split(mut rep: Report) -> (Vec<String>, Report) {
+    let lines = rep.connections.iter().map(line).collect();
+    rep.connections.clear();
+    (lines, rep)
 }
 
 /// One thread, frame by frame, sweeping like the streaming analysis.
@@ -81,25 +105,29 @@ fn two_threads_give_what_one_gives_over_many_batches() {
             };
             // Whole-file analysis: nothing handed out while reading.
             let (_, want) = reference(&frames, &opts, false);
-            let got = analyze(&mut MemorySource::new(frames.clone()), "x", &opts).unwrap();
-            assert_eq!(json(&got), json(&want), "{name}: analyze");
-
-            // Streaming: the same connections at the same sweeps.
-            let (want_handed, want) = reference(&frames, &opts, true);
-            handed_in_all += want_handed.len();
-            let mut handed = Vec::new();
-            let got = analyze_streaming(
+            let got = analyze_collect(
                 &mut MemorySource::new(frames.clone()),
                 "x",
                 &opts,
-                &mut |c| {
-                    handed.push(line(&c));
-                    true
-                },
+                Collect::every(),
             )
             .unwrap();
+            assert_eq!(json(&got), json(&want), "{name}: analyze");
+
+            // Streaming: the same connections at the same sweeps.
+            // (Handed out while reading, then the rest at the end.)
+            let (mut want_handed, want) = reference(&frames, &opts, true);
+            handed_in_all += want_handed.len();
+            let (rest, want) = split(want);
+            want_handed.extend(rest);
+            let mut handed = Vec::new();
+            let got = stream(&mut MemorySource::new(frames.clone()), &opts, |c| {
+                handed.push(line(&c));
+                true
+            })
+            .unwrap();
             assert_eq!(handed, want_handed, "{name}: sweep {sweep_every}");
-            assert_eq!(json(&got), json(&want), "{name}: the rest");
+            assert_eq!(json(&got), json(&want), "{name}: the report");
         }
     }
     assert!(handed_in_all > 100, "connections handed out while reading");
@@ -114,7 +142,7 @@ fn a_consumer_that_stops_stops_the_reading() {
         ..Options::default()
     };
     let mut seen = 0;
-    let rep = analyze_streaming(&mut MemorySource::new(frames), "x", &opts, &mut |_| {
+    let rep = stream(&mut MemorySource::new(frames), &opts, |_| {
         seen += 1;
         seen < 3
     })
@@ -166,18 +194,26 @@ fn a_file_handed_over_buffer_by_buffer_gives_what_one_thread_gives() {
             ..Options::default()
         };
         let (_, want) = reference(&back, &opts, false);
-        let got = analyze(open_path(&path).unwrap().as_mut(), "x", &opts).unwrap();
+        let got = analyze_collect(
+            open_path(&path).unwrap().as_mut(),
+            "x",
+            &opts,
+            Collect::every(),
+        )
+        .unwrap();
         assert_eq!(body(&got), body(&want), "sweep {sweep_every}: analyze");
-        let (want_handed, want) = reference(&back, &opts, true);
+        let (mut want_handed, want) = reference(&back, &opts, true);
+        assert!(!want_handed.is_empty());
+        let (rest, want) = split(want);
+        want_handed.extend(rest);
         let mut handed = Vec::new();
-        let got = analyze_streaming(open_path(&path).unwrap().as_mut(), "x", &opts, &mut |c| {
+        let got = stream(open_path(&path).unwrap().as_mut(), &opts, |c| {
             handed.push(line(&c));
             true
         })
         .unwrap();
-        assert!(!want_handed.is_empty());
         assert_eq!(handed, want_handed, "sweep {sweep_every}: streaming");
-        assert_eq!(body(&got), body(&want), "sweep {sweep_every}: the rest");
+        assert_eq!(body(&got), body(&want), "sweep {sweep_every}: the report");
     }
 }
 
@@ -273,11 +309,17 @@ fn handed_over_and_copied_frames_give_the_same_report_on_damaged_captures() {
                 at: 0,
                 rng: next() | 1,
             };
-            let a = analyze(open_reader(pipe).unwrap().as_mut(), "x", &opts);
-            let b = analyze(
+            let a = analyze_collect(
+                open_reader(pipe).unwrap().as_mut(),
+                "x",
+                &opts,
+                Collect::every(),
+            );
+            let b = analyze_collect(
                 &mut Copying(open_reader(std::io::Cursor::new(f.clone())).unwrap()),
                 "x",
                 &opts,
+                Collect::every(),
             );
             match (a, b) {
                 (Ok(a), Ok(b)) => assert_eq!(body(&a), body(&b), "round {round}"),
@@ -289,7 +331,7 @@ fn handed_over_and_copied_frames_give_the_same_report_on_damaged_captures() {
                 let mut src: Box<dyn PacketSource> =
                     if copy { Box::new(Copying(src)) } else { src };
                 let out = &mut streamed[i];
-                let _ = analyze_streaming(src.as_mut(), "x", &opts, &mut |c| {
+                let _ = stream(src.as_mut(), &opts, |c| {
                     out.push(line(&c));
                     true
                 });

@@ -5,7 +5,8 @@
 mod common;
 
 use std::path::Path;
-use tcptriage::analyze::{Engine, Options, analyze};
+use tcptriage::analyze::{Engine, Options, analyze_collect};
+use tcptriage::report::Collect;
 use tcptriage::source::open_path;
 
 #[test]
@@ -14,7 +15,13 @@ fn streamed_verdicts_match_the_whole_file_analysis() {
     let mut early_total = 0;
     for file in common::shipped_captures() {
         let name = file.display().to_string();
-        let whole = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
+        let whole = analyze_collect(
+            open_path(&file).unwrap().as_mut(),
+            &name,
+            &opts,
+            Collect::every(),
+        )
+        .unwrap();
         let mut src = open_path(&file).unwrap();
         let mut engine = Engine::new(opts.clone());
         let mut streamed = Vec::new();
@@ -94,7 +101,6 @@ fn a_quiet_link_still_reports_every_failure() {
 
 #[test]
 fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
-    use tcptriage::analyze::analyze_with;
     use tcptriage::verdict::VerdictKind;
     // Hand out closed connections after every packet, the most aggressive.
     let opts = Options {
@@ -103,8 +109,20 @@ fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
     };
     for file in common::shipped_captures() {
         let name = file.display().to_string();
-        let all = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
-        let lean = analyze_with(open_path(&file).unwrap().as_mut(), &name, &opts, false).unwrap();
+        let all = analyze_collect(
+            open_path(&file).unwrap().as_mut(),
+            &name,
+            &opts,
+            Collect::every(),
+        )
+        .unwrap();
+        let lean = analyze_collect(
+            open_path(&file).unwrap().as_mut(),
+            &name,
+            &opts,
+            Collect::listed(),
+        )
+        .unwrap();
         // Listed: the failures, and ok connections an authentication
         // gateway answered (401/403/407).
         let listed = |c: &&tcptriage::report::ConnectionReport| {
@@ -142,7 +160,7 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
     // row or every few, then merged), with `ok` ones only counted
     // (`analyze_with` without them). Neither may change the table, nor
     // the packets `--write-failed` copies.
-    use tcptriage::analyze::{analyze_to_rows, analyze_with};
+    use tcptriage::analyze::analyze;
     use tcptriage::extract::{copy_frames, failed_frames, failed_frames_with_rows};
     use tcptriage::report::{TableRows, write_table, write_table_rows};
     let lean_opts = Options {
@@ -159,14 +177,20 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
     let mut spilled = 0;
     for file in common::shipped_captures() {
         let name = file.display().to_string();
-        let full = analyze(
+        let full = analyze_collect(
             open_path(&file).unwrap().as_mut(),
             &name,
             &Options::default(),
+            Collect::every(),
         )
         .unwrap();
-        let lean =
-            analyze_with(open_path(&file).unwrap().as_mut(), &name, &lean_opts, false).unwrap();
+        let lean = analyze_collect(
+            open_path(&file).unwrap().as_mut(),
+            &name,
+            &lean_opts,
+            Collect::listed(),
+        )
+        .unwrap();
         evidence += lean.connections.len();
         let want = table(&full);
         assert_eq!(table(&lean), want, "{name}");
@@ -185,7 +209,7 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
         // Rows in memory, a run per row, and a merge of runs every 3.
         for (memory, max_runs) in [(usize::MAX, 256), (1, 1_000_000), (2000, 3)] {
             let mut rows = TableRows::with_limits(memory, max_runs).in_dir(tmp.path());
-            let rep = analyze_to_rows(
+            let rep = analyze(
                 open_path(&file).unwrap().as_mut(),
                 &name,
                 &lean_opts,
@@ -225,22 +249,41 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
 
 #[test]
 fn ndjson_streaming_emits_every_connection_once() {
-    use tcptriage::analyze::analyze_streaming;
+    use tcptriage::analyze::analyze;
+    use tcptriage::report::{Each, Wants};
     let opts = Options {
         sweep_every: 1,
         ..Options::default()
     };
     for file in common::shipped_captures() {
         let name = file.display().to_string();
-        let all = analyze(open_path(&file).unwrap().as_mut(), &name, &opts).unwrap();
+        let all = analyze_collect(
+            open_path(&file).unwrap().as_mut(),
+            &name,
+            &opts,
+            Collect::every(),
+        )
+        .unwrap();
         let mut emitted = Vec::new();
-        let mut emit = |c: tcptriage::report::ConnectionReport| {
-            emitted.push(c);
-            true
-        };
-        let rest =
-            analyze_streaming(open_path(&file).unwrap().as_mut(), &name, &opts, &mut emit).unwrap();
-        emitted.extend(rest.connections);
+        let mut emit = Each::new(
+            Wants::EveryAsItCloses,
+            |c: tcptriage::report::ConnectionReport| {
+                emitted.push(c);
+                true
+            },
+        );
+        let rest = analyze(
+            open_path(&file).unwrap().as_mut(),
+            &name,
+            &opts,
+            &mut emit,
+            None,
+        )
+        .unwrap();
+        assert!(
+            rest.connections.is_empty(),
+            "{name}: every one went to the sink"
+        );
         emitted.sort_by_key(|c| c.id);
         let got: Vec<_> = emitted.iter().map(|c| (c.id, c.verdict, c.stage)).collect();
         let want: Vec<_> = all

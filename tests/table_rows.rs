@@ -6,17 +6,19 @@
 mod common;
 
 use std::process::Command;
-use tcptriage::analyze::{Options, analyze};
+use tcptriage::analyze::{Options, analyze_collect};
+use tcptriage::report::Collect;
 use tcptriage::report::{ConnectionReport, Report, TableRows, write_table, write_table_rows};
 use tcptriage::source::open_path;
 
 /// The report of all_failures.pcap and its failed connections.
 fn all_failures() -> (Report, Vec<ConnectionReport>) {
     let file = common::testdata().join("all_failures.pcap");
-    let rep = analyze(
+    let rep = analyze_collect(
         open_path(&file).unwrap().as_mut(),
         "all_failures.pcap",
         &Options::default(),
+        Collect::every(),
     )
     .unwrap();
     let failed = rep
@@ -69,7 +71,7 @@ fn no_rows_says_how_many_were_ok() {
     let file = common::testdata().join("ok_download.pcap");
     let name = "ok_download.pcap";
     let mut rows = TableRows::new();
-    let rep = tcptriage::analyze::analyze_to_rows(
+    let rep = tcptriage::analyze::analyze(
         open_path(&file).unwrap().as_mut(),
         name,
         &Options::default(),
@@ -78,10 +80,11 @@ fn no_rows_says_how_many_were_ok() {
     )
     .unwrap();
     assert!(rows.is_empty());
-    let full = analyze(
+    let full = analyze_collect(
         open_path(&file).unwrap().as_mut(),
         name,
         &Options::default(),
+        Collect::every(),
     )
     .unwrap();
     let (mut got, mut want) = (Vec::new(), Vec::new());

@@ -1,8 +1,9 @@
 //! Nothing taken from a packet or a file can drive the terminal: control
 //! characters and ANSI escapes are printed as visible escapes (`\x1b`).
 
-use tcptriage::analyze::{Options, analyze};
+use tcptriage::analyze::{Options, analyze_collect};
 use tcptriage::flows::HttpResponseHead;
+use tcptriage::report::Collect;
 use tcptriage::report::{self, Report, sanitize};
 use tcptriage::source::MemorySource;
 use tcptriage::time::Ts;
@@ -19,7 +20,13 @@ fn dropped_syn_report() -> Report {
     let frames = (0..3)
         .map(|i| (Ts(t0 + i * 1_500_000_000), 101, syn.clone()))
         .collect();
-    analyze(&mut MemorySource::new(frames), "mem", &Options::default()).unwrap()
+    analyze_collect(
+        &mut MemorySource::new(frames),
+        "mem",
+        &Options::default(),
+        Collect::every(),
+    )
+    .unwrap()
 }
 
 fn assert_harmless(text: &str) {
@@ -192,10 +199,11 @@ fn hostile_app_frames() -> Vec<(Ts, u32, Vec<u8>)> {
 
 #[test]
 fn dns_names_sni_host_path_and_user_agent_are_printed_harmless() {
-    let rep = analyze(
+    let rep = analyze_collect(
         &mut MemorySource::new(hostile_app_frames()),
         "mem",
         &Options::default(),
+        Collect::every(),
     )
     .unwrap();
     // The strings really came through, escape and all.

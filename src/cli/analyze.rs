@@ -6,8 +6,8 @@ use anyhow::{Context, anyhow};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tcptriage::analyze::{Options, Progress, RowsError, analyze_to_rows, analyze_with_progress};
-use tcptriage::report::{self, Report, TableRows, sanitize};
+use tcptriage::analyze::{AnalyzeError, Options, Progress, analyze};
+use tcptriage::report::{self, Collect, ConnectionSink, Report, TableRows, sanitize};
 use tcptriage::source;
 
 /// Runs the analysis of every file in `cfg`, printing to `out`.
@@ -74,7 +74,8 @@ pub fn run<W: Write>(cfg: &AnalyzeConfig, out: &mut W) -> anyhow::Result<ExitCod
                     None => report::write_table(out, &rep, all),
                 }
             }
-            Output::Ndjson => report::write_ndjson(out, &rep),
+            // The connections went out as they closed (`read`).
+            Output::Ndjson => report::write_ndjson_dns(out, &rep),
             Output::Json => {
                 reports.push(rep);
                 Ok(())
@@ -109,10 +110,12 @@ pub fn run<W: Write>(cfg: &AnalyzeConfig, out: &mut W) -> anyhow::Result<ExitCod
     })
 }
 
-/// Analyses one capture; with NDJSON each connection is printed to `out`
-/// as soon as it closed, and the default table's rows go to `rows`.
-/// `Ok(None)`: the capture could not be read (said on stderr; the next
-/// file is read all the same).
+/// Analyses one capture into the sink its output needs: with NDJSON each
+/// connection is printed to `out` as soon as it closed; the default table
+/// keeps the listed ones as rows (`rows`); the JSON document, `--all`, the
+/// module view and the HTML report get every connection, in
+/// `report.connections`. `Ok(None)`: the capture could not be read (said on
+/// stderr; the next file is read all the same).
 fn read<W: Write>(
     cfg: &AnalyzeConfig,
     path: &Path,
@@ -120,8 +123,6 @@ fn read<W: Write>(
     out: &mut W,
     rows: &mut Option<TableRows>,
 ) -> anyhow::Result<Option<Report>> {
-    let opts = &cfg.analysis;
-    let mut stream_err: Option<io::Error> = None;
     let bar = progress_bar(path, cfg.quiet);
     let mut on_progress = |p: &Progress| {
         if let Some(b) = &bar {
@@ -136,51 +137,45 @@ fn read<W: Write>(
             ));
         }
     };
+    let mut every: Option<Collect> = None;
+    let mut ndjson = (cfg.output == Output::Ndjson).then(|| report::sink::Ndjson::new(&mut *out));
     let result = source::open_path(path)
-        .map_err(RowsError::from)
+        .map_err(AnalyzeError::from)
         .and_then(|mut src| {
-            if cfg.output == Output::Ndjson {
-                let mut emit =
-                    |c: report::ConnectionReport| match report::to_writer_line(&mut *out, &c)
-                        .and_then(|_| out.write_all(b"\n"))
-                    {
-                        Ok(()) => true,
-                        Err(e) => {
-                            stream_err = Some(e);
-                            false
-                        }
-                    };
-                analyze_with_progress(
-                    src.as_mut(),
-                    name,
-                    opts,
-                    true,
-                    Some(&mut emit),
-                    &mut on_progress,
-                )
-                .map_err(RowsError::from)
-            } else if cfg.keep_ok {
-                analyze_with_progress(src.as_mut(), name, opts, true, None, &mut on_progress)
-                    .map_err(RowsError::from)
-            } else {
-                let rows = rows.insert(TableRows::new());
-                analyze_to_rows(src.as_mut(), name, opts, rows, Some(&mut on_progress))
-            }
+            let sink: &mut dyn ConnectionSink = match ndjson.as_mut() {
+                Some(n) => n,
+                None if cfg.keep_ok => every.insert(Collect::every()),
+                None => rows.insert(TableRows::new()),
+            };
+            analyze(
+                src.as_mut(),
+                name,
+                &cfg.analysis,
+                sink,
+                Some(&mut on_progress),
+            )
         });
+    drop(ndjson);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    if let Some(e) = stream_err {
-        return Err(e).context("writing the report");
-    }
     match result {
-        Ok(rep) => Ok(Some(rep)),
+        Ok(mut rep) => {
+            if let Some(every) = every {
+                rep.connections = every.into_sorted();
+            }
+            Ok(Some(rep))
+        }
+        // The output is gone or full.
+        Err(AnalyzeError::Sink(e)) if cfg.output == Output::Ndjson => {
+            Err(e).context("writing the report")
+        }
         Err(e) => {
             let _ = out.flush();
             let msg = format!("{}: {}", sanitize(name), sanitize(&e.to_string()));
             // No room for the table's rows: the environment, not this
             // capture; the next file would fail the same way.
-            if matches!(e, RowsError::Rows(_)) {
+            if matches!(e, AnalyzeError::Sink(_)) {
                 return Err(anyhow!(msg));
             }
             eprintln!("tcptriage: {msg}");

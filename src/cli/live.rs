@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tcptriage::analyze::Engine;
-use tcptriage::report::live::{LiveFormat, LivePrinter};
-use tcptriage::report::{ConnectionReport, DnsReport, LiveInfo, Report};
+use tcptriage::report::ConnectionSink;
+use tcptriage::report::live::{LiveFormat, LivePrinter, LiveSink};
+use tcptriage::report::{DnsReport, LiveInfo, Report};
 use tcptriage::source::{LiveNext, LiveSource, PcapngWriter};
 use tcptriage::time::Ts;
-use tcptriage::verdict::VerdictKind;
 
 /// Answered DNS queries kept for the final JSON document of a live
 /// capture; failures are always kept.
@@ -59,14 +59,16 @@ pub fn run<W: Write>(cfg: &LiveConfig, out: &mut W) -> anyhow::Result<ExitCode> 
             .unwrap_or_default()
     );
 
-    let printer = LivePrinter {
-        format: cfg.format,
-        all: cfg.all,
-    };
+    let mut sink = LiveSink::new(
+        LivePrinter {
+            format: cfg.format,
+            all: cfg.all,
+        },
+        &mut *out,
+    );
     let mut engine = Engine::new(cfg.analysis.clone());
     let started = Instant::now();
     let mut last_packet: Option<(Ts, Instant)> = None;
-    let mut kept_failures: Vec<ConnectionReport> = Vec::new();
     let mut kept_dns: Vec<DnsReport> = Vec::new();
     let mut kept_dns_ok: u64 = 0;
     let mut reported: u64 = 0;
@@ -122,13 +124,6 @@ pub fn run<W: Write>(cfg: &LiveConfig, out: &mut W) -> anyhow::Result<ExitCode> 
         let queries = engine.take_dns();
         reported += done.len() as u64;
         if cfg.format == LiveFormat::Json {
-            kept_failures.extend(
-                done.iter()
-                    .filter(|c| c.verdict != VerdictKind::Ok)
-                    .cloned(),
-            );
-        }
-        if cfg.format == LiveFormat::Json {
             // Failures are kept; answered queries only up to a bound (the
             // summary counts them all).
             for q in &queries {
@@ -138,11 +133,22 @@ pub fn run<W: Write>(cfg: &LiveConfig, out: &mut W) -> anyhow::Result<ExitCode> 
                 }
             }
         }
-        if !pipe_closed
-            && let Err(e) = printer
-                .connections(out, &done)
-                .and_then(|_| printer.dns(out, &queries))
-        {
+        if pipe_closed {
+            continue;
+        }
+        let printed = done
+            .into_iter()
+            .try_for_each(|c| sink.connection(c))
+            .is_continue();
+        let printed = match sink.error() {
+            Some(e) => Err(e),
+            None if printed => {
+                let printer = sink.printer;
+                printer.dns(sink.out(), &queries)
+            }
+            None => Ok(()),
+        };
+        if let Err(e) = printed {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 pipe_closed = true;
                 stopped_by = "signal";
@@ -181,12 +187,14 @@ pub fn run<W: Write>(cfg: &LiveConfig, out: &mut W) -> anyhow::Result<ExitCode> 
     let failed = rep.summary.failed > 0 || rep.summary.dns_failures > 0;
     if !pipe_closed {
         if cfg.format == LiveFormat::Json {
-            let mut all = kept_failures;
+            let mut all = sink.kept();
             all.extend(rep.connections.iter().cloned());
             rep.connections = all;
             kept_dns.append(&mut rep.dns);
             rep.dns = kept_dns;
         }
+        let printer = sink.printer;
+        let out = sink.out();
         match printer.finish(out, &rep).and_then(|_| out.flush()) {
             // A reader gone by now misses nothing it asked for: the exit
             // status still tells what was found.

@@ -20,11 +20,12 @@ mod text;
 pub use svg::{SVG_WIDTH, render_svg, xml_escape};
 pub use text::{LadderOptions, display_width, render_text};
 
-use crate::analyze::{Options, analyze_with};
+use crate::analyze::{Options, analyze_collect};
 use crate::decode::{Decoded, IcmpErrorKind, TcpFlags, decode_frame};
+use crate::report::Collect;
 use crate::report::{ConnectionReport, EvidenceReport};
 use crate::source::{PacketSource, SourceError, open_path};
-use crate::time::Ts;
+use crate::time::{Nanos, Ts};
 use crate::verdict::{Confidence, Stage, VerdictKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
@@ -303,23 +304,28 @@ pub fn size(b: u64) -> String {
     }
 }
 
-/// A duration, short: `40 µs`, `1.25 ms`, `10.6 ms`, `7.99 s`, `125 s`, `3 d`.
+/// A duration, short: `40 µs`, `1.25 ms`, `10.6 ms`, `7.99 s`, `125 s`, `3 d`
+/// (exact decimals rounded half away from zero, as [`Nanos`] writes them).
 pub fn duration(ns: i64) -> String {
+    const DAY: u64 = 86_400_000_000_000;
     let sign = if ns < 0 { "-" } else { "" };
     let a = ns.unsigned_abs();
-    let f = a as f64;
+    let t = Nanos(ns);
     if a < 1_000_000 {
         format!("{sign}{} µs", a / 1000)
     } else if a < 10_000_000 {
-        format!("{sign}{:.2} ms", f / 1e6)
+        format!("{} ms", t.ms(2))
     } else if a < 1_000_000_000 {
-        format!("{sign}{:.1} ms", f / 1e6)
+        format!("{} ms", t.ms(1))
     } else if a < 60_000_000_000 {
-        format!("{sign}{:.2} s", f / 1e9)
-    } else if a < 86_400_000_000_000 {
-        format!("{sign}{:.0} s", f / 1e9)
+        format!("{} s", t.secs(2))
+    } else if a < DAY {
+        format!("{} s", t.secs(0))
     } else {
-        format!("{sign}{:.0} d", f / 86_400e9)
+        format!(
+            "{sign}{} d",
+            (u128::from(a) + u128::from(DAY / 2)) / u128::from(DAY)
+        )
     }
 }
 
@@ -355,8 +361,8 @@ impl Ladder {
     pub fn from_report(r: &ConnectionReport) -> Ladder {
         Ladder {
             id: r.id,
-            client: r.client(),
-            server: r.server(),
+            client: crate::decimal::endpoint(r.client()),
+            server: crate::decimal::endpoint(r.server()),
             server_name: r.server_name.clone(),
             target: r.target.clone(),
             verdict: r.verdict,
@@ -412,8 +418,13 @@ pub fn collect_from(
 ) -> Result<Vec<Ladder>, String> {
     let fail = |e: SourceError| format!("{name}: {e}");
     let mut src = open().map_err(fail)?;
-    let keep_ok = !(ids.is_empty() && failed_only);
-    let report = analyze_with(src.as_mut(), name, opts, keep_ok).map_err(fail)?;
+    let sink = if ids.is_empty() && failed_only {
+        Collect::listed()
+    } else {
+        Collect::every()
+    };
+    let report =
+        analyze_collect(src.as_mut(), name, opts, sink).map_err(|e| format!("{name}: {e}"))?;
     drop(src);
     let chosen: Vec<&ConnectionReport> = if ids.is_empty() {
         report
@@ -742,10 +753,10 @@ struct Collector {
 
 impl Collector {
     fn new(r: &ConnectionReport) -> Collector {
-        let ep = |ip: &str, port: u16| ip.parse::<IpAddr>().ok().map(|ip| (ip, port));
+        let ep = |e: std::net::SocketAddr| Some((e.ip(), e.port()));
         Collector {
-            client: ep(&r.client_ip, r.client_port),
-            server: ep(&r.server_ip, r.server_port),
+            client: ep(r.client()),
+            server: ep(r.server()),
             first_frame: r.first_frame,
             last_frame: r.last_frame,
             evidence: r.evidence.iter().map(|e| e.frame).collect(),

@@ -6,6 +6,7 @@
 
 use super::{Direction, Ladder, Row, RowKind, duration};
 use crate::report::sanitize;
+use crate::time::Nanos;
 use std::fmt::Write as _;
 
 /// The SVG's width, in pixels.
@@ -230,10 +231,10 @@ pub fn render_svg(l: &Ladder) -> String {
             Some(g) => duration(g),
             None => String::new(),
         };
-        let secs = r.t_ns as f64 / 1e9;
+        let secs = Nanos(r.t_ns).secs(3);
         let _ = writeln!(
             b,
-            r#"<text x="{X_FRAME}" y="{}" text-anchor="end"{weight}>{}</text><text x="{X_TIME}" y="{}" text-anchor="end">{secs:.3}</text><text x="{X_GAP}" y="{}" text-anchor="end" fill="{GREY}">{}</text>"#,
+            r#"<text x="{X_FRAME}" y="{}" text-anchor="end"{weight}>{}</text><text x="{X_TIME}" y="{}" text-anchor="end">{secs}</text><text x="{X_GAP}" y="{}" text-anchor="end" fill="{GREY}">{}</text>"#,
             cy - 2,
             xml_escape(&frame),
             cy - 2,
@@ -296,8 +297,11 @@ pub fn render_svg(l: &Ladder) -> String {
     y += 4;
     for e in &l.evidence {
         let text = format!(
-            "* frame {}  +{:.3} ms  {}  {}",
-            e.frame, e.t_ms, e.from, e.what
+            "* frame {}  +{} ms  {}  {}",
+            e.frame,
+            e.t_ms.ms(3),
+            e.from,
+            e.what
         );
         for line in wrap(&sanitize(&text), CAPTION_CHARS) {
             let _ = writeln!(

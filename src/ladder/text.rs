@@ -13,6 +13,7 @@
 
 use super::{Ladder, Row, RowKind, duration};
 use crate::report::sanitize;
+use crate::time::Nanos;
 
 /// How to draw the ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,9 +259,7 @@ fn frame_field(r: &Row) -> String {
 
 /// Seconds with milliseconds, rounded: `8.001`.
 fn time_field(ns: i64) -> String {
-    let sign = if ns < 0 { "-" } else { "" };
-    let ms = ns.unsigned_abs().saturating_add(500_000) / 1_000_000;
-    format!("{sign}{}.{:03}", ms / 1000, ms % 1000)
+    Nanos(ns).secs(3).to_string()
 }
 
 fn gap_field(ctx: &Ctx, gap: Option<i64>) -> String {
@@ -414,7 +413,7 @@ pub fn render_text(l: &Ladder, o: &LadderOptions) -> String {
     let ev_tw = l
         .evidence
         .iter()
-        .map(|e| format!("{:.3}", e.t_ms).len())
+        .map(|e| e.t_ms.ms(3).to_string().len())
         .max()
         .unwrap_or(0);
     let tw = ev_tw + 1;
@@ -422,7 +421,7 @@ pub fn render_text(l: &Ladder, o: &LadderOptions) -> String {
         let text = ctx.clean(&format!(
             "* frame {:>ev_fw$}  {:>tw$} ms  {}  {}",
             e.frame,
-            format!("+{:.3}", e.t_ms),
+            format!("+{}", e.t_ms.ms(3)),
             e.from,
             e.what
         ));

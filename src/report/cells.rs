@@ -5,26 +5,22 @@
 //! cannot drift apart.
 
 use super::{ConnectionReport, EvidenceReport, sanitized};
-use crate::decimal::{fixed, push_padded, push_u64};
+use crate::decimal::{push_endpoint, push_padded, push_u64};
+use crate::time::Nanos;
 use std::io;
 
-pub(crate) fn opt_ms(v: Option<f64>) -> String {
+/// A duration as the table shows it: `12.3 ms` below a second, `1.23 s`
+/// from one second on, `-` when there is none.
+pub(crate) fn opt_ms(v: Option<Nanos>) -> String {
     let mut s = String::new();
     write_opt_ms(&mut s, v);
     s
 }
 
 /// [`opt_ms`] appended to `s`.
-pub(crate) fn write_opt_ms(s: &mut String, v: Option<f64>) {
+pub(crate) fn write_opt_ms(s: &mut String, v: Option<Nanos>) {
     match v {
-        Some(ms) if ms >= 1000.0 => {
-            fixed(ms / 1000.0, 2).push_to(s);
-            s.push_str(" s");
-        }
-        Some(ms) => {
-            fixed(ms, 1).push_to(s);
-            s.push_str(" ms");
-        }
+        Some(t) => t.human().push_to(s),
         None => s.push('-'),
     }
 }
@@ -63,15 +59,15 @@ pub(crate) fn each_cell(
     };
     cell(&|b| push_u64(b, c.id, 0))?;
     cell(&|b| {
-        push_endpoint(b, &c.client_ip, c.client_port);
+        push_endpoint(b, c.ends.client);
         b.push_str(" → ");
-        push_endpoint(b, &c.server_ip, c.server_port);
+        push_endpoint(b, c.ends.server);
     })?;
     cell(&|b| b.push_str(&sanitized(c.target.as_deref().unwrap_or("-"))))?;
     cell(&|b| b.push_str(c.verdict.as_str()))?;
     cell(&|b| b.push_str(c.stage.map(|s| s.as_str()).unwrap_or("-")))?;
     cell(&|b| {
-        fixed(c.start_offset_s, 3).push_to(b);
+        c.start_offset_s.secs(3).push_to(b);
         b.push_str(" s");
     })?;
     cell(&|b| write_opt_ms(b, Some(c.timings.duration_ms)))?;
@@ -151,20 +147,6 @@ pub(crate) fn write_evidence_text(s: &mut String, c: &ConnectionReport) {
     }
 }
 
-/// [`super::endpoint`] appended to `b`: `ip:port`, `[ip]:port` for IPv6.
-fn push_endpoint(b: &mut String, ip: &str, port: u16) {
-    let v6 = ip.contains(':');
-    if v6 {
-        b.push('[');
-    }
-    b.push_str(ip);
-    if v6 {
-        b.push(']');
-    }
-    b.push(':');
-    push_u64(b, u64::from(port), 0);
-}
-
 /// One line of the Evidence section (without its newline), appended to
 /// `s`.
 fn write_evidence_line(s: &mut String, e: &EvidenceReport) {
@@ -174,7 +156,7 @@ fn write_evidence_line(s: &mut String, e: &EvidenceReport) {
     s.push_str("      frame ");
     push_u64(s, e.frame, 6);
     s.push_str("  +");
-    fixed(e.t_ms, 3).push_right(s, 10);
+    e.t_ms.ms(3).push_right(s, 10);
     s.push_str(" ms  ");
     push_padded(s, &sanitized(&e.from), 7, false);
     s.push(' ');

@@ -2,13 +2,13 @@
 //! handshake, HTTP exchanges, Go module fetch and ICMP error; and the DNS
 //! queries of the capture.
 
-use super::{endpoint, ms};
-use crate::flows::{Connection, Dir, Event};
+use crate::flows::{Connection, Dir};
 use crate::sniff::dns::{self, DnsOutcome, DnsQuery, Transport};
 use crate::sniff::gomod::{self, FetchKind, GoProxy};
 use crate::sniff::tls;
-use crate::time::Ts;
+use crate::time::{Nanos, Ts};
 use serde::Serialize;
+use std::net::SocketAddr;
 
 /// Settings that decide how connections are named and judged at the
 /// application level.
@@ -466,18 +466,21 @@ pub struct DnsReport {
     /// `refused`, `other_error`, `timeout`); `null` when ok.
     pub stage: Option<&'static str>,
     pub rcode: Option<String>,
-    pub client: String,
-    pub server: String,
+    #[serde(serialize_with = "super::serialize_endpoint")]
+    pub client: SocketAddr,
+    #[serde(serialize_with = "super::serialize_endpoint")]
+    pub server: SocketAddr,
     /// `udp` or `tcp`.
     pub transport: &'static str,
     pub first_frame: u64,
     pub time: String,
-    /// Seconds since the first packet of the capture.
-    pub start_offset_s: f64,
+    /// Since the first packet of the capture (seconds in JSON).
+    #[serde(serialize_with = "crate::time::serialize_secs")]
+    pub start_offset_s: Nanos,
     pub query_frames: Vec<u64>,
     pub retransmissions: u32,
     pub response_frame: Option<u64>,
-    pub response_ms: Option<f64>,
+    pub response_ms: Option<Nanos>,
     /// Addresses in the answer.
     pub answers: Vec<String>,
     /// The CNAME chain, in order.
@@ -493,10 +496,6 @@ impl DnsReport {
     }
 }
 
-fn since_ms(a: Event, b: Event) -> f64 {
-    ms(b.ts.nanos_since(a.ts))
-}
-
 /// Builds the report of one finished DNS query.
 pub fn dns_report(
     q: &DnsQuery,
@@ -504,7 +503,8 @@ pub fn dns_report(
     capture_end: Ts,
     settings: &AppSettings,
 ) -> DnsReport {
-    let server = endpoint(&q.server.0.to_string(), q.server.1);
+    let server_addr = SocketAddr::new(q.server.0, q.server.1);
+    let server = crate::decimal::endpoint(server_addr);
     let qtype = dns::qtype_name(q.qtype);
     let tries = match q.retransmissions {
         0 => String::new(),
@@ -528,10 +528,10 @@ pub fn dns_report(
             q.response.map_or(0, |r| r.frame)
         )),
         DnsOutcome::Timeout => Some(format!(
-            "query for {} {qtype} to {server} (frame {}{tries}) got no response; the capture went on for {:.1} s after it",
+            "query for {} {qtype} to {server} (frame {}{tries}) got no response; the capture went on for {} s after it",
             q.name,
             q.first.frame,
-            ms(capture_end.nanos_since(q.first.ts)) / 1000.0
+            Nanos::between(q.first.ts, capture_end).secs(1)
         )),
         _ => None,
     };
@@ -548,19 +548,19 @@ pub fn dns_report(
         },
         stage: q.outcome.is_failure().then(|| q.outcome.as_str()),
         rcode: q.rcode.map(dns::rcode_name),
-        client: endpoint(&q.client.0.to_string(), q.client.1),
-        server,
+        client: SocketAddr::new(q.client.0, q.client.1),
+        server: server_addr,
         transport: match q.transport {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
         },
         first_frame: q.first.frame,
         time: q.first.ts.rfc3339(),
-        start_offset_s: ms(q.first.ts.nanos_since(capture_start)) / 1000.0,
+        start_offset_s: Nanos::between(capture_start, q.first.ts),
         query_frames: q.query_frames.clone(),
         retransmissions: q.retransmissions,
         response_frame: q.response.map(|r| r.frame),
-        response_ms: q.response.map(|r| since_ms(q.first, r)),
+        response_ms: q.response.map(|r| Nanos::between(q.first.ts, r.ts)),
         answers: q.addresses.iter().map(|a| a.to_string()).collect(),
         cnames: q.cnames.clone(),
         explanation,
@@ -571,7 +571,7 @@ pub fn dns_report(
 mod tests {
     use super::*;
     use crate::decode::{Decoded, decode_frame};
-    use crate::flows::FlowTable;
+    use crate::flows::{Event, FlowTable};
 
     /// The connections of a capture in testdata/, named by their DNS
     /// answer when `dns` (as the analysis names them).

@@ -43,8 +43,8 @@ struct Dns<'a> {
     name: &'a str,
     qtype: &'a str,
     outcome: &'static str,
-    client: &'a str,
-    server: &'a str,
+    client: String,
+    server: String,
     tries: u32,
     explanation: Option<&'a str>,
 }
@@ -82,8 +82,8 @@ fn round3(x: f64) -> f64 {
 fn failed_row<'a>(c: &'a ConnectionReport, has_ladder: bool) -> Failed<'a> {
     Failed {
         id: c.id,
-        client: c.client(),
-        server: c.server(),
+        client: crate::decimal::endpoint(c.client()),
+        server: crate::decimal::endpoint(c.server()),
         target: c.target.as_deref(),
         verdict: c.verdict.as_str(),
         stage: c.stage.map(|s| s.as_str()),
@@ -92,8 +92,8 @@ fn failed_row<'a>(c: &'a ConnectionReport, has_ladder: bool) -> Failed<'a> {
             crate::verdict::ResetBy::Server => "server",
             crate::verdict::ResetBy::Middlebox => "middlebox",
         }),
-        start_s: round3(c.start_offset_s),
-        duration_ms: round3(c.timings.duration_ms),
+        start_s: round3(c.start_offset_s.secs_f64()),
+        duration_ms: round3(c.timings.duration_ms.ms_f64()),
         explanation: c
             .explanation
             .as_deref()
@@ -102,7 +102,14 @@ fn failed_row<'a>(c: &'a ConnectionReport, has_ladder: bool) -> Failed<'a> {
         evidence: c
             .evidence
             .iter()
-            .map(|e| (e.frame, round3(e.t_ms), e.from.as_str(), e.what.as_str()))
+            .map(|e| {
+                (
+                    e.frame,
+                    round3(e.t_ms.ms_f64()),
+                    e.from.as_str(),
+                    e.what.as_str(),
+                )
+            })
             .collect(),
         ladder: has_ladder,
     }
@@ -159,8 +166,8 @@ pub fn write_html(
         .iter()
         .map(|c| {
             (
-                round3(c.start_offset_s * 1000.0),
-                round3(c.timings.duration_ms),
+                round3(c.start_offset_s.secs_f64() * 1000.0),
+                round3(c.timings.duration_ms.ms_f64()),
                 verdict_index(c.verdict),
                 c.id,
             )
@@ -179,12 +186,12 @@ pub fn write_html(
         .filter(|d| d.is_failure())
         .map(|d: &DnsReport| Dns {
             frame: d.first_frame,
-            start_s: round3(d.start_offset_s),
+            start_s: round3(d.start_offset_s.secs_f64()),
             name: &d.name,
             qtype: &d.qtype,
             outcome: d.outcome.as_str(),
-            client: &d.client,
-            server: &d.server,
+            client: crate::decimal::endpoint(d.client),
+            server: crate::decimal::endpoint(d.server),
             tries: d.retransmissions + 1,
             explanation: d.explanation.as_deref(),
         })
@@ -194,7 +201,7 @@ pub fn write_html(
         format: &cap.format,
         first: cap.first_packet_time.as_deref(),
         last: cap.last_packet_time.as_deref(),
-        span_ms: round3(cap.span_ms),
+        span_ms: round3(cap.span_ms.ms_f64()),
         packets: s.packets,
         connections: s.connections,
         verdicts: VerdictKind::ALL

@@ -327,6 +327,12 @@ pub fn write_ndjson(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         to_writer_line(&mut *out, c)?;
         out.write_all(b"\n")?;
     }
+    write_ndjson_dns(out, report)
+}
+
+/// The DNS queries of [`write_ndjson`], one per line, after the
+/// connections an [`super::sink::Ndjson`] sink wrote as they closed.
+pub fn write_ndjson_dns(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     for d in &report.dns {
         to_writer_line(&mut *out, d)?;
         out.write_all(b"\n")?;

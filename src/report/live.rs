@@ -3,9 +3,11 @@
 //! closing section when the capture stops. The command only chooses the
 //! printer and feeds it.
 
+use super::sink::{ConnectionSink, Wants};
 use super::{ConnectionReport, DnsReport, Report, sanitize, to_writer_line};
 use crate::verdict::VerdictKind;
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
 /// Output format of a live capture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +96,67 @@ impl LivePrinter {
     }
 }
 
+/// The live printer as a [`ConnectionSink`]: each connection handed over
+/// is printed (a line, or an NDJSON object) and flushed at once; with
+/// [`LiveFormat::Json`] the failed ones are kept for the document at the
+/// end ([`LiveSink::kept`]).
+pub struct LiveSink<W: Write> {
+    pub printer: LivePrinter,
+    out: W,
+    kept: Vec<ConnectionReport>,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> LiveSink<W> {
+    pub fn new(printer: LivePrinter, out: W) -> LiveSink<W> {
+        LiveSink {
+            printer,
+            out,
+            kept: Vec::new(),
+            failed: None,
+        }
+    }
+
+    /// The output, for the DNS queries and the end of the capture.
+    pub fn out(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// The failed connections kept for the JSON document, taken.
+    pub fn kept(&mut self) -> Vec<ConnectionReport> {
+        std::mem::take(&mut self.kept)
+    }
+}
+
+impl<W: Write> ConnectionSink for LiveSink<W> {
+    fn wants(&self) -> Wants {
+        Wants::EveryAsItCloses
+    }
+
+    fn connection(&mut self, c: ConnectionReport) -> ControlFlow<()> {
+        if self.printer.format == LiveFormat::Json {
+            if c.verdict != VerdictKind::Ok {
+                self.kept.push(c);
+            }
+            return ControlFlow::Continue(());
+        }
+        match self
+            .printer
+            .connections(&mut self.out, std::slice::from_ref(&c))
+        {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.failed = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
+
+    fn error(&mut self) -> Option<io::Error> {
+        self.failed.take()
+    }
+}
+
 /// One compact line for a connection's verdict, as it happens.
 pub fn verdict_line(c: &ConnectionReport) -> String {
     let start = c.start_time.to_string();
@@ -105,7 +168,7 @@ pub fn verdict_line(c: &ConnectionReport) -> String {
     let what = c
         .explanation
         .clone()
-        .unwrap_or_else(|| format!("{:.1} ms, {} B down", c.timings.duration_ms, c.bytes_s2c));
+        .unwrap_or_else(|| format!("{} ms, {} B down", c.timings.duration_ms.ms(1), c.bytes_s2c));
     let target = c
         .target
         .as_deref()

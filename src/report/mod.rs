@@ -10,6 +10,7 @@ mod json;
 pub mod live;
 mod modules;
 mod rows;
+pub mod sink;
 mod table;
 
 pub use html::{MAX_HTML_LADDERS, write_html};
@@ -21,16 +22,18 @@ pub use context::{
     is_module_fetch,
 };
 
-pub use json::{to_writer_line, to_writer_pretty, write_json, write_ndjson};
+pub use json::{to_writer_line, to_writer_pretty, write_json, write_ndjson, write_ndjson_dns};
 pub use rows::TableRows;
+pub use sink::{Collect, ConnectionSink, Each, Wants, is_listed};
 pub use table::{write_table, write_table_rows};
 
 use crate::flows::{Connection, Event};
-use crate::time::{Rfc3339, Ts};
+use crate::time::{Nanos, Rfc3339, Ts};
 use crate::verdict::{Confidence, ResetBy, Stage, Verdict, VerdictKind};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// Everything known about one capture.
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +58,7 @@ pub struct CaptureInfo {
     pub first_packet_time: Option<String>,
     pub last_packet_time: Option<String>,
     /// From the first to the last packet.
-    pub span_ms: f64,
+    pub span_ms: Nanos,
     /// Problems with the file that did not stop the analysis.
     pub warnings: Vec<String>,
     /// Live capture only: the interface, filter and libpcap's counters.
@@ -83,22 +86,22 @@ pub struct LiveInfo {
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Timings {
     /// The SYN that was answered → the first SYN/ACK.
-    pub syn_to_synack_ms: Option<f64>,
+    pub syn_to_synack_ms: Option<Nanos>,
     /// The first SYN/ACK → the client's ACK.
-    pub synack_to_ack_ms: Option<f64>,
+    pub synack_to_ack_ms: Option<Nanos>,
     /// The first SYN → the client's ACK (SYN retries included).
-    pub handshake_ms: Option<f64>,
+    pub handshake_ms: Option<Nanos>,
     /// The handshake ACK minus the most recent SYN (Wireshark's
     /// `tcp.analysis.initial_rtt`).
-    pub initial_rtt_ms: Option<f64>,
+    pub initial_rtt_ms: Option<Nanos>,
     /// The handshake ACK → the client's first payload.
-    pub ack_to_first_data_ms: Option<f64>,
+    pub ack_to_first_data_ms: Option<Nanos>,
     /// The client's first payload → the server's first payload.
-    pub time_to_first_byte_ms: Option<f64>,
+    pub time_to_first_byte_ms: Option<Nanos>,
     /// The first packet → the last packet of the connection.
-    pub duration_ms: f64,
+    pub duration_ms: Nanos,
     /// The connection's last packet → the end of the capture.
-    pub idle_at_end_ms: f64,
+    pub idle_at_end_ms: Nanos,
 }
 
 /// One packet cited as evidence.
@@ -108,7 +111,7 @@ pub struct EvidenceReport {
     /// RFC 3339, UTC.
     pub time: Rfc3339,
     /// Milliseconds since the connection's first packet.
-    pub t_ms: f64,
+    pub t_ms: Nanos,
     pub from: String,
     pub what: String,
 }
@@ -117,10 +120,10 @@ pub struct EvidenceReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionReport {
     pub id: u64,
-    pub client_ip: String,
-    pub client_port: u16,
-    pub server_ip: String,
-    pub server_port: u16,
+    /// The client and the server (JSON: `client_ip`, `client_port`,
+    /// `server_ip`, `server_port`).
+    #[serde(flatten)]
+    pub ends: Ends,
     /// The server's name: the TLS SNI, else the HTTP Host, else the name a
     /// DNS answer in the capture gave its address.
     pub server_name: Option<String>,
@@ -167,28 +170,49 @@ pub struct ConnectionReport {
     pub first_frame: u64,
     pub last_frame: u64,
     pub start_time: Rfc3339,
-    /// Seconds since the first packet of the capture.
-    pub start_offset_s: f64,
+    /// Since the first packet of the capture (seconds in JSON).
+    #[serde(serialize_with = "crate::time::serialize_secs")]
+    pub start_offset_s: Nanos,
 }
 
 impl ConnectionReport {
-    /// The client as `10.0.0.1:40000` or `[fd77::1]:40000`.
-    pub fn client(&self) -> String {
-        endpoint(&self.client_ip, self.client_port)
+    /// The client.
+    pub fn client(&self) -> SocketAddr {
+        self.ends.client
     }
 
-    /// The server, written the same way.
-    pub fn server(&self) -> String {
-        endpoint(&self.server_ip, self.server_port)
+    /// The server.
+    pub fn server(&self) -> SocketAddr {
+        self.ends.server
     }
 }
 
-pub(crate) fn endpoint(ip: &str, port: u16) -> String {
-    if ip.contains(':') {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
+/// The two ends of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ends {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+}
+
+impl Serialize for Ends {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Ends", 4)?;
+        st.serialize_field("client_ip", &crate::decimal::ip_string(self.client.ip()))?;
+        st.serialize_field("client_port", &self.client.port())?;
+        st.serialize_field("server_ip", &crate::decimal::ip_string(self.server.ip()))?;
+        st.serialize_field("server_port", &self.server.port())?;
+        st.end()
     }
+}
+
+/// Serializes an endpoint as its text, `10.0.0.1:53` or `[fd77::1]:53`
+/// (`#[serde(serialize_with = ...)]`).
+pub(crate) fn serialize_endpoint<S: serde::Serializer>(
+    e: &SocketAddr,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::decimal::endpoint(*e))
 }
 
 /// Per-direction TCP analysis counters (Wireshark's `tcp.analysis.*`).
@@ -259,13 +283,9 @@ pub struct Summary {
     pub auth_required: u64,
 }
 
-pub(crate) fn ms(ns: i64) -> f64 {
-    ns as f64 / 1e6
-}
-
-fn diff(a: Option<Event>, b: Option<Event>) -> Option<f64> {
+fn diff(a: Option<Event>, b: Option<Event>) -> Option<Nanos> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(ms(b.ts.nanos_since(a.ts))),
+        (Some(a), Some(b)) => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     }
 }
@@ -275,11 +295,11 @@ pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
     let c2s = c.c2s();
     let s2c = c.s2c();
     let ttfb = match (c2s.first_payload, s2c.first_payload) {
-        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.nanos_since(a.ts))),
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     };
     let first_data = match (c.handshake_ack, c2s.first_payload) {
-        (Some(a), Some(b)) if b.ts >= a.ts => Some(ms(b.ts.nanos_since(a.ts))),
+        (Some(a), Some(b)) if b.ts >= a.ts => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     };
     Timings {
@@ -290,11 +310,11 @@ pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
         } else {
             None
         },
-        initial_rtt_ms: c.initial_rtt_ns().map(ms),
+        initial_rtt_ms: c.initial_rtt_ns().map(Nanos),
         ack_to_first_data_ms: first_data,
         time_to_first_byte_ms: ttfb,
-        duration_ms: ms(c.last.ts.nanos_since(c.first.ts)),
-        idle_at_end_ms: ms(capture_end.0.saturating_sub(c.last.ts.0).max(0)),
+        duration_ms: Nanos::between(c.first.ts, c.last.ts),
+        idle_at_end_ms: Nanos(capture_end.0.saturating_sub(c.last.ts.0).max(0)),
     }
 }
 
@@ -332,10 +352,10 @@ pub fn connection_report(
         http_requests: app.http_requests,
         icmp: icmp_report(c).map(Box::new),
         id: c.id,
-        client_ip: crate::decimal::ip_string(c.client.0),
-        client_port: c.client.1,
-        server_ip: crate::decimal::ip_string(c.server.0),
-        server_port: c.server.1,
+        ends: Ends {
+            client: SocketAddr::new(c.client.0, c.client.1),
+            server: SocketAddr::new(c.server.0, c.server.1),
+        },
         client_inferred: c.client_inferred,
         verdict: v.kind,
         stage: v.stage,
@@ -353,7 +373,7 @@ pub fn connection_report(
             .map(|e| EvidenceReport {
                 frame: e.frame,
                 time: Rfc3339(e.ts),
-                t_ms: ms(e.ts.nanos_since(c.first.ts)),
+                t_ms: Nanos::between(c.first.ts, e.ts),
                 from: e.from.clone(),
                 what: e.what.clone(),
             })
@@ -397,7 +417,7 @@ pub fn connection_report(
         first_frame: c.first.frame,
         last_frame: c.last.frame,
         start_time: Rfc3339(c.first.ts),
-        start_offset_s: ms(c.first.ts.nanos_since(capture_start)) / 1000.0,
+        start_offset_s: Nanos::between(capture_start, c.first.ts),
     }
 }
 

@@ -108,7 +108,10 @@ pub fn module_hosts(report: &Report) -> Vec<HostView<'_>> {
         &mut hosts[i]
     }
     for c in report.connections.iter().filter(|c| c.module_fetch) {
-        let host = c.server_name.clone().unwrap_or_else(|| c.server_ip.clone());
+        let host = c
+            .server_name
+            .clone()
+            .unwrap_or_else(|| crate::decimal::ip_string(c.ends.server.ip()));
         slot(&mut hosts, &mut index, &host).conns.push(c);
     }
     // DNS queries for those hosts, and for any known module host.
@@ -215,10 +218,11 @@ pub fn write_modules(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         }
         for d in &h.dns {
             let answer = match (d.response_ms, d.answers.is_empty()) {
-                (Some(ms), false) => format!("{} in {ms:.1} ms", d.answers.join(" ")),
-                (Some(ms), true) => format!(
-                    "{} in {ms:.1} ms",
-                    d.rcode.as_deref().unwrap_or(d.outcome.as_str())
+                (Some(t), false) => format!("{} in {} ms", d.answers.join(" "), t.ms(1)),
+                (Some(t), true) => format!(
+                    "{} in {} ms",
+                    d.rcode.as_deref().unwrap_or(d.outcome.as_str()),
+                    t.ms(1)
                 ),
                 (None, _) => "no response".to_string(),
             };

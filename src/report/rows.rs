@@ -37,6 +37,7 @@ use std::collections::BinaryHeap;
 use std::collections::binary_heap::PeekMut;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -78,6 +79,8 @@ pub struct TableRows {
     spill: Option<Spill>,
     widths: [usize; COLUMNS],
     len: u64,
+    /// Why a row could not be kept, as a sink ([`super::ConnectionSink`]).
+    pub(crate) failed: Option<std::io::Error>,
 }
 
 impl std::fmt::Debug for TableRows {
@@ -118,13 +121,8 @@ pub(crate) struct Row<'a> {
     /// The verdict is a failure ([`crate::verdict::VerdictKind::is_failure`]):
     /// `--write-failed` copies its packets.
     pub failure: bool,
-    /// The IPs as written (from `&str`s), checked as UTF-8 only by the
-    /// pass that reads them ([`TableRows::for_each_failed`]), not by the
-    /// table's two.
-    pub client_ip: &'a [u8],
-    pub client_port: u16,
-    pub server_ip: &'a [u8],
-    pub server_port: u16,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
     pub first_frame: u64,
     pub last_frame: u64,
     /// The cells and the Evidence text are bytes as they were written
@@ -154,11 +152,11 @@ impl Row<'_> {
     }
 }
 
-/// An IP as text and a port.
-pub(crate) type Endpoint<'a> = (&'a str, u16);
-
 const FAILURE: u8 = 1;
 const EVIDENCE: u8 = 2;
+/// The client's (server's) address is IPv4, stored IPv4-mapped.
+const CLIENT_V4: u8 = 4;
+const SERVER_V4: u8 = 8;
 
 /// A stored cell width that says "this wide or wider: measure the cell
 /// again". Widths are kept in 16 bits; a cell that wide (a very long
@@ -166,12 +164,13 @@ const EVIDENCE: u8 = 2;
 const WIDE: u16 = u16::MAX;
 
 // A row: u32 length of the rest, then u64 id, u8 flags, u16 client port,
-// u16 server port, u64 first frame, u64 last frame, 12 u16 cell widths
-// (`width` of each cell, or WIDE when that is WIDE or more), then the
-// client IP, server IP, 12 cells and Evidence text, each as u32 length +
-// UTF-8. All little-endian.
-const FIXED: usize = 8 + 1 + 2 + 2 + 8 + 8 + 2 * COLUMNS;
-const STRINGS: usize = 2 + COLUMNS + 1;
+// u16 server port, the client and server IPs (16 bytes each, IPv4 mapped
+// into IPv6, flagged), u64 first frame, u64 last frame, 12 u16 cell widths
+// (`width` of each cell, or WIDE when that is WIDE or more), then the 12
+// cells and Evidence text, each as u32 length + UTF-8. Numbers
+// little-endian.
+const FIXED: usize = 8 + 1 + 2 + 2 + 16 + 16 + 8 + 8 + 2 * COLUMNS;
+const STRINGS: usize = COLUMNS + 1;
 
 fn put_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
     let n = u32::try_from(s.len())
@@ -218,10 +217,17 @@ fn decode(rec: &[u8]) -> io::Result<Row<'_>> {
     let (&[flags], fixed) = fixed.split_first_chunk::<1>().expect("FIXED bytes");
     let (client_port, fixed) = fixed.split_first_chunk::<2>().expect("FIXED bytes");
     let (server_port, fixed) = fixed.split_first_chunk::<2>().expect("FIXED bytes");
+    let (client_ip, fixed) = fixed.split_first_chunk::<16>().expect("FIXED bytes");
+    let (server_ip, fixed) = fixed.split_first_chunk::<16>().expect("FIXED bytes");
     let (first_frame, fixed) = fixed.split_first_chunk::<8>().expect("FIXED bytes");
     let (last_frame, widths) = fixed.split_first_chunk::<8>().expect("FIXED bytes");
-    let client_ip = take_bytes(&mut rec)?;
-    let server_ip = take_bytes(&mut rec)?;
+    let ip = |b: &[u8; 16], v4: u8| -> IpAddr {
+        let v6 = Ipv6Addr::from(*b);
+        match v6.to_ipv4_mapped() {
+            Some(v4addr) if flags & v4 != 0 => IpAddr::V4(v4addr),
+            _ => IpAddr::V6(v6),
+        }
+    };
     let mut cells: [&[u8]; COLUMNS] = [&[]; COLUMNS];
     for c in &mut cells {
         *c = take_bytes(&mut rec)?;
@@ -230,10 +236,8 @@ fn decode(rec: &[u8]) -> io::Result<Row<'_>> {
     Ok(Row {
         id: u64::from_le_bytes(*id),
         failure: flags & FAILURE != 0,
-        client_ip,
-        client_port: u16::from_le_bytes(*client_port),
-        server_ip,
-        server_port: u16::from_le_bytes(*server_port),
+        client: SocketAddr::new(ip(client_ip, CLIENT_V4), u16::from_le_bytes(*client_port)),
+        server: SocketAddr::new(ip(server_ip, SERVER_V4), u16::from_le_bytes(*server_port)),
         first_frame: u64::from_le_bytes(*first_frame),
         last_frame: u64::from_le_bytes(*last_frame),
         cells,
@@ -274,6 +278,7 @@ impl TableRows {
             spill: None,
             widths: [0; COLUMNS],
             len: 0,
+            failed: None,
         }
     }
 
@@ -330,19 +335,26 @@ impl TableRows {
         rec.clear();
         rec.extend_from_slice(&[0; 4]);
         rec.extend_from_slice(&c.id.to_le_bytes());
-        let flags =
-            if c.verdict.is_failure() { FAILURE } else { 0 } | if evidence { EVIDENCE } else { 0 };
+        let (client, server) = (c.client(), c.server());
+        let flags = if c.verdict.is_failure() { FAILURE } else { 0 }
+            | if evidence { EVIDENCE } else { 0 }
+            | if client.is_ipv4() { CLIENT_V4 } else { 0 }
+            | if server.is_ipv4() { SERVER_V4 } else { 0 };
         rec.push(flags);
-        rec.extend_from_slice(&c.client_port.to_le_bytes());
-        rec.extend_from_slice(&c.server_port.to_le_bytes());
+        rec.extend_from_slice(&client.port().to_le_bytes());
+        rec.extend_from_slice(&server.port().to_le_bytes());
+        let v6 = |ip: IpAddr| match ip {
+            IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
+            IpAddr::V6(a) => a.octets(),
+        };
+        rec.extend_from_slice(&v6(client.ip()));
+        rec.extend_from_slice(&v6(server.ip()));
         rec.extend_from_slice(&c.first_frame.to_le_bytes());
         rec.extend_from_slice(&c.last_frame.to_le_bytes());
         // The cells' widths, filled in once the cells are formatted.
         let widths_at = rec.len();
         rec.extend_from_slice(&[0; 2 * COLUMNS]);
         let pushed = (|| {
-            put_str(&mut rec, &c.client_ip)?;
-            put_str(&mut rec, &c.server_ip)?;
             // Each cell formatted in one reused buffer, not a String each;
             // measured once, for the column and for printing the row.
             let mut widths = [0u16; COLUMNS];
@@ -517,23 +529,14 @@ impl TableRows {
 
     /// Calls `f` with the client and server endpoints and the first and
     /// last frames of every row whose verdict is a failure, by id: what
-    /// `--write-failed` copies. The IPs are checked as UTF-8 here.
+    /// `--write-failed` copies.
     pub(crate) fn for_each_failed(
         &self,
-        f: &mut dyn FnMut(Endpoint<'_>, Endpoint<'_>, u64, u64),
+        f: &mut dyn FnMut(SocketAddr, SocketAddr, u64, u64),
     ) -> io::Result<()> {
-        fn text<'a>(rows: &TableRows, ip: &'a [u8]) -> io::Result<&'a str> {
-            std::str::from_utf8(ip)
-                .map_err(|_| rows.disk_error("cannot read back", corrupt("not UTF-8")))
-        }
         self.for_each(&mut |r| {
             if r.failure {
-                f(
-                    (text(self, r.client_ip)?, r.client_port),
-                    (text(self, r.server_ip)?, r.server_port),
-                    r.first_frame,
-                    r.last_frame,
-                );
+                f(r.client, r.server, r.first_frame, r.last_frame);
             }
             Ok(())
         })
@@ -716,7 +719,8 @@ fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{Options, analyze};
+    use crate::analyze::{Options, analyze_collect};
+    use crate::report::Collect;
 
     /// Connections of a shipped capture, copied under many ids.
     /// `all` pushed with a bound that writes each row as a run of its own.
@@ -732,7 +736,8 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
-        let rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let rep =
+            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
         let base = rep.connections;
         // Ids in a scrambled order (a permutation: 7919 is prime).
         (0..n)
@@ -853,14 +858,7 @@ mod tests {
             seen += 1;
             assert_eq!(r.id, c.id);
             assert_eq!(r.failure, c.verdict.is_failure());
-            assert_eq!(
-                (r.client_ip, r.client_port),
-                (c.client_ip.as_bytes(), c.client_port)
-            );
-            assert_eq!(
-                (r.server_ip, r.server_port),
-                (c.server_ip.as_bytes(), c.server_port)
-            );
+            assert_eq!((r.client, r.server), (c.client(), c.server()));
             assert_eq!((r.first_frame, r.last_frame), (c.first_frame, c.last_frame));
             assert_eq!(
                 r.cells.map(|c| String::from_utf8(c.to_vec()).unwrap()),
@@ -959,7 +957,8 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
-        let mut rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let mut rep =
+            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
         rep.connections.clear();
         let table = |rows: &TableRows| {
             let mut out = Vec::new();
@@ -986,7 +985,7 @@ mod tests {
     /// The IPs are checked as UTF-8 by the pass that reads them
     /// (`--write-failed`), and it says the file is corrupt.
     #[test]
-    fn an_ip_that_is_not_utf8_is_an_error_where_it_is_read() {
+    fn the_failed_rows_give_back_their_endpoints() {
         let all: Vec<_> = reports(20)
             .into_iter()
             .filter(|c| c.verdict.is_failure())
@@ -996,30 +995,35 @@ mod tests {
         let rows = one_row_per_run(&all);
         let mut seen = Vec::new();
         rows.for_each_failed(&mut |client, server, first, last| {
-            seen.push((client.0.to_string(), client.1, server.1, first, last))
+            seen.push((client, server, first, last))
         })
         .unwrap();
         let mut want: Vec<_> = all
             .iter()
-            .map(|c| {
-                let (ip, port) = (c.client_ip.clone(), c.client_port);
-                (c.id, (ip, port, c.server_port, c.first_frame, c.last_frame))
-            })
+            .map(|c| (c.id, (c.client(), c.server(), c.first_frame, c.last_frame)))
             .collect();
         want.sort();
         assert_eq!(seen, want.into_iter().map(|w| w.1).collect::<Vec<_>>());
-        let spill = rows.spill.as_ref().unwrap();
-        let mut f = &spill.file;
-        // The first byte of the client IP of a row.
-        f.seek(SeekFrom::Start(spill.runs[1].start + 4 + FIXED as u64 + 4))
+    }
+
+    #[test]
+    fn ipv4_and_ipv6_endpoints_come_back_as_they_went_in() {
+        let mut c = reports(1).remove(0);
+        for (client, server) in [
+            ("10.77.1.10:50004", "10.77.2.20:8081"),
+            ("[fd77::1]:443", "10.0.0.1:1"),
+            ("[::ffff:10.0.0.1]:80", "[fd77::2]:65535"),
+            ("0.0.0.0:0", "[::]:0"),
+        ] {
+            c.ends.client = client.parse().unwrap();
+            c.ends.server = server.parse().unwrap();
+            let rows = one_row_per_run(std::slice::from_ref(&c));
+            rows.for_each(&mut |r| {
+                assert_eq!((r.client, r.server), (c.ends.client, c.ends.server));
+                Ok(())
+            })
             .unwrap();
-        f.write_all(&[0xff]).unwrap();
-        let e = rows.for_each_failed(&mut |_, _, _, _| ()).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
-        assert!(e.to_string().contains("cannot read back"), "{e}");
-        assert!(e.to_string().contains("corrupt (not UTF-8)"), "{e}");
-        // The table's passes do not read them.
-        assert_eq!(ids(&rows).len(), 3);
+        }
     }
 
     /// A length inside a row that goes past its end is an error.
@@ -1029,7 +1033,7 @@ mod tests {
         let rows = one_row_per_run(&all);
         let spill = rows.spill.as_ref().unwrap();
         let mut f = &spill.file;
-        // The length of the row's client IP.
+        // The length of the row's first cell.
         f.seek(SeekFrom::Start(spill.runs[1].start + 4 + FIXED as u64))
             .unwrap();
         f.write_all(&100_000u32.to_le_bytes()).unwrap();

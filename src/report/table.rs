@@ -4,7 +4,6 @@
 use super::cells::{COLUMNS, cells, evidence_text, opt_ms, width};
 use super::rows::TableRows;
 use super::{ConnectionReport, DnsReport, Report, sanitize};
-use crate::decimal::fixed;
 use crate::verdict::VerdictKind;
 use comfy_table::{
     ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
@@ -50,7 +49,7 @@ fn write_dns(out: &mut dyn Write, rows: &[&DnsReport]) -> io::Result<()> {
             d.qtype.clone(),
             d.verdict.to_string(),
             d.outcome.as_str().to_string(),
-            format!("{} s", fixed(d.start_offset_s, 3)),
+            format!("{} s", d.start_offset_s.secs(3)),
             (d.retransmissions + 1).to_string(),
             match d.response_ms {
                 Some(ms) => format!("{} in {}", sanitize(&answer), opt_ms(Some(ms))),
@@ -397,10 +396,10 @@ fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  capture      {} → {} ({:.3} s)",
+        "  capture      {} → {} ({} s)",
         cap.first_packet_time.as_deref().unwrap_or("-"),
         cap.last_packet_time.as_deref().unwrap_or("-"),
-        cap.span_ms / 1000.0
+        cap.span_ms.secs(3)
     )?;
     writeln!(
         out,
@@ -459,7 +458,8 @@ fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{Options, analyze};
+    use crate::analyze::{Options, analyze_collect};
+    use crate::report::Collect;
 
     /// The cells as the table prints them, written out: `cells` and the
     /// rows kept for large tables share `each_cell`, so comparing the two
@@ -469,7 +469,8 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
-        let rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let rep =
+            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
         let by_id = |id| rep.connections.iter().find(|c| c.id == id).unwrap();
         let expl = "10.77.2.20:8084 reset the connection (RST, frame 115) in the middle of \
                     the response, after 30102 bytes from the server, 311.7 ms after the handshake";
@@ -507,7 +508,8 @@ mod tests {
         for f in ["all_failures.pcap", "gomod_fallback.pcap", "sni_reset.pcap"] {
             let path = dir.join(f);
             let mut src = crate::source::open_path(&path).unwrap();
-            let rep = analyze(src.as_mut(), f, &Options::default()).unwrap();
+            let rep =
+                analyze_collect(src.as_mut(), f, &Options::default(), Collect::every()).unwrap();
             let rows: Vec<&ConnectionReport> = rep.connections.iter().collect();
             let mut streamed = Vec::new();
             write_streaming(&mut streamed, &rows).unwrap();
@@ -523,7 +525,8 @@ mod tests {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
-        let mut rep = analyze(src.as_mut(), "x", &Options::default()).unwrap();
+        let mut rep =
+            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
         rep.connections[0].target = Some("bücher.example".into());
         rep.connections[1].explanation = Some("délai dépassé… 😀".into());
         // Padding past what Streamed copies in one piece.

@@ -4,7 +4,6 @@
 
 use super::Stage;
 use super::rules::{SYN_UNANSWERED_NS, since};
-use crate::decimal::fixed;
 use crate::decode::IcmpErrorKind;
 use crate::flows::{Connection, Dir, Event, HttpResponseHead, IcmpInfo, RstInfo};
 use crate::sniff::tls::{Alert, Certificate, ClientHello};
@@ -123,25 +122,12 @@ pub(super) fn near(ns: i64, target: i64) -> bool {
 
 /// `10.0.0.1:80` or `[fd77::1]:80`.
 pub fn endpoint(e: (IpAddr, u16)) -> String {
-    let mut s = String::with_capacity(24);
-    if e.0.is_ipv6() {
-        s.push('[');
-    }
-    crate::decimal::push_ip(&mut s, e.0);
-    if e.0.is_ipv6() {
-        s.push(']');
-    }
-    let _ = write!(s, ":{}", e.1);
-    s
+    crate::decimal::endpoint(std::net::SocketAddr::new(e.0, e.1))
 }
 
 /// A duration for people: `12.3 ms`, `1.50 s`.
 pub fn human_ns(ns: i64) -> String {
-    if ns.unsigned_abs() < 1_000_000_000 {
-        format!("{} ms", fixed(ns as f64 / 1e6, 1))
-    } else {
-        format!("{} s", fixed(ns as f64 / 1e9, 2))
-    }
+    crate::time::Nanos(ns).human().to_string()
 }
 
 /// `12, 15, 21`.

@@ -352,12 +352,13 @@ fn normal_exchange_with_fins_is_ok() {
     assert_eq!(c.c2s().retransmissions + c.s2c().retransmissions, 0);
     assert_eq!(c.c2s().dup_acks, 0);
     let t = crate::report::timings(&c, ts(43.0));
-    assert_eq!(t.syn_to_synack_ms, Some(10.0));
-    assert_eq!(t.synack_to_ack_ms, Some(10.0));
-    assert_eq!(t.handshake_ms, Some(20.0));
-    assert_eq!(t.ack_to_first_data_ms, Some(1.0));
-    assert_eq!(t.time_to_first_byte_ms, Some(10.0));
-    assert_eq!(t.duration_ms, 43.0);
+    let ms = |n: i64| Some(crate::time::Nanos(n * 1_000_000));
+    assert_eq!(t.syn_to_synack_ms, ms(10));
+    assert_eq!(t.synack_to_ack_ms, ms(10));
+    assert_eq!(t.handshake_ms, ms(20));
+    assert_eq!(t.ack_to_first_data_ms, ms(1));
+    assert_eq!(t.time_to_first_byte_ms, ms(10));
+    assert_eq!(Some(t.duration_ms), ms(43));
 }
 
 #[test]
