@@ -8,69 +8,38 @@
 //! capture). DNS packets are matched the same way on their UDP or TCP
 //! 4-tuple and the query's frames.
 
-use crate::decode::{self, Decoded};
+use crate::decode;
+use crate::packet::FrameSelector;
 use crate::report::{Report, TableRows};
 use crate::source::{self, PcapngWriter};
-use std::collections::HashMap;
 use std::io::BufWriter;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
-
-type Endpoint = (IpAddr, u16);
-
-/// Unordered pair of endpoints.
-fn key(a: Endpoint, b: Endpoint) -> (Endpoint, Endpoint) {
-    if a <= b { (a, b) } else { (b, a) }
-}
 
 /// The frames to keep: per 4-tuple, the frame ranges of failed
 /// connections and DNS queries.
 #[derive(Debug, Default, Clone)]
 pub struct FailedFrames {
-    ranges: HashMap<(Endpoint, Endpoint), Vec<(u64, u64)>>,
+    frames: FrameSelector<()>,
 }
 
 impl FailedFrames {
     /// Whether nothing failed.
     pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
+        self.frames.is_empty()
     }
 
-    fn add(&mut self, a: Endpoint, b: Endpoint, first: u64, last: u64) {
-        self.ranges
-            .entry(key(a, b))
-            .or_default()
-            .push((first, last.max(first)));
+    fn add(&mut self, a: SocketAddr, b: SocketAddr, first: u64, last: u64) {
+        self.frames.add(a, b, first, last, ());
     }
 
-    /// Sorts each 4-tuple's ranges and merges the overlapping ones, so that
-    /// a lookup is a binary search (one 4-tuple can carry many thousand
-    /// connections).
     fn seal(&mut self) {
-        for r in self.ranges.values_mut() {
-            r.sort_unstable();
-            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.len());
-            for &(f, l) in r.iter() {
-                match merged.last_mut() {
-                    Some(m) if f <= m.1.saturating_add(1) => m.1 = m.1.max(l),
-                    _ => merged.push((f, l)),
-                }
-            }
-            *r = merged;
-        }
+        self.frames.seal();
     }
 
-    fn contains(&self, a: Endpoint, b: Endpoint, frame: u64) -> bool {
-        let Some(r) = self.ranges.get(&key(a, b)) else {
-            return false;
-        };
-        let i = r.partition_point(|(f, _)| *f <= frame);
-        i > 0 && r[i - 1].1 >= frame
+    fn contains(&self, (a, b): (SocketAddr, SocketAddr), frame: u64) -> bool {
+        self.frames.get(a, b, frame).is_some()
     }
-}
-
-fn ep(e: SocketAddr) -> Endpoint {
-    (e.ip(), e.port())
 }
 
 /// The frames of the failed connections and DNS queries of `rep`.
@@ -103,7 +72,7 @@ fn add_connection(
     first: u64,
     last: u64,
 ) {
-    keep.add(ep(client), ep(server), first, last);
+    keep.add(client, server, first, last);
 }
 
 fn add_connections(keep: &mut FailedFrames, rep: &Report) {
@@ -115,7 +84,7 @@ fn add_connections(keep: &mut FailedFrames, rep: &Report) {
 fn add_dns(keep: &mut FailedFrames, rep: &Report) {
     for d in rep.dns.iter().filter(|d| d.is_failure()) {
         {
-            let (a, b) = (ep(d.client), ep(d.server));
+            let (a, b) = (d.client, d.server);
             let last = d
                 .query_frames
                 .iter()
@@ -153,20 +122,10 @@ pub fn copy_frames(path: &Path, dest: &Path, keep: &FailedFrames) -> Result<Copi
         PcapngWriter::new(BufWriter::new(f), linktype, 0).map_err(writing)
     };
     while let Some(f) = src.next_frame().map_err(reading)? {
-        let wanted = match decode::decode_frame(&f) {
-            Ok(Decoded::Tcp(t)) => {
-                keep.contains((t.ip.src, t.src_port), (t.ip.dst, t.dst_port), f.number)
-            }
-            Ok(Decoded::Udp(u)) => {
-                keep.contains((u.ip.src, u.src_port), (u.ip.dst, u.dst_port), f.number)
-            }
-            Ok(Decoded::IcmpError(e)) => keep.contains(
-                (e.quoted.src, e.quoted.src_port),
-                (e.quoted.dst, e.quoted.dst_port),
-                f.number,
-            ),
-            _ => false,
-        };
+        let wanted = decode::decode_frame(&f)
+            .ok()
+            .and_then(|d| d.tuple())
+            .is_some_and(|t| keep.contains(t, f.number));
         if !wanted {
             continue;
         }

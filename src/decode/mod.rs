@@ -190,6 +190,36 @@ pub enum Decoded<'a> {
     Other(OtherKind),
 }
 
+impl Decoded<'_> {
+    /// The two ends of a TCP segment, or of the TCP segment an ICMP error
+    /// quotes: the connection a frame is about.
+    pub fn tcp_tuple(&self) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+        use std::net::SocketAddr;
+        match self {
+            Decoded::Tcp(t) => Some((
+                SocketAddr::new(t.ip.src, t.src_port),
+                SocketAddr::new(t.ip.dst, t.dst_port),
+            )),
+            Decoded::IcmpError(e) => Some((
+                SocketAddr::new(e.quoted.src, e.quoted.src_port),
+                SocketAddr::new(e.quoted.dst, e.quoted.dst_port),
+            )),
+            _ => None,
+        }
+    }
+
+    /// [`Decoded::tcp_tuple`], and a UDP datagram's two ends.
+    pub fn tuple(&self) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+        match self {
+            Decoded::Udp(u) => Some((
+                std::net::SocketAddr::new(u.ip.src, u.src_port),
+                std::net::SocketAddr::new(u.ip.dst, u.dst_port),
+            )),
+            _ => self.tcp_tuple(),
+        }
+    }
+}
+
 /// Why a frame could not be decoded. Counted, never fatal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecodeError {

@@ -22,12 +22,13 @@ pub use text::{LadderOptions, display_width, render_text};
 
 use crate::analyze::{Options, analyze_collect};
 use crate::decode::{Decoded, IcmpErrorKind, TcpFlags, decode_frame};
+use crate::packet::FrameSelector;
 use crate::report::Collect;
 use crate::report::{ConnectionReport, EvidenceReport};
 use crate::source::{PacketSource, SourceError, open_path};
 use crate::time::{Nanos, Ts};
 use crate::verdict::{Confidence, Stage, VerdictKind};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -454,16 +455,12 @@ pub fn collect_from(
         return Ok(Vec::new());
     }
     let mut collectors: Vec<Collector> = chosen.iter().map(|r| Collector::new(r)).collect();
-    let mut by_tuple: HashMap<TupleKey, Vec<usize>> = HashMap::new();
-    for (i, c) in collectors.iter().enumerate() {
-        if let (Some(a), Some(b)) = (c.client, c.server) {
-            by_tuple.entry(tuple_key(a, b)).or_default().push(i);
-        }
+    let mut frames = FrameSelector::default();
+    for (i, r) in chosen.iter().enumerate() {
+        frames.add(r.client(), r.server(), r.first_frame, r.last_frame, i);
     }
-    for list in by_tuple.values_mut() {
-        list.sort_by_key(|&i| collectors[i].first_frame);
-    }
-    let last = collectors.iter().map(|c| c.last_frame).max().unwrap_or(0);
+    frames.seal();
+    let last = frames.last_frame();
     let mut src = open().map_err(fail)?;
     // A read error now only cuts the ladders short: the first pass read
     // the same bytes.
@@ -471,32 +468,21 @@ pub fn collect_from(
         if f.number > last {
             break;
         }
-        let (key, what) = match decode_frame(&f) {
-            Ok(Decoded::Tcp(seg)) => (
-                tuple_key((seg.ip.src, seg.src_port), (seg.ip.dst, seg.dst_port)),
-                Seen::Tcp(seg),
-            ),
-            Ok(Decoded::IcmpError(e)) => (
-                tuple_key(
-                    (e.quoted.src, e.quoted.src_port),
-                    (e.quoted.dst, e.quoted.dst_port),
-                ),
-                Seen::Icmp(e),
-            ),
-            _ => continue,
-        };
-        let Some(list) = by_tuple.get(&key) else {
+        let Ok(decoded) = decode_frame(&f) else {
             continue;
         };
-        // The connections of one 4-tuple follow each other: the one that
-        // can hold this frame is the last to start at or before it.
-        let i = list.partition_point(|&i| collectors[i].first_frame <= f.number);
-        if i > 0 {
-            let c = &mut collectors[list[i - 1]];
-            if f.number <= c.last_frame {
-                c.push(f.number, f.ts, &what);
-            }
-        }
+        let Some(&i) = decoded
+            .tcp_tuple()
+            .and_then(|(a, b)| frames.get(a, b, f.number))
+        else {
+            continue;
+        };
+        let what = match decoded {
+            Decoded::Tcp(seg) => Seen::Tcp(seg),
+            Decoded::IcmpError(e) => Seen::Icmp(e),
+            _ => continue,
+        };
+        collectors[i].push(f.number, f.ts, &what);
     }
     Ok(chosen
         .iter()
@@ -506,11 +492,6 @@ pub fn collect_from(
 }
 
 type Endpoint = (IpAddr, u16);
-type TupleKey = (Endpoint, Endpoint);
-
-fn tuple_key(a: Endpoint, b: Endpoint) -> TupleKey {
-    if a <= b { (a, b) } else { (b, a) }
-}
 
 enum Seen<'a> {
     Tcp(crate::decode::TcpSegment<'a>),
@@ -731,8 +712,6 @@ fn app_labels(r: &ConnectionReport) -> BTreeMap<u64, String> {
 struct Collector {
     client: Option<Endpoint>,
     server: Option<Endpoint>,
-    first_frame: u64,
-    last_frame: u64,
     evidence: BTreeSet<u64>,
     /// What the sniffers said about some frames (see [`app_labels`]).
     app: BTreeMap<u64, String>,
@@ -757,8 +736,6 @@ impl Collector {
         Collector {
             client: ep(r.client()),
             server: ep(r.server()),
-            first_frame: r.first_frame,
-            last_frame: r.last_frame,
             evidence: r.evidence.iter().map(|e| e.frame).collect(),
             app: app_labels(r),
             base: [None, None],
