@@ -11,6 +11,8 @@ use super::app::AppState;
 use super::seq::SeqNum;
 use crate::decode::{IcmpError, IcmpErrorKind, TcpFlags, TcpSegment};
 pub use crate::packet::Event;
+pub use crate::sniff::http::HttpResponseHead;
+use crate::sniff::{http, tls};
 use crate::time::Ts;
 use std::net::IpAddr;
 
@@ -190,62 +192,6 @@ pub struct Connection {
     /// The name a DNS answer in the capture gave the server's address (set
     /// by the analysis before the verdict).
     pub dns_name: Option<String>,
-}
-
-/// What the first HTTP/1.x response announced about its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpResponseHead {
-    pub status: u16,
-    /// Bytes of the status line and headers, blank line included.
-    pub header_len: u32,
-    /// `Content-Length`, when given (and not chunked).
-    pub content_length: Option<u64>,
-    pub chunked: bool,
-}
-
-impl HttpResponseHead {
-    /// Parses a response head from the start of a server payload.
-    pub fn parse(payload: &[u8]) -> Option<HttpResponseHead> {
-        if !payload.starts_with(b"HTTP/1.") {
-            return None;
-        }
-        // Uninitialised: not 2 KiB of empty headers written per response.
-        let mut headers = [const { std::mem::MaybeUninit::uninit() }; 64];
-        let mut resp = httparse::Response::new(&mut []);
-        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
-            &mut resp,
-            payload,
-            &mut headers,
-        );
-        let header_len = match parsed {
-            Ok(httparse::Status::Complete(n)) => u32::try_from(n).ok()?,
-            _ => return None,
-        };
-        let status = resp.code?;
-        let mut content_length = None;
-        let mut chunked = false;
-        for h in resp.headers.iter() {
-            if h.name.eq_ignore_ascii_case("content-length") {
-                content_length = std::str::from_utf8(h.value)
-                    .ok()?
-                    .trim()
-                    .parse::<u64>()
-                    .ok();
-            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = std::str::from_utf8(h.value)
-                    .is_ok_and(|v| v.to_ascii_lowercase().contains("chunked"));
-            }
-        }
-        if chunked {
-            content_length = None;
-        }
-        Some(HttpResponseHead {
-            status,
-            header_len,
-            content_length,
-            chunked,
-        })
-    }
 }
 
 impl Connection {
@@ -551,8 +497,8 @@ impl Connection {
         if seglen > 0 && self.dirs[dir.index()].first_payload == Some(at) {
             match dir {
                 Dir::ClientToServer => {
-                    self.client_hello = looks_like_client_hello(payload);
-                    self.head_request = payload.starts_with(b"HEAD ");
+                    self.client_hello = tls::looks_like_client_hello(payload);
+                    self.head_request = http::request_method(payload) == Some("HEAD");
                 }
                 Dir::ServerToClient => self.http_response = HttpResponseHead::parse(payload),
             }
@@ -662,10 +608,4 @@ fn split(dirs: &mut [DirState; 2], dir: Dir) -> (&mut DirState, &mut DirState) {
         Dir::ClientToServer => (&mut a[0], &mut b[0]),
         Dir::ServerToClient => (&mut b[0], &mut a[0]),
     }
-}
-
-/// A TLS handshake record (content type 22, version 3.x) carrying a
-/// ClientHello (handshake type 1).
-pub fn looks_like_client_hello(payload: &[u8]) -> bool {
-    payload.len() >= 6 && payload[0] == 0x16 && payload[1] == 0x03 && payload[5] == 0x01
 }
