@@ -165,7 +165,7 @@ impl HttpResponseHead {
     /// Parses a response head from the start of a server payload: `None`
     /// unless it starts with a status line ([`response_status`]) and the
     /// whole head, up to the blank line, is in `payload` and well formed
-    /// (`httparse`: HTTP/1.0 or 1.1, at most [`MAX_HEADERS`] headers).
+    /// (`httparse`: HTTP/1.0 or 1.1, at most 64 headers).
     pub fn parse(payload: &[u8]) -> Option<HttpResponseHead> {
         let status = response_status(payload)?;
         // Uninitialised: not 2 KiB of empty headers written per response.
