@@ -19,7 +19,7 @@ pub mod reasm;
 pub mod seq;
 
 pub use conn::{
-    Connection, Dir, DirState, Event, HttpResponseHead, IcmpInfo, RetransKind, RstInfo,
+    Connection, Dir, DirState, Event, HttpResponseHead, IcmpInfo, RetransKind, RstInfo, SegKind,
 };
 pub use seq::SeqNum;
 

@@ -1,4 +1,8 @@
-//! HTTP/1.x request heads at the start of a client payload segment.
+//! HTTP/1.x heads at the start of a payload segment: request heads from
+//! the client ([`parse_request_head`], [`looks_like_http_request`]) and
+//! response heads from the server ([`response_status`],
+//! [`HttpResponseHead`]). The flows stage uses these to recognise an HTTP
+//! connection and to read what its first response announced.
 //!
 //! A complete head is parsed with `httparse`; a head cut short (snaplen,
 //! or a head spanning segments), or one `httparse` refuses (more headers
@@ -48,12 +52,7 @@ pub struct HttpRequest {
 /// short still yields method and path, and the headers whose lines arrived
 /// whole, with `complete` false. The first `Host` and `User-Agent` count.
 pub fn parse_request_head(payload: &[u8]) -> Option<HttpRequest> {
-    let (method, rest) = METHODS.iter().find_map(|m| {
-        payload
-            .strip_prefix(m.as_bytes())
-            .and_then(|r| r.strip_prefix(b" "))
-            .map(|r| (*m, r))
-    })?;
+    let (method, rest) = split_method(payload)?;
     let end = rest
         .iter()
         .position(|&b| matches!(b, b' ' | b'\r' | b'\n'))
@@ -109,6 +108,105 @@ pub fn parse_request_head(payload: &[u8]) -> Option<HttpRequest> {
         user_agent,
         complete,
     })
+}
+
+/// The method token of a request line at the start of `payload` (one of
+/// [`METHODS`], followed by a space) and the bytes after that space.
+#[inline]
+fn split_method(payload: &[u8]) -> Option<(&'static str, &[u8])> {
+    METHODS.iter().find_map(|m| {
+        payload
+            .strip_prefix(m.as_bytes())
+            .and_then(|r| r.strip_prefix(b" "))
+            .map(|r| (*m, r))
+    })
+}
+
+/// The method of the request line `payload` starts with (`"GET"`,
+/// `"HEAD"`...), when it is one we recognise followed by a space.
+#[inline]
+pub fn request_method(payload: &[u8]) -> Option<&'static str> {
+    split_method(payload).map(|(m, _)| m)
+}
+
+/// `payload` starts with a request method we recognise and a space: how a
+/// client's first payload announces HTTP/1.x.
+#[inline]
+pub fn looks_like_http_request(payload: &[u8]) -> bool {
+    split_method(payload).is_some()
+}
+
+/// The status code of an HTTP/1.x status line at the start of `payload`:
+/// `HTTP/1.`, any one byte (the minor version), a space and three digits.
+/// Bytes after the code are not looked at, so a status line cut short
+/// after its code still counts.
+#[inline]
+pub fn response_status(payload: &[u8]) -> Option<u16> {
+    let rest = payload.strip_prefix(b"HTTP/1.")?;
+    let code = rest.get(2..5)?;
+    if rest.get(1) != Some(&b' ') || !code.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(code).ok()?.parse().ok()
+}
+
+/// What the head of an HTTP/1.x response announced about its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpResponseHead {
+    pub status: u16,
+    /// Bytes of the status line and headers, blank line included.
+    pub header_len: u32,
+    /// `Content-Length`, when given (and not chunked).
+    pub content_length: Option<u64>,
+    pub chunked: bool,
+}
+
+impl HttpResponseHead {
+    /// Parses a response head from the start of a server payload: `None`
+    /// unless it starts with a status line ([`response_status`]) and the
+    /// whole head, up to the blank line, is in `payload` and well formed
+    /// (`httparse`: HTTP/1.0 or 1.1, at most 64 headers).
+    pub fn parse(payload: &[u8]) -> Option<HttpResponseHead> {
+        let status = response_status(payload)?;
+        // Uninitialised: not 2 KiB of empty headers written per response.
+        let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut resp = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut resp,
+            payload,
+            &mut headers,
+        );
+        let header_len = match parsed {
+            Ok(httparse::Status::Complete(n)) => u32::try_from(n).ok()?,
+            _ => return None,
+        };
+        // httparse read the same status line: one version digit, one
+        // space, three digits.
+        debug_assert_eq!(resp.code, Some(status));
+        let mut content_length = None;
+        let mut chunked = false;
+        for h in resp.headers.iter() {
+            if h.name.eq_ignore_ascii_case("content-length") {
+                content_length = std::str::from_utf8(h.value)
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok();
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = std::str::from_utf8(h.value)
+                    .is_ok_and(|v| v.to_ascii_lowercase().contains("chunked"));
+            }
+        }
+        if chunked {
+            content_length = None;
+        }
+        Some(HttpResponseHead {
+            status,
+            header_len,
+            content_length,
+            chunked,
+        })
+    }
 }
 
 /// `http://authority/path` (or `https://`): `(authority, path)`, the
@@ -212,6 +310,44 @@ mod tests {
 
     fn req(payload: &[u8]) -> HttpRequest {
         parse_request_head(payload).expect("a request head")
+    }
+
+    #[test]
+    fn request_and_status_lines_from_the_first_bytes() {
+        assert!(looks_like_http_request(b"GET /x HTTP/1.1\r\n"));
+        assert!(looks_like_http_request(b"HEAD / HTTP/1.0"));
+        assert!(!looks_like_http_request(b"GETTING"));
+        assert!(!looks_like_http_request(b"GET"));
+        assert!(!looks_like_http_request(b"get / HTTP/1.1"));
+        assert_eq!(request_method(b"HEAD / HTTP/1.1"), Some("HEAD"));
+        assert_eq!(request_method(b"HEADER"), None);
+        assert_eq!(response_status(b"HTTP/1.1 404 Not Found\r\n"), Some(404));
+        assert_eq!(response_status(b"HTTP/1.0 200"), Some(200));
+        assert_eq!(response_status(b"HTTP/1.1 2x0 OK"), None);
+        assert_eq!(response_status(b"HTTP/1.1"), None);
+        assert_eq!(response_status(b"HTTP/2 200"), None);
+    }
+
+    #[test]
+    fn response_head_length_fields() {
+        let h = HttpResponseHead::parse(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nServer: x\r\n\r\nbody",
+        )
+        .unwrap();
+        assert_eq!((h.status, h.header_len), (200, 52));
+        assert_eq!((h.content_length, h.chunked), (Some(1234), false));
+        // Chunked wins over a Content-Length.
+        let h = HttpResponseHead::parse(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!((h.content_length, h.chunked), (None, true));
+        // A head cut short, a status line only httparse refuses (HTTP/1.2),
+        // or no status line at all: nothing.
+        assert!(HttpResponseHead::parse(b"HTTP/1.1 200 OK\r\nContent-Le").is_none());
+        assert_eq!(response_status(b"HTTP/1.2 200 OK\r\n\r\n"), Some(200));
+        assert!(HttpResponseHead::parse(b"HTTP/1.2 200 OK\r\n\r\n").is_none());
+        assert!(HttpResponseHead::parse(b"\x16\x03\x01").is_none());
     }
 
     #[test]

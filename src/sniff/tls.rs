@@ -50,6 +50,29 @@ const CT_HEARTBEAT: u8 = 24;
 const HT_CLIENT_HELLO: u8 = 1;
 const HT_SERVER_HELLO: u8 = 2;
 const HT_CERTIFICATE: u8 = 11;
+/// The major version byte of every TLS record header (SSL 3.0 to TLS 1.3).
+const RECORD_MAJOR: u8 = 3;
+
+/// `payload` starts like a TLS record header that can open a connection:
+/// handshake, alert or change-cipher-spec (content type 20..=22), version
+/// 3.x. Application data (23) is not accepted: a stream that starts with
+/// it was captured mid-connection, and plain text rarely looks like this.
+#[inline]
+pub fn looks_like_tls(payload: &[u8]) -> bool {
+    payload.len() >= 3
+        && (CT_CHANGE_CIPHER_SPEC..=CT_HANDSHAKE).contains(&payload[0])
+        && payload[1] == RECORD_MAJOR
+}
+
+/// `payload` starts with a TLS handshake record (content type 22, version
+/// 3.x) whose first message is a ClientHello (handshake type 1).
+#[inline]
+pub fn looks_like_client_hello(payload: &[u8]) -> bool {
+    payload.len() >= 6
+        && payload[0] == CT_HANDSHAKE
+        && payload[1] == RECORD_MAJOR
+        && payload[5] == HT_CLIENT_HELLO
+}
 
 /// What one direction's handshake revealed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -249,7 +272,7 @@ impl TlsSniffer {
         let valid = match i {
             0 if !self.seen_record => (CT_CHANGE_CIPHER_SPEC..=CT_APPLICATION_DATA).contains(&b),
             0 => (CT_CHANGE_CIPHER_SPEC..=CT_HEARTBEAT).contains(&b),
-            1 => b == 3,
+            1 => b == RECORD_MAJOR,
             _ => true,
         };
         if !valid {
@@ -638,6 +661,24 @@ mod tests {
         SELFSIGNED_C2S,
         SELFSIGNED_S2C,
     ];
+
+    #[test]
+    fn record_and_client_hello_from_the_first_bytes() {
+        assert!(looks_like_tls(&[0x16, 3, 1, 0, 5]));
+        assert!(looks_like_tls(&[0x15, 3, 3]));
+        assert!(!looks_like_tls(&[0x17, 3, 3])); // application data first: mid-stream
+        assert!(!looks_like_tls(&[0x16, 3]));
+        assert!(!looks_like_tls(b"GET / HTTP/1.1"));
+        for hello in [TLS12_C2S, TLS13_C2S, SNI_REJECT_C2S, SELFSIGNED_C2S] {
+            assert!(looks_like_client_hello(hello));
+            assert!(looks_like_tls(hello));
+        }
+        for server in [TLS12_S2C, TLS13_S2C] {
+            assert!(!looks_like_client_hello(server)); // ServerHello
+        }
+        assert!(!looks_like_client_hello(&[0x16, 3, 1, 0, 5]));
+        assert!(!looks_like_client_hello(&[0x15, 3, 1, 0, 2, 1]));
+    }
 
     const CA: &str = "C=US, O=Corp, CN=Corp Inspection CA";
 
