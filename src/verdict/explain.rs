@@ -2,8 +2,8 @@
 //! the explanations give to servers, requests and durations. The rules in
 //! `rules.rs` decide; this module only says what they found.
 
+use super::SYN_UNANSWERED_NS;
 use super::Stage;
-use super::rules::{SYN_UNANSWERED_NS, since};
 use crate::decode::IcmpErrorKind;
 use crate::flows::{Connection, Dir, Event, HttpResponseHead, IcmpInfo, RstInfo};
 use crate::sniff::tls::{Alert, Certificate, ClientHello};
@@ -123,6 +123,11 @@ pub(super) fn near(ns: i64, target: i64) -> bool {
 /// `10.0.0.1:80` or `[fd77::1]:80`.
 pub fn endpoint(e: (IpAddr, u16)) -> String {
     crate::decimal::endpoint(std::net::SocketAddr::new(e.0, e.1))
+}
+
+/// From `a` to `b`, in nanoseconds.
+pub(super) fn since(a: Ts, b: Ts) -> i64 {
+    b.0.saturating_sub(a.0)
 }
 
 /// A duration for people: `12.3 ms`, `1.50 s`.

@@ -22,6 +22,11 @@ pub use rules::{add_warnings, classify, classify_without_warnings};
 use crate::time::Ts;
 use serde::Serialize;
 
+/// A SYN unanswered for this long was dropped: every common stack retries a
+/// SYN after 1 s (Linux, Windows and macOS initial RTO), so a capture that
+/// saw that much silence saw the drop.
+pub(crate) const SYN_UNANSWERED_NS: i64 = 1_000_000_000;
+
 /// The outcome of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -11,17 +11,14 @@
 //! function and add a row (and the README row) where it belongs in the
 //! order.
 
-use super::explain;
+use super::SYN_UNANSWERED_NS;
+use super::explain::{self, since};
 use super::{Confidence, Context, Evidence, ResetBy, Stage, Verdict, VerdictKind};
 use crate::decode::IcmpErrorKind;
 use crate::flows::{Connection, Dir, Event, IcmpInfo, RetransKind, RstInfo};
 use crate::time::Ts;
 use std::cell::OnceCell;
 
-/// A SYN unanswered for this long was dropped: every common stack retries a
-/// SYN after 1 s (Linux, Windows and macOS initial RTO), so a capture that
-/// saw that much silence saw the drop.
-pub(super) const SYN_UNANSWERED_NS: i64 = 1_000_000_000;
 /// A client that closes after at least this much silence with a request
 /// outstanding gave up waiting.
 const GIVE_UP_NS: i64 = 1_000_000_000;
@@ -727,11 +724,6 @@ fn ev(at: Event, from: &str, what: impl Into<String>) -> Evidence {
         from: from.to_string(),
         what: what.into(),
     }
-}
-
-/// From `a` to `b`, in nanoseconds.
-pub(super) fn since(a: Ts, b: Ts) -> i64 {
-    b.0.saturating_sub(a.0)
 }
 
 /// `a` came before `b` (by time, then frame); a missing `b` never came.

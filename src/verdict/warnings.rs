@@ -2,8 +2,7 @@
 //! SYN retries, retransmissions, a slow first byte, zero windows, a closing
 //! RST and ICMP errors.
 
-use super::explain::{human_ns, icmp_desc};
-use super::rules::since;
+use super::explain::{human_ns, icmp_desc, since};
 use super::{Stage, Verdict, VerdictKind};
 use crate::flows::{Connection, Dir, SeqNum};
 
