@@ -382,6 +382,26 @@ pub struct IcmpInfo {
     pub quotes_syn: bool,
 }
 
+/// The connection's set-up: what the client's SYNs and the server's
+/// SYN/ACKs did, and the ACK that completed the handshake.
+#[derive(Debug, Clone, Default)]
+pub struct Handshake {
+    pub syn_count: u32,
+    pub first_syn: Option<Event>,
+    pub last_syn: Option<Event>,
+    /// The SYN before `last_syn` (for the client's retry gap).
+    pub prev_syn: Option<Event>,
+    pub synack_count: u32,
+    pub synack: Option<Event>,
+    /// The SYN the first SYN/ACK answered (the most recent SYN before it).
+    pub answered_syn: Option<Event>,
+    /// The client's ACK that completed the handshake.
+    pub ack: Option<Event>,
+    /// The most recent SYN when the handshake ACK was sent (Wireshark's
+    /// `ts_mru_syn`, the base of `tcp.analysis.initial_rtt`).
+    pub mru_syn_at_ack: Option<Event>,
+}
+
 /// One TCP connection: a 4-tuple from a SYN (or the first packet seen) to
 /// its close, split again when the ports are reused.
 #[derive(Debug, Clone)]
@@ -397,20 +417,8 @@ pub struct Connection {
     pub dirs: [DirState; 2],
     pub first: Event,
     pub last: Event,
-    pub syn_count: u32,
-    pub first_syn: Option<Event>,
-    pub last_syn: Option<Event>,
-    /// The SYN before `last_syn` (for the client's retry gap).
-    pub prev_syn: Option<Event>,
-    pub synack_count: u32,
-    pub synack: Option<Event>,
-    /// The SYN the first SYN/ACK answered (the most recent SYN before it).
-    pub answered_syn: Option<Event>,
-    /// The client's ACK that completed the handshake.
-    pub handshake_ack: Option<Event>,
-    /// The most recent SYN when the handshake ACK was sent (Wireshark's
-    /// `ts_mru_syn`, the base of `tcp.analysis.initial_rtt`).
-    pub mru_syn_at_ack: Option<Event>,
+    /// The SYNs, SYN/ACKs and the ACK that completed the handshake.
+    pub handshake: Handshake,
     /// The first RST of the connection, from either side.
     pub rst: Option<RstInfo>,
     pub rst_count: u32,
@@ -448,15 +456,7 @@ impl Connection {
             dirs: [DirState::default(), DirState::default()],
             first: at,
             last: at,
-            syn_count: 0,
-            first_syn: None,
-            last_syn: None,
-            prev_syn: None,
-            synack_count: 0,
-            synack: None,
-            answered_syn: None,
-            handshake_ack: None,
-            mru_syn_at_ack: None,
+            handshake: Handshake::default(),
             rst: None,
             rst_count: 0,
             icmp: None,
@@ -492,18 +492,18 @@ impl Connection {
     /// The handshake completed, or the capture started mid-connection with
     /// traffic from the server side.
     pub fn is_established(&self) -> bool {
-        if self.synack.is_some() {
-            return self.handshake_ack.is_some()
+        if self.handshake.synack.is_some() {
+            return self.handshake.ack.is_some()
                 || self.dirs[0].first_payload.is_some()
                 || self.dirs[0].fin.is_some();
         }
-        self.syn_count == 0 && self.first_syn.is_none()
+        self.handshake.syn_count == 0 && self.handshake.first_syn.is_none()
     }
 
     /// Initial RTT as Wireshark computes it: handshake ACK minus the most
     /// recent SYN.
     pub fn initial_rtt_ns(&self) -> Option<i64> {
-        match (self.handshake_ack, self.mru_syn_at_ack) {
+        match (self.handshake.ack, self.handshake.mru_syn_at_ack) {
             (Some(ack), Some(syn)) => Some(ack.ts.nanos_since(syn.ts)),
             _ => None,
         }
@@ -555,25 +555,25 @@ impl Connection {
     fn note_handshake(&mut self, dir: Dir, f: TcpFlags, at: Event) {
         if f.syn() {
             if f.ack() {
-                self.synack_count = self.synack_count.saturating_add(1);
-                if self.synack.is_none() {
-                    self.synack = Some(at);
-                    self.answered_syn = self.last_syn;
+                self.handshake.synack_count = self.handshake.synack_count.saturating_add(1);
+                if self.handshake.synack.is_none() {
+                    self.handshake.synack = Some(at);
+                    self.handshake.answered_syn = self.handshake.last_syn;
                 }
             } else {
-                self.syn_count = self.syn_count.saturating_add(1);
-                self.first_syn.get_or_insert(at);
-                self.prev_syn = self.last_syn;
-                self.last_syn = Some(at);
+                self.handshake.syn_count = self.handshake.syn_count.saturating_add(1);
+                self.handshake.first_syn.get_or_insert(at);
+                self.handshake.prev_syn = self.handshake.last_syn;
+                self.handshake.last_syn = Some(at);
             }
         } else if dir == Dir::ClientToServer
             && f.ack()
             && !f.rst()
-            && self.synack.is_some()
-            && self.handshake_ack.is_none()
+            && self.handshake.synack.is_some()
+            && self.handshake.ack.is_none()
         {
-            self.handshake_ack = Some(at);
-            self.mru_syn_at_ack = self.last_syn;
+            self.handshake.ack = Some(at);
+            self.handshake.mru_syn_at_ack = self.handshake.last_syn;
         }
     }
 

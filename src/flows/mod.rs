@@ -19,7 +19,8 @@ pub mod reasm;
 pub mod seq;
 
 pub use conn::{
-    Connection, Dir, DirState, Event, HttpResponseHead, IcmpInfo, RetransKind, RstInfo, SegKind,
+    Connection, Dir, DirState, Event, Handshake, HttpResponseHead, IcmpInfo, RetransKind, RstInfo,
+    SegKind,
 };
 pub use seq::SeqNum;
 
@@ -605,7 +606,7 @@ fn starts_new_connection(c: &Connection, seg: &TcpSegment<'_>, src: Endpoint) ->
     if !f.ack() {
         // A SYN: the same attempt only if it repeats the client's ISN.
         let same_attempt =
-            src == c.client && c.syn_count > 0 && c.c2s().isn == Some(SeqNum(seg.seq));
+            src == c.client && c.handshake.syn_count > 0 && c.c2s().isn == Some(SeqNum(seg.seq));
         return !same_attempt;
     }
     // A SYN/ACK: a new connection only if the old one is over and the server

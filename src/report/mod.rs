@@ -298,15 +298,15 @@ pub fn timings(c: &Connection, capture_end: Ts) -> Timings {
         (Some(a), Some(b)) if b.ts >= a.ts => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     };
-    let first_data = match (c.handshake_ack, c2s.first_payload) {
+    let first_data = match (c.handshake.ack, c2s.first_payload) {
         (Some(a), Some(b)) if b.ts >= a.ts => Some(Nanos::between(a.ts, b.ts)),
         _ => None,
     };
     Timings {
-        syn_to_synack_ms: diff(c.answered_syn, c.synack),
-        synack_to_ack_ms: diff(c.synack, c.handshake_ack),
-        handshake_ms: if c.synack.is_some() {
-            diff(c.first_syn, c.handshake_ack)
+        syn_to_synack_ms: diff(c.handshake.answered_syn, c.handshake.synack),
+        synack_to_ack_ms: diff(c.handshake.synack, c.handshake.ack),
+        handshake_ms: if c.handshake.synack.is_some() {
+            diff(c.handshake.first_syn, c.handshake.ack)
         } else {
             None
         },
@@ -380,7 +380,7 @@ pub fn connection_report(
             .collect(),
         warnings,
         timings: timings(c, capture_end),
-        syn_count: c.syn_count,
+        syn_count: c.handshake.syn_count,
         bytes_c2s: c2s.bytes,
         bytes_s2c: s2c.bytes,
         packets_c2s: c2s.packets,

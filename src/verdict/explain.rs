@@ -201,7 +201,7 @@ pub(super) fn describe_wait(stage: Stage) -> &'static str {
 
 /// `SYN` or `3 SYNs`.
 fn tries(c: &Connection) -> String {
-    match c.syn_count {
+    match c.handshake.syn_count {
         n if n > 1 => format!("{n} SYNs"),
         _ => "SYN".to_string(),
     }
@@ -362,7 +362,7 @@ pub(super) fn syn_unanswered(
     client_close: Option<Event>,
     end: Ts,
 ) -> String {
-    let n = c.syn_count;
+    let n = c.handshake.syn_count;
     let server = server_label(c);
     let mut e = if n > 1 {
         format!(
@@ -518,7 +518,8 @@ pub(super) fn server_rst(c: &Connection, rst: &RstInfo, stage: Stage, injected: 
         _ => "before the client sent anything".to_string(),
     };
     let since_hs = c
-        .handshake_ack
+        .handshake
+        .ack
         .map(|h| format!(", {} after the handshake", human_ns(since(h.ts, rst.at.ts))))
         .unwrap_or_default();
     if !injected {
@@ -571,7 +572,7 @@ pub(super) fn established_blackhole(
 ) -> String {
     let who = dir.sender();
     let peer_name = dir.reverse().sender();
-    let when = if c.handshake_ack.is_some() {
+    let when = if c.handshake.ack.is_some() {
         "after the handshake, "
     } else {
         ""

@@ -197,11 +197,14 @@ pub fn is_final(c: &crate::flows::Connection, ctx: &Context) -> bool {
     if c.is_closed() {
         return quiet >= CLOSE_GRACE_NS;
     }
-    if c.synack.is_none()
+    if c.handshake.synack.is_none()
         && c.s2c().packets == 0
-        && let Some(last) = c.last_syn
+        && let Some(last) = c.handshake.last_syn
     {
-        let gap = c.prev_syn.map_or(0, |p| last.ts.nanos_since(p.ts));
+        let gap = c
+            .handshake
+            .prev_syn
+            .map_or(0, |p| last.ts.nanos_since(p.ts));
         let wait = ctx
             .stall_after_ns
             .max(gap.saturating_mul(2) + 1_000_000_000);

@@ -143,12 +143,14 @@ struct Wait {
 
 impl Facts {
     fn new(c: &Connection) -> Facts {
-        let syns = match c.first_syn {
-            Some(first) if c.synack.is_none() && c.s2c().first_payload.is_none() => Some(Syns {
-                first,
-                last: c.last_syn.unwrap_or(first),
-                all: syn_events(c),
-            }),
+        let syns = match c.handshake.first_syn {
+            Some(first) if c.handshake.synack.is_none() && c.s2c().first_payload.is_none() => {
+                Some(Syns {
+                    first,
+                    last: c.handshake.last_syn.unwrap_or(first),
+                    all: syn_events(c),
+                })
+            }
             _ => None,
         };
         Facts {
@@ -287,7 +289,7 @@ fn syn_unanswered(c: &Connection, ctx: &Context, f: &Facts) -> Option<Verdict> {
     if waited < SYN_UNANSWERED_NS {
         return None;
     }
-    let conf = match c.syn_count {
+    let conf = match c.handshake.syn_count {
         0 | 1 => Confidence::Low,
         2 => Confidence::Medium,
         _ => Confidence::High,
@@ -402,7 +404,7 @@ fn server_rst(c: &Connection, _: &Context, f: &Facts) -> Option<Verdict> {
     let mut v = verdict(VerdictKind::MidstreamReset, Some(stage), conf);
     v.reset_by = Some(reset_by);
     v.explanation = explain::server_rst(c, &rst, stage, injected);
-    if let Some(h) = c.handshake_ack {
+    if let Some(h) = c.handshake.ack {
         v.evidence
             .push(ev(h, "client", "ACK completing the handshake"));
     }
@@ -469,7 +471,7 @@ fn established_blackhole(c: &Connection, _: &Context, _: &Facts) -> Option<Verdi
             peer_silent,
         );
         let who = dir.sender();
-        if let Some(h) = c.handshake_ack {
+        if let Some(h) = c.handshake.ack {
             v.evidence
                 .push(ev(h, "client", "ACK completing the handshake"));
         }
@@ -738,16 +740,18 @@ fn before(a: Option<Event>, b: Option<Event>) -> bool {
 /// All SYNs the client sent, as events (first, retries and last).
 fn syn_events(c: &Connection) -> Vec<Event> {
     let mut v = Vec::new();
-    if let Some(s) = c.first_syn {
+    if let Some(s) = c.handshake.first_syn {
         v.push(s);
     }
     for (e, _) in &c.c2s().retrans_frames {
-        if c.synack.is_none_or(|sa| e.ts <= sa.ts) && Some(*e) != c.first_syn && is_syn_time(c, *e)
+        if c.handshake.synack.is_none_or(|sa| e.ts <= sa.ts)
+            && Some(*e) != c.handshake.first_syn
+            && is_syn_time(c, *e)
         {
             v.push(*e);
         }
     }
-    if let Some(l) = c.last_syn
+    if let Some(l) = c.handshake.last_syn
         && !v.contains(&l)
     {
         v.push(l);
@@ -758,7 +762,7 @@ fn syn_events(c: &Connection) -> Vec<Event> {
 fn is_syn_time(c: &Connection, e: Event) -> bool {
     // Retransmissions before any client payload and before the handshake
     // completed are SYN retries.
-    c.handshake_ack.is_none_or(|a| e.ts < a.ts) && c.c2s().first_payload.is_none_or(|p| e.ts < p.ts)
+    c.handshake.ack.is_none_or(|a| e.ts < a.ts) && c.c2s().first_payload.is_none_or(|p| e.ts < p.ts)
 }
 
 /// An RST from the server's side whose TTL differs from the server's own
@@ -860,7 +864,7 @@ fn push_response_evidence(c: &Connection, v: &mut Verdict) {
 }
 
 fn push_wait_evidence(c: &Connection, v: &mut Verdict, stage: Stage) {
-    if let Some(h) = c.handshake_ack {
+    if let Some(h) = c.handshake.ack {
         v.evidence
             .push(ev(h, "client", "ACK completing the handshake"));
     }

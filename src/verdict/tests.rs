@@ -165,7 +165,7 @@ fn syn_retries_unanswered_are_a_firewall_drop() {
     assert_eq!(v.kind, VerdictKind::FirewallDrop);
     assert_eq!(v.stage, Some(Stage::Syn));
     assert_eq!(v.confidence, Some(Confidence::High));
-    assert_eq!(c.syn_count, 4);
+    assert_eq!(c.handshake.syn_count, 4);
     assert_eq!(
         c.c2s().retransmissions,
         3,
@@ -431,7 +431,7 @@ fn ports_reused_make_separate_connections() {
     assert_eq!(v[1].1.kind, VerdictKind::ServiceDown);
     assert!(v[1].0.reused_ports);
     assert_eq!(v[2].1.kind, VerdictKind::FirewallDrop);
-    assert_eq!(v[2].0.syn_count, 2);
+    assert_eq!(v[2].0.handshake.syn_count, 2);
     assert_eq!(v.iter().map(|x| x.0.id).collect::<Vec<_>>(), vec![0, 1, 2]);
 }
 

@@ -16,19 +16,20 @@ pub(super) fn warnings(c: &Connection, v: &Verdict) -> Vec<String> {
             "capture started mid-connection: client and server guessed from the ports".to_string(),
         );
     }
-    if c.syn_count > 1 && c.synack.is_some() {
+    if c.handshake.syn_count > 1 && c.handshake.synack.is_some() {
         w.push(format!(
             "SYN sent {} times before the SYN/ACK (handshake took {})",
-            c.syn_count,
-            c.handshake_ack
-                .zip(c.first_syn)
+            c.handshake.syn_count,
+            c.handshake
+                .ack
+                .zip(c.handshake.first_syn)
                 .map(|(a, s)| human_ns(since(s.ts, a.ts)))
                 .unwrap_or_else(|| "?".into())
         ));
     }
     let (rc, rs) = (c.c2s().retransmissions, c.s2c().retransmissions);
-    let syn_retries = if c.synack.is_some() {
-        c.syn_count.saturating_sub(1)
+    let syn_retries = if c.handshake.synack.is_some() {
+        c.handshake.syn_count.saturating_sub(1)
     } else {
         0
     };
