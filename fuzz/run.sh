@@ -4,6 +4,12 @@
 #   fuzz/run.sh                      # every target, 10 minutes each
 #   FUZZ_TIME=60 fuzz/run.sh decode_packet http_head
 #   SANITIZER=none fuzz/run.sh       # if AddressSanitizer does not link
+#   FUZZ_BUILD=--release fuzz/run.sh # faster, but blind to integer overflow
+#
+# Targets are built optimised WITH debug assertions and overflow checks
+# (`cargo fuzz run --debug-assertions`, cargo-fuzz's own default when `-O`/
+# `--release` is not given): an `attempt to multiply with overflow` is a
+# finding. `--release` drops both, so such a run cannot see an overflow.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). Only a stable toolchain is
 # needed: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its nightly-only flags.
@@ -19,6 +25,7 @@ cd "$here"
 FUZZ_TIME="${FUZZ_TIME:-600}"
 SANITIZER="${SANITIZER:-address}"
 RSS_LIMIT_MB="${RSS_LIMIT_MB:-2048}"
+FUZZ_BUILD="${FUZZ_BUILD:---debug-assertions}"
 PUBLIC="${PUBLIC_CAPTURES:-/work/shared/captures/public}"
 export RUSTC_BOOTSTRAP=1
 
@@ -36,7 +43,7 @@ done
 if [ "$need_seeds" -eq 1 ]; then
     inputs=("$root/testdata" "$root/src/sniff/testdata/tls")
     [ -d "$PUBLIC" ] && inputs+=("$PUBLIC")
-    (cd "$root" && cargo run --quiet --release --example fuzz_seeds -- "$here/corpus" "${inputs[@]}")
+    (cd "$root" && cargo run --quiet --example fuzz_seeds -- "$here/corpus" "${inputs[@]}")
 fi
 mkdir -p corpus/http_head logs
 if [ -z "$(ls -A corpus/http_head)" ]; then
@@ -47,10 +54,10 @@ if [ -z "$(ls -A corpus/http_head)" ]; then
 fi
 
 for t in "${targets[@]}"; do
-    echo "== $t: ${FUZZ_TIME}s, sanitizer $SANITIZER, log fuzz/logs/$t.log"
+    echo "== $t: ${FUZZ_TIME}s, $FUZZ_BUILD, sanitizer $SANITIZER, log fuzz/logs/$t.log"
     start=$(date +%s)
     status=0
-    cargo fuzz run --release --sanitizer "$SANITIZER" "$t" "corpus/$t" -- \
+    cargo fuzz run "$FUZZ_BUILD" --sanitizer "$SANITIZER" "$t" "corpus/$t" -- \
         -max_total_time="$FUZZ_TIME" -rss_limit_mb="$RSS_LIMIT_MB" -timeout=10 \
         -print_final_stats=1 >"logs/$t.log" 2>&1 || status=$?
     end=$(date +%s)
