@@ -28,9 +28,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tcptriage::decode::{self, Decoded};
 use tcptriage::flows::app::{looks_like_http_request, looks_like_tls};
+use tcptriage::fuzzing::LINKTYPES;
 use tcptriage::source::file::open_path;
 
-const LINKTYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];
 const MAX_FILE: u64 = 64 * 1024;
 const MAX_DECODE_SEEDS: usize = 600;
 const FRAMES_PER_FILE: usize = 4;

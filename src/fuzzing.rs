@@ -6,6 +6,11 @@
 //! and the regression test look for. Inputs are plain bytes; see
 //! `fuzz/README.md` for each target's input layout.
 
+/// The link types `decode_packet` and `analyze_frames` pick by index (the
+/// supported ones, then USER0, which is not); `examples/fuzz_seeds.rs`
+/// writes the index of a capture's link type.
+pub const LINKTYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];
+
 /// (a) The file readers: a whole pcap or pcapng file from the fuzzer bytes.
 pub fn read_capture(data: &[u8]) {
     read_capture::run(data)
@@ -105,7 +110,7 @@ mod decode_packet {
     use crate::packet::Frame;
     use crate::time::Ts;
 
-    const LINKTYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];
+    use super::LINKTYPES;
 
     pub fn run(data: &[u8]) {
         if data.len() < 2 {
@@ -150,7 +155,7 @@ mod analyze_frames {
     use crate::source::MemorySource;
     use crate::time::Ts;
 
-    const LINKTYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];
+    use super::LINKTYPES;
 
     pub fn run(data: &[u8]) {
         if data.len() < 2 {
