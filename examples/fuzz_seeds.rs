@@ -16,15 +16,21 @@
 //!   schemes, after the 2-byte `tls_stream` prefix;
 //! - `OUT_DIR/http_request/`: TCP payloads that start with an HTTP request
 //!   line (go's real module requests in `testdata/gomod_*.pcap`), plus a
-//!   few hand-written proxy paths and `GOPROXY` values.
+//!   few hand-written proxy paths and `GOPROXY` values;
+//! - `OUT_DIR/http_head/`: four hand-written response heads.
+//!
+//! `tests/fuzz_regressions.rs` includes this file and replays the seeds of
+//! `testdata/` and the TLS fixtures through the harnesses
+//! (`tcptriage::fuzzing`) without writing them: [`seeds`] hands each one to
+//! a callback.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tcptriage::decode::{self, Decoded};
 use tcptriage::flows::app::{looks_like_http_request, looks_like_tls};
+use tcptriage::fuzzing::LINKTYPES;
 use tcptriage::source::file::open_path;
 
-const LINKTYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];
 const MAX_FILE: u64 = 64 * 1024;
 const MAX_DECODE_SEEDS: usize = 600;
 const FRAMES_PER_FILE: usize = 4;
@@ -39,6 +45,36 @@ const DNS_PREFIX: [u8; 9] = [100, 0x00, 0x10, 0x00, 0x20, 0x80, 0x30, 0x00, 0x50
 /// `tls_stream` schemes of the fixtures: whole, 1-byte pieces, random
 /// pieces, random pieces out of order through the reassembler.
 const TLS_SCHEMES: [[u8; 2]; 4] = [[0, 0], [0x08, 0], [0x0c, 40], [0x0f, 90]];
+/// The `http_head` seeds: a length, chunked, a 404 with an odd
+/// Content-Length, an escape in a header and an overlong length.
+const HTTP_HEADS: [(&str, &str); 4] = [
+    (
+        "ok",
+        "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nhello world\n",
+    ),
+    (
+        "chunked",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ),
+    (
+        "404",
+        "HTTP/1.0 404 Not Found\r\nServer: x\r\ncontent-length:  0 \r\n\r\n",
+    ),
+    (
+        "weird",
+        "HTTP/1.1 301 Moved\r\nLocation: \x1b[2J/x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+    ),
+];
+/// The targets [`seeds`] makes seeds for (all seven).
+pub const TARGETS: [&str; 7] = [
+    "read_capture",
+    "decode_packet",
+    "analyze_frames",
+    "http_head",
+    "dns_message",
+    "tls_stream",
+    "http_request",
+];
 const HTTP_TEXT: [&str; 8] = [
     "GET /github.com/%21azure/azure-sdk-for-go/@v/list HTTP/1.1\r\nHost: proxy.golang.org\r\nUser-Agent: Go-http-client/1.1\r\n\r\n",
     "GET http://athens.corp/goproxy/golang.org/x/text/@v/v0.3.7.zip HTTP/1.1\r\n\r\n",
@@ -74,24 +110,56 @@ fn main() -> std::io::Result<()> {
         std::process::exit(2);
     };
     let out = Path::new(out);
-    for t in [
-        "read_capture",
-        "decode_packet",
-        "analyze_frames",
-        "dns_message",
-        "tls_stream",
-        "http_request",
-    ] {
+    for t in TARGETS {
         std::fs::create_dir_all(out.join(t))?;
     }
+    let inputs: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
+    let n = seeds(&inputs, &mut |target, name, seed| {
+        std::fs::write(out.join(target).join(name), seed)
+    })?;
+    eprintln!(
+        "{} capture files, {} frames, {} analysis seeds, \
+         {} DNS, {} TLS, {} HTTP seeds in {}",
+        n.files,
+        n.decode,
+        n.analyze,
+        n.dns,
+        n.tls,
+        n.http,
+        out.display()
+    );
+    Ok(())
+}
+
+/// Where a seed goes: its target, a file name, the bytes.
+pub type Put<'a> = dyn FnMut(&str, &str, &[u8]) -> std::io::Result<()> + 'a;
+
+/// How many seeds of each kind [`seeds`] made.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub files: usize,
+    pub decode: usize,
+    pub analyze: usize,
+    pub dns: usize,
+    pub tls: usize,
+    pub http: usize,
+}
+
+/// Makes the seeds of every target from the captures and TLS stream
+/// fixtures (`*.bin`) in `inputs` (files or directories), handing each to
+/// `put`.
+pub fn seeds(inputs: &[PathBuf], put: &mut Put) -> std::io::Result<Counts> {
     let mut files = Vec::new();
     for i in inputs {
-        walk(Path::new(i), &mut files);
+        walk(i, &mut files);
     }
     let (mut n_files, mut n_decode, mut n_analyze) = (0, 0, 0);
     let mut app = AppSeeds::default();
+    for (name, head) in HTTP_HEADS {
+        put("http_head", name, head.as_bytes())?;
+    }
     for (i, text) in HTTP_TEXT.iter().enumerate() {
-        std::fs::write(out.join("http_request").join(format!("text{i}")), text)?;
+        put("http_request", &format!("text{i}"), text.as_bytes())?;
     }
     for (i, f) in files.iter().enumerate() {
         if f.extension().is_some_and(|e| e == "bin") {
@@ -99,16 +167,16 @@ fn main() -> std::io::Result<()> {
             for (k, prefix) in TLS_SCHEMES.iter().enumerate() {
                 let mut seed = prefix.to_vec();
                 seed.extend_from_slice(&stream);
-                std::fs::write(out.join("tls_stream").join(format!("b{i:05}-{k}")), seed)?;
+                put("tls_stream", &format!("b{i:05}-{k}"), &seed)?;
             }
             app.tls += 1;
             continue;
         }
-        app.scan(out, i, f)?;
+        app.scan(put, i, f)?;
         let Ok(mut src) = open_path(f) else { continue };
         let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(u64::MAX);
         if size <= MAX_FILE {
-            std::fs::copy(f, out.join("read_capture").join(format!("f{i:05}")))?;
+            put("read_capture", &format!("f{i:05}"), &std::fs::read(f)?)?;
             n_files += 1;
         }
         let mut analyze_seed = vec![9u8, 50];
@@ -121,10 +189,7 @@ fn main() -> std::io::Result<()> {
             if frames < FRAMES_PER_FILE && n_decode < MAX_DECODE_SEEDS {
                 let mut seed = vec![idx as u8, 0];
                 seed.extend_from_slice(&fr.data[..fr.data.len().min(2048)]);
-                std::fs::write(
-                    out.join("decode_packet").join(format!("f{i:05}-{frames}")),
-                    seed,
-                )?;
+                put("decode_packet", &format!("f{i:05}-{frames}"), &seed)?;
                 n_decode += 1;
             }
             if frames < ANALYZE_FRAMES {
@@ -143,22 +208,18 @@ fn main() -> std::io::Result<()> {
             }
         }
         if frames > 0 && n_analyze < 400 {
-            std::fs::write(
-                out.join("analyze_frames").join(format!("f{i:05}")),
-                analyze_seed,
-            )?;
+            put("analyze_frames", &format!("f{i:05}"), &analyze_seed)?;
             n_analyze += 1;
         }
     }
-    eprintln!(
-        "{n_files} capture files, {n_decode} frames, {n_analyze} analysis seeds, \
-         {} DNS, {} TLS, {} HTTP seeds in {}",
-        app.dns,
-        app.tls,
-        app.http,
-        out.display()
-    );
-    Ok(())
+    Ok(Counts {
+        files: n_files,
+        decode: n_decode,
+        analyze: n_analyze,
+        dns: app.dns,
+        tls: app.tls,
+        http: app.http,
+    })
 }
 
 /// Seeds of the application-parser targets, counted.
@@ -173,7 +234,7 @@ struct AppSeeds {
 
 impl AppSeeds {
     /// The DNS, TLS and HTTP payloads of the first frames of one capture.
-    fn scan(&mut self, out: &Path, i: usize, f: &Path) -> std::io::Result<()> {
+    fn scan(&mut self, put: &mut Put, i: usize, f: &Path) -> std::io::Result<()> {
         let Ok(mut src) = open_path(f) else {
             return Ok(());
         };
@@ -242,11 +303,11 @@ impl AppSeeds {
                 "tls_stream" => [&[0u8, 0][..], payload].concat(),
                 _ => payload.to_vec(),
             };
-            std::fs::write(out.join(dir).join(format!("f{i:05}-{n}")), seed)?;
+            put(dir, &format!("f{i:05}-{n}"), &seed)?;
             *name += 1;
         }
         if in_stream > 0 {
-            std::fs::write(out.join("dns_message").join(format!("f{i:05}-tcp")), stream)?;
+            put("dns_message", &format!("f{i:05}-tcp"), &stream)?;
             self.dns += 1;
         }
         Ok(())

@@ -4,11 +4,20 @@
 #   fuzz/run.sh                      # every target, 10 minutes each
 #   FUZZ_TIME=60 fuzz/run.sh decode_packet http_head
 #   SANITIZER=none fuzz/run.sh       # if AddressSanitizer does not link
+#   FUZZ_BUILD=--release fuzz/run.sh # faster, but blind to integer overflow
+#
+# Targets are built optimised WITH debug assertions and overflow checks
+# (`cargo fuzz run --debug-assertions`, cargo-fuzz's own default when `-O`/
+# `--release` is not given): an `attempt to multiply with overflow` is a
+# finding. `--release` drops both, so such a run cannot see an overflow.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). Only a stable toolchain is
 # needed: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its nightly-only flags.
 # Seed corpora are built from testdata/, the TLS stream fixtures in
-# src/sniff/testdata/tls/ and /work/shared/captures/public/ (when present) by `cargo run --example fuzz_seeds`; corpora, crash
+# src/sniff/testdata/tls/ and /work/shared/captures/public/ (when present)
+# by `cargo run --example fuzz_seeds` (the http_head seeds are written
+# there too); tests/fuzz_regressions.rs replays the same seeds (but those
+# of the public corpus) through the same harnesses. Corpora, crash
 # artifacts and logs stay out of git (fuzz/.gitignore).
 set -euo pipefail
 
@@ -19,6 +28,7 @@ cd "$here"
 FUZZ_TIME="${FUZZ_TIME:-600}"
 SANITIZER="${SANITIZER:-address}"
 RSS_LIMIT_MB="${RSS_LIMIT_MB:-2048}"
+FUZZ_BUILD="${FUZZ_BUILD:---debug-assertions}"
 PUBLIC="${PUBLIC_CAPTURES:-/work/shared/captures/public}"
 export RUSTC_BOOTSTRAP=1
 
@@ -30,27 +40,21 @@ fi
 # (Re)built while any capture-seeded corpus is empty; existing files with
 # the same names are overwritten, fuzzer-found inputs are kept.
 need_seeds=0
-for c in read_capture dns_message tls_stream http_request; do
+for c in read_capture http_head dns_message tls_stream http_request; do
     if [ -z "$(ls -A "corpus/$c" 2>/dev/null)" ]; then need_seeds=1; fi
 done
 if [ "$need_seeds" -eq 1 ]; then
     inputs=("$root/testdata" "$root/src/sniff/testdata/tls")
     [ -d "$PUBLIC" ] && inputs+=("$PUBLIC")
-    (cd "$root" && cargo run --quiet --release --example fuzz_seeds -- "$here/corpus" "${inputs[@]}")
+    (cd "$root" && cargo run --quiet --example fuzz_seeds -- "$here/corpus" "${inputs[@]}")
 fi
-mkdir -p corpus/http_head logs
-if [ -z "$(ls -A corpus/http_head)" ]; then
-    printf 'HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nhello world\n' > corpus/http_head/ok
-    printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' > corpus/http_head/chunked
-    printf 'HTTP/1.0 404 Not Found\r\nServer: x\r\ncontent-length:  0 \r\n\r\n' > corpus/http_head/404
-    printf 'HTTP/1.1 301 Moved\r\nLocation: \x1b[2J/x\r\nContent-Length: 99999999999999999999\r\n\r\n' > corpus/http_head/weird
-fi
+mkdir -p logs
 
 for t in "${targets[@]}"; do
-    echo "== $t: ${FUZZ_TIME}s, sanitizer $SANITIZER, log fuzz/logs/$t.log"
+    echo "== $t: ${FUZZ_TIME}s, $FUZZ_BUILD, sanitizer $SANITIZER, log fuzz/logs/$t.log"
     start=$(date +%s)
     status=0
-    cargo fuzz run --release --sanitizer "$SANITIZER" "$t" "corpus/$t" -- \
+    cargo fuzz run "$FUZZ_BUILD" --sanitizer "$SANITIZER" "$t" "corpus/$t" -- \
         -max_total_time="$FUZZ_TIME" -rss_limit_mb="$RSS_LIMIT_MB" -timeout=10 \
         -print_final_stats=1 >"logs/$t.log" 2>&1 || status=$?
     end=$(date +%s)

@@ -27,6 +27,8 @@ pub mod decimal;
 pub mod decode;
 pub mod extract;
 pub mod flows;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ladder;
 pub mod packet;
 pub mod report;

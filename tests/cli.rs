@@ -1,6 +1,8 @@
 //! The command line as scripts use it: exit codes, standard input, formats,
 //! error messages, broken pipes.
 
+mod testkit;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -10,9 +12,7 @@ fn bin() -> Command {
 }
 
 fn td(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(rel)
+    testkit::testdata().join(rel)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -284,25 +284,6 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!s(&out.stderr).contains("panicked"), "{}", s(&out.stderr));
 }
 
-/// A little-endian microsecond pcap with the given link type and frames.
-fn pcap_with(linktype: u32, frames: &[&[u8]]) -> Vec<u8> {
-    let mut v = Vec::new();
-    v.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    v.extend_from_slice(&2u16.to_le_bytes());
-    v.extend_from_slice(&4u16.to_le_bytes());
-    v.extend_from_slice(&[0; 8]);
-    v.extend_from_slice(&65535u32.to_le_bytes());
-    v.extend_from_slice(&linktype.to_le_bytes());
-    for (i, f) in frames.iter().enumerate() {
-        v.extend_from_slice(&(1_700_000_000 + i as u32).to_le_bytes());
-        v.extend_from_slice(&0u32.to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(f);
-    }
-    v
-}
-
 fn run_stdin(args: &[&str], input: Vec<u8>) -> Output {
     let mut child = bin()
         .args(args)
@@ -329,55 +310,31 @@ fn only_unsupported_link_types_exit_two_with_one_line() {
         (147, "tcptriage: -: unsupported link type 147 (USER0)\n"),
         (4242, "tcptriage: -: unsupported link type 4242\n"),
     ] {
-        let out = run_stdin(&["analyze", "-"], pcap_with(lt, &[frame, frame]));
+        let out = run_stdin(
+            &["analyze", "-"],
+            testkit::capture::pcap_with(lt, &[frame, frame]),
+        );
         assert_eq!(out.status.code(), Some(2), "{lt}");
         assert_eq!(s(&out.stderr), msg);
         assert!(out.stdout.is_empty());
     }
     // No packets at all: an empty report, not an error.
-    let out = run_stdin(&["analyze", "-"], pcap_with(127, &[]));
+    let out = run_stdin(&["analyze", "-"], testkit::capture::pcap_with(127, &[]));
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn a_supported_link_type_among_unsupported_ones_is_analysed() {
+    use testkit::capture::{epb_on, idb, shb};
     // pcapng: interface 0 is 802.11 (unsupported), interface 1 raw IP.
-    fn block(btype: u32, body: &[u8]) -> Vec<u8> {
-        let mut body = body.to_vec();
-        while !body.len().is_multiple_of(4) {
-            body.push(0);
-        }
-        let len = (body.len() + 12) as u32;
-        let mut v = btype.to_le_bytes().to_vec();
-        v.extend_from_slice(&len.to_le_bytes());
-        v.extend_from_slice(&body);
-        v.extend_from_slice(&len.to_le_bytes());
-        v
-    }
-    fn epb(if_id: u32, data: &[u8]) -> Vec<u8> {
-        let mut b = if_id.to_le_bytes().to_vec();
-        b.extend_from_slice(&[0; 8]);
-        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        b.extend_from_slice(data);
-        block(6, &b)
-    }
-    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
-    shb.extend_from_slice(&[1, 0, 0, 0]);
-    shb.extend_from_slice(&[0xff; 8]);
-    let mut f = block(0x0A0D_0D0A, &shb);
-    f.extend(block(1, &[127, 0, 0, 0, 0, 0, 0, 0]));
-    f.extend(block(1, &[101, 0, 0, 0, 0, 0, 0, 0]));
+    let mut f = shb();
+    f.extend(idb(127, None));
+    f.extend(idb(101, None));
     // A TCP SYN 10.0.0.1:40000 -> 10.0.0.2:80 on raw IP.
-    let mut syn = vec![
-        0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-    ];
-    syn.extend_from_slice(&40000u16.to_be_bytes());
-    syn.extend_from_slice(&80u16.to_be_bytes());
-    syn.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
-    f.extend(epb(0, &[0x80, 0, 0, 0]));
-    f.extend(epb(1, &syn));
-    f.extend(epb(0, &[0x80, 0, 0, 0]));
+    let syn = testkit::frames::syn();
+    f.extend(epb_on(0, 0, &[0x80, 0, 0, 0]));
+    f.extend(epb_on(1, 0, &syn));
+    f.extend(epb_on(0, 0, &[0x80, 0, 0, 0]));
     let out = run_stdin(&["analyze", "-F", "json", "-"], f);
     assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -410,7 +367,7 @@ fn error_lines_read_well() {
 
 /// A pcapng of `n` copies of ok_download.pcap's frames, one after the other.
 fn big_capture(n: usize) -> PathBuf {
-    use tcptriage::source::{PcapngWriter, open_path};
+    use tcptriage::source::open_path;
     use tcptriage::time::Ts;
     let mut frames = Vec::new();
     let mut src = open_path(&td("ok_download.pcap")).unwrap();
@@ -419,14 +376,16 @@ fn big_capture(n: usize) -> PathBuf {
     }
     let path = std::env::temp_dir().join(format!("tt-progress-{}.pcapng", std::process::id()));
     let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut w = PcapngWriter::new(file, frames[0].3, 0).unwrap();
-    for i in 0..n {
-        for (ts, len, data, _) in &frames {
-            w.write(Ts(ts.0 + i as i64 * 1_000_000_000), *len, data)
-                .unwrap();
-        }
-    }
-    w.finish().unwrap().flush().unwrap();
+    testkit::capture::pcapng(
+        file,
+        frames[0].3,
+        0,
+        (0..n).flat_map(|i| {
+            frames.iter().map(move |(ts, len, data, _)| {
+                (Ts(ts.0 + i as i64 * 1_000_000_000), *len, &data[..])
+            })
+        }),
+    );
     path
 }
 

@@ -6,7 +6,7 @@
 //! Every expectation was read from the packets with tshark 4.0.17; the key
 //! frames of each capture are listed in `testdata/README.md`.
 
-mod common;
+mod testkit;
 
 use serde_json::Value;
 use std::process::{Command, Output};
@@ -19,7 +19,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn file(name: &str) -> String {
-    common::testdata().join(name).display().to_string()
+    testkit::testdata().join(name).display().to_string()
 }
 
 fn json(name: &str, extra: &[&str]) -> Value {

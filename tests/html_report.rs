@@ -3,7 +3,7 @@
 //! JavaScript and dumps the DOM. The page reports what it built in
 //! `#status` (bars, table rows, ladder diagrams) and counts script errors.
 
-mod common;
+mod testkit;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +21,7 @@ fn chromium() -> Option<&'static str> {
 
 fn html_for(capture: &str, dir: &Path) -> (PathBuf, serde_json::Value) {
     let html = dir.join(capture.replace(".pcap", ".html"));
-    let input = common::testdata().join(capture);
+    let input = testkit::testdata().join(capture);
     let out = Command::new(env!("CARGO_BIN_EXE_tcptriage"))
         .args(["analyze", "-F", "json", "--html"])
         .arg(&html)

@@ -6,7 +6,8 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test ladder` rewrites the golden files.
 
-use etherparse::PacketBuilder;
+mod testkit;
+
 use std::path::{Path, PathBuf};
 use tcptriage::analyze::Options;
 use tcptriage::ladder::{
@@ -14,11 +15,11 @@ use tcptriage::ladder::{
 };
 use tcptriage::source::{MemorySource, PacketSource, SourceError};
 use tcptriage::time::Ts;
+use testkit::frames::{Frames, seg};
+use testkit::hostile::client_hello;
 
 fn testdata(f: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(f)
+    testkit::testdata().join(f)
 }
 
 /// (golden name, capture, connection id)
@@ -358,35 +359,6 @@ const T0: i64 = 1_700_000_000_000_000_000;
 const C: [u8; 4] = [10, 0, 0, 1];
 const S: [u8; 4] = [10, 0, 0, 2];
 
-type Frames = Vec<(Ts, u32, Vec<u8>)>;
-
-#[allow(clippy::too_many_arguments)]
-fn seg(
-    from: [u8; 4],
-    to: [u8; 4],
-    sp: u16,
-    dp: u16,
-    seq: u32,
-    ack: Option<u32>,
-    syn: bool,
-    rst: bool,
-    data: &[u8],
-) -> Vec<u8> {
-    let mut t = PacketBuilder::ipv4(from, to, 64).tcp(sp, dp, seq, 64240);
-    if syn {
-        t = t.syn();
-    }
-    if rst {
-        t = t.rst();
-    }
-    if let Some(a) = ack {
-        t = t.ack(a);
-    }
-    let mut b = Vec::new();
-    t.write(&mut b, data).unwrap();
-    b
-}
-
 fn collect_mem(frames: &Frames, ids: &[u64]) -> Vec<Ladder> {
     let mut open = || -> Result<Box<dyn PacketSource>, SourceError> {
         Ok(Box::new(MemorySource::new(frames.clone())))
@@ -454,27 +426,6 @@ fn rows_are_bounded() {
         assert!(ladder::display_width(line) <= 80, "{line}");
     }
     check_xml(&render_svg(&l));
-}
-
-/// A TLS ClientHello whose SNI is `name`.
-fn client_hello(name: &[u8]) -> Vec<u8> {
-    let mut hello = vec![0x16, 3, 1, 0, 0, 1, 0, 0, 0, 3, 3];
-    hello.extend_from_slice(&[0; 32]);
-    hello.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    let mut ext = vec![0, 0];
-    let list_len = name.len() + 3;
-    ext.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
-    ext.extend_from_slice(&(list_len as u16).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    ext.extend_from_slice(name);
-    hello.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    hello.extend_from_slice(&ext);
-    let hs_len = hello.len() - 9;
-    hello[6..9].copy_from_slice(&(hs_len as u32).to_be_bytes()[1..]);
-    let rec_len = hello.len() - 5;
-    hello[3..5].copy_from_slice(&(rec_len as u16).to_be_bytes());
-    hello
 }
 
 #[test]

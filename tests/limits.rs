@@ -4,6 +4,8 @@
 //! 2^32, and property tests of the sequence-number arithmetic and of the
 //! retransmission bookkeeping.
 
+mod testkit;
+
 use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -17,6 +19,8 @@ use tcptriage::report::Report;
 use tcptriage::source::file::open_reader;
 use tcptriage::source::{Frame, MemorySource, PacketSource, SourceError};
 use tcptriage::time::Ts;
+use testkit::capture::{epb, idb, pcap_header, pcap_record, shb};
+use testkit::frames::{ACK, CLIENT, FIN, PSH, SERVER, SYN, tcp4};
 
 // ---- per-thread allocation accounting ----
 
@@ -70,102 +74,6 @@ fn peak_alloc<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 const MIB: usize = 1 << 20;
 
-// ---- capture builders ----
-
-fn pcap_header(snaplen: u32, linktype: u32) -> Vec<u8> {
-    let mut v = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
-    v.extend_from_slice(&2u16.to_le_bytes());
-    v.extend_from_slice(&4u16.to_le_bytes());
-    v.extend_from_slice(&[0; 8]);
-    v.extend_from_slice(&snaplen.to_le_bytes());
-    v.extend_from_slice(&linktype.to_le_bytes());
-    v
-}
-
-fn pcap_record(ts_us: u64, caplen: u32, orig: u32, data: &[u8]) -> Vec<u8> {
-    let mut v = ((ts_us / 1_000_000) as u32).to_le_bytes().to_vec();
-    v.extend_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
-    v.extend_from_slice(&caplen.to_le_bytes());
-    v.extend_from_slice(&orig.to_le_bytes());
-    v.extend_from_slice(data);
-    v
-}
-
-fn block(btype: u32, body: &[u8]) -> Vec<u8> {
-    let mut body = body.to_vec();
-    while !body.len().is_multiple_of(4) {
-        body.push(0);
-    }
-    let len = (body.len() + 12) as u32;
-    let mut v = btype.to_le_bytes().to_vec();
-    v.extend_from_slice(&len.to_le_bytes());
-    v.extend_from_slice(&body);
-    v.extend_from_slice(&len.to_le_bytes());
-    v
-}
-
-fn shb() -> Vec<u8> {
-    let mut b = 0x1a2b_3c4du32.to_le_bytes().to_vec();
-    b.extend_from_slice(&[1, 0, 0, 0]);
-    b.extend_from_slice(&[0xff; 8]);
-    block(0x0A0D_0D0A, &b)
-}
-
-fn idb(linktype: u16, tsresol: Option<u8>) -> Vec<u8> {
-    let mut b = linktype.to_le_bytes().to_vec();
-    b.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    if let Some(r) = tsresol {
-        b.extend_from_slice(&9u16.to_le_bytes());
-        b.extend_from_slice(&1u16.to_le_bytes());
-        b.extend_from_slice(&[r, 0, 0, 0]);
-        b.extend_from_slice(&[0, 0, 0, 0]);
-    }
-    block(1, &b)
-}
-
-fn epb(ts: u64, data: &[u8]) -> Vec<u8> {
-    let mut b = 0u32.to_le_bytes().to_vec();
-    b.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
-    b.extend_from_slice(&(ts as u32).to_le_bytes());
-    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    b.extend_from_slice(data);
-    block(6, &b)
-}
-
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const FIN: u8 = 0x01;
-const PSH: u8 = 0x08;
-
-/// A raw IPv4/TCP packet (LINKTYPE_RAW) with `payload_len` payload bytes
-/// announced in the IP header; `with_payload` puts them in the frame too.
-fn tcp4(
-    src: ([u8; 4], u16),
-    dst: ([u8; 4], u16),
-    seq: u32,
-    ack: u32,
-    flags: u8,
-    payload_len: u16,
-    with_payload: bool,
-) -> Vec<u8> {
-    let total = 40 + payload_len;
-    let mut v = vec![0x45, 0];
-    v.extend_from_slice(&total.to_be_bytes());
-    v.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
-    v.extend_from_slice(&src.0);
-    v.extend_from_slice(&dst.0);
-    v.extend_from_slice(&src.1.to_be_bytes());
-    v.extend_from_slice(&dst.1.to_be_bytes());
-    v.extend_from_slice(&seq.to_be_bytes());
-    v.extend_from_slice(&ack.to_be_bytes());
-    v.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    if with_payload {
-        v.resize(usize::from(total), b'x');
-    }
-    v
-}
-
 fn read_all(src: &mut dyn PacketSource) -> Result<usize, SourceError> {
     let mut n = 0;
     while src.next_frame()?.is_some() {
@@ -173,9 +81,6 @@ fn read_all(src: &mut dyn PacketSource) -> Result<usize, SourceError> {
     }
     Ok(n)
 }
-
-const CLIENT: ([u8; 4], u16) = ([10, 0, 0, 1], 40000);
-const SERVER: ([u8; 4], u16) = ([10, 0, 0, 2], 80);
 
 // ---- length fields ----
 
@@ -331,16 +236,10 @@ fn syn_flood(path: &std::path::Path, n: u32) {
     let mut pkt = tcp4(CLIENT, SERVER, 0, 0, SYN, 0, false);
     for i in 0..n {
         let ts = 1_700_000_000_000_000 + u64::from(i);
-        w.write_all(&((ts / 1_000_000) as u32).to_le_bytes())
-            .unwrap();
-        w.write_all(&((ts % 1_000_000) as u32).to_le_bytes())
-            .unwrap();
-        w.write_all(&40u32.to_le_bytes()).unwrap();
-        w.write_all(&40u32.to_le_bytes()).unwrap();
         pkt[12..16].copy_from_slice(&[10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
         pkt[20..22].copy_from_slice(&(1024 + (i >> 24) as u16).to_be_bytes());
         pkt[24..28].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_be_bytes());
-        w.write_all(&pkt).unwrap();
+        w.write_all(&pcap_record(ts, 40, 40, &pkt)).unwrap();
     }
     w.flush().unwrap();
 }

@@ -4,7 +4,7 @@
 //! prints why and returns when something is missing. `.ci/run` installs
 //! them. Namespaces are removed by name and processes killed by PID.
 
-mod common;
+mod testkit;
 
 use serde_json::Value;
 use std::io::Read;
@@ -281,7 +281,7 @@ fn live_streams_every_verdict_and_summarises() {
     let mut other = net.clients("9005");
     let _ = clients.wait();
     let _ = other.wait();
-    let (code, out, err) = common::wait_output(live, Duration::from_secs(40));
+    let (code, out, err) = testkit::wait_output(live, Duration::from_secs(40));
     assert_eq!(code, Some(0), "{err}");
     let lines = parse_lines(&out);
     let summary = lines.last().unwrap();
@@ -387,7 +387,7 @@ fn sigint_prints_the_final_report() {
     let pid = live.id().to_string();
     // `ip netns exec` execs the binary, so this PID is tcptriage itself.
     run(&["kill", "-INT", &pid]);
-    let (code, out, err) = common::wait_output(live, Duration::from_secs(15));
+    let (code, out, err) = testkit::wait_output(live, Duration::from_secs(15));
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("service_down/syn"), "no streamed line:\n{out}");
     assert!(out.contains("Summary"), "{out}");
@@ -479,7 +479,7 @@ fn live_reports_dns_failures_as_they_happen() {
             &["python3", cli.to_str().unwrap(), &net.server_ip],
         )
         .status();
-    let (code, out, err) = common::wait_output(live, Duration::from_secs(30));
+    let (code, out, err) = testkit::wait_output(live, Duration::from_secs(30));
     assert_eq!(code, Some(0), "{err}");
     // The line printed while capturing, before the final summary.
     let line = out

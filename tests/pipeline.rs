@@ -5,7 +5,8 @@
 //! many batches (HTTP requests included); and that a consumer saying
 //! "stop" stops the reading.
 
-use std::path::Path;
+mod testkit;
+
 use tcptriage::analyze::{AnalyzeError, Engine, Options, analyze, analyze_collect};
 use tcptriage::report::{Collect, Each, Wants};
 use tcptriage::report::{ConnectionReport, Report, to_writer_line, write_json};
@@ -16,9 +17,7 @@ use tcptriage::time::Ts;
 /// 100 s after the one before (so that tombstones of the copy before have
 /// expired and its 4-tuples start new connections).
 fn repeated(name: &str, times: i64) -> Vec<(Ts, u32, Vec<u8>)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name);
+    let path = testkit::testdata().join(name);
     let mut src = open_path(&path).unwrap();
     let mut frames = Vec::new();
     while let Some(f) = src.next_frame().unwrap() {
@@ -162,17 +161,18 @@ fn a_consumer_that_stops_stops_the_reading() {
 /// frames, whole-file and streaming, whatever the sweeps.
 #[test]
 fn a_file_handed_over_buffer_by_buffer_gives_what_one_thread_gives() {
-    use std::io::Write as _;
-    use tcptriage::source::PcapngWriter;
     let frames = repeated("all_failures.pcap", 40);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("many.pcapng");
     let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut w = PcapngWriter::new(file, frames[0].1, 65535).unwrap();
-    for (ts, _, d) in &frames {
-        w.write(*ts, d.len() as u32, d).unwrap();
-    }
-    w.finish().unwrap().flush().unwrap();
+    testkit::capture::pcapng(
+        file,
+        frames[0].1,
+        65535,
+        frames
+            .iter()
+            .map(|(ts, _, d)| (*ts, d.len() as u32, &d[..])),
+    );
     let len = std::fs::metadata(&path).unwrap().len();
     assert!(len > 3 << 20, "{len} bytes: several read buffers");
     // The frames as read back (timestamps at the file's resolution).
@@ -240,15 +240,12 @@ impl PacketSource for Copying {
 struct Chunky {
     data: Vec<u8>,
     at: usize,
-    rng: u64,
+    rng: testkit::Rng,
 }
 
 impl std::io::Read for Chunky {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        let n = ((self.rng % 70_000) as usize + 1)
+        let n = ((self.rng.next_u64() % 70_000) as usize + 1)
             .min(buf.len())
             .min(self.data.len() - self.at);
         buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
@@ -264,29 +261,24 @@ impl std::io::Read for Chunky {
 /// mutation run of the hand-over (2026-11-26).
 #[test]
 fn handed_over_and_copied_frames_give_the_same_report_on_damaged_captures() {
-    use std::io::Write as _;
-    use tcptriage::source::PcapngWriter;
     use tcptriage::source::file::open_reader;
     let frames = repeated("all_failures.pcap", 25);
-    let mut w = PcapngWriter::new(Vec::new(), frames[0].1, 65535).unwrap();
-    for (ts, _, d) in &frames {
-        w.write(*ts, d.len() as u32, d).unwrap();
-    }
-    let mut clean = w.finish().unwrap();
-    clean.flush().unwrap();
+    let clean = testkit::capture::pcapng(
+        Vec::new(),
+        frames[0].1,
+        65535,
+        frames
+            .iter()
+            .map(|(ts, _, d)| (*ts, d.len() as u32, &d[..])),
+    );
     assert!(clean.len() > 3 * 256 * 1024, "several read buffers");
     let body = |r: &Report| {
         let mut r = r.clone();
         r.capture.format.clear();
         json(&r)
     };
-    let mut rng = 0x1234_5678_9abc_def1u64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut rng = testkit::Rng::new(0x1234_5678_9abc_def1);
+    let mut next = move || rng.next_u64();
     for round in 0..5 {
         let mut f = clean.clone();
         if round > 0 {
@@ -307,7 +299,7 @@ fn handed_over_and_copied_frames_give_the_same_report_on_damaged_captures() {
             let pipe = Chunky {
                 data: f.clone(),
                 at: 0,
-                rng: next() | 1,
+                rng: testkit::Rng::new(next() | 1),
             };
             let a = analyze_collect(
                 open_reader(pipe).unwrap().as_mut(),

@@ -5,18 +5,18 @@
 //! whose link types are all unsupported, `unsupported link type N (NAME)`),
 //! each within 5 s. Skipped when the folder is not there.
 
-mod common;
+mod testkit;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[test]
 fn every_public_capture_gives_a_report_or_one_clear_error() {
-    let Some(root) = common::public_corpus() else {
+    let Some(root) = testkit::public_corpus() else {
         eprintln!("no public capture corpus here: skipping");
         return;
     };
-    let files = common::corpus_files(&root);
+    let files = testkit::corpus_files(&root);
     assert!(files.len() > 1000, "corpus too small: {}", files.len());
     let (mut ok, mut refused, mut unsupported) = (0, 0, 0);
     for f in &files {

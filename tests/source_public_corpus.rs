@@ -1,7 +1,7 @@
 //! Reads and decodes every capture of the public corpus (when present) and
 //! checks a handful of facts verified with tshark.
 
-mod common;
+mod testkit;
 
 use std::path::{Path, PathBuf};
 use tcptriage::decode::{Decoded, decode_frame};
@@ -82,11 +82,11 @@ fn dump(out: &Path, root: &Path, file: &Path, rows: &[Row]) {
 
 #[test]
 fn every_public_capture_reads_and_decodes_without_panic() {
-    let Some(dir) = common::public_corpus() else {
+    let Some(dir) = testkit::public_corpus() else {
         println!("public capture corpus not found; skipping");
         return;
     };
-    let files = common::corpus_files(&dir);
+    let files = testkit::corpus_files(&dir);
     assert!(
         files.len() > 1000,
         "expected the whole corpus, got {}",
@@ -122,7 +122,7 @@ fn every_public_capture_reads_and_decodes_without_panic() {
 }
 
 fn file(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = common::public_corpus() else {
+    let Some(dir) = testkit::public_corpus() else {
         println!("public capture corpus not found; skipping");
         return None;
     };

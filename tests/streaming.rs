@@ -2,7 +2,7 @@
 //! the whole-file analysis on every shipped capture, when each connection
 //! is reported as soon as its verdict is final.
 
-mod common;
+mod testkit;
 
 use std::path::Path;
 use tcptriage::analyze::{Engine, Options, analyze_collect};
@@ -13,7 +13,7 @@ use tcptriage::source::open_path;
 fn streamed_verdicts_match_the_whole_file_analysis() {
     let opts = Options::default();
     let mut early_total = 0;
-    for file in common::shipped_captures() {
+    for file in testkit::shipped_captures() {
         let name = file.display().to_string();
         let whole = analyze_collect(
             open_path(&file).unwrap().as_mut(),
@@ -107,7 +107,7 @@ fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
         sweep_every: 1,
         ..Options::default()
     };
-    for file in common::shipped_captures() {
+    for file in testkit::shipped_captures() {
         let name = file.display().to_string();
         let all = analyze_collect(
             open_path(&file).unwrap().as_mut(),
@@ -175,7 +175,7 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
     let tmp = tempfile::tempdir().unwrap();
     let mut evidence = 0;
     let mut spilled = 0;
-    for file in common::shipped_captures() {
+    for file in testkit::shipped_captures() {
         let name = file.display().to_string();
         let full = analyze_collect(
             open_path(&file).unwrap().as_mut(),
@@ -255,7 +255,7 @@ fn ndjson_streaming_emits_every_connection_once() {
         sweep_every: 1,
         ..Options::default()
     };
-    for file in common::shipped_captures() {
+    for file in testkit::shipped_captures() {
         let name = file.display().to_string();
         let all = analyze_collect(
             open_path(&file).unwrap().as_mut(),

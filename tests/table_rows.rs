@@ -3,7 +3,7 @@
 //! table is streamed instead of laid out by comfy-table, and whatever the
 //! temporary directory when nothing needs to spill.
 
-mod common;
+mod testkit;
 
 use std::process::Command;
 use tcptriage::analyze::{Options, analyze_collect};
@@ -13,7 +13,7 @@ use tcptriage::source::open_path;
 
 /// The report of all_failures.pcap and its failed connections.
 fn all_failures() -> (Report, Vec<ConnectionReport>) {
-    let file = common::testdata().join("all_failures.pcap");
+    let file = testkit::testdata().join("all_failures.pcap");
     let rep = analyze_collect(
         open_path(&file).unwrap().as_mut(),
         "all_failures.pcap",
@@ -68,7 +68,7 @@ fn many_rows_print_the_streamed_table_of_the_reports() {
 
 #[test]
 fn no_rows_says_how_many_were_ok() {
-    let file = common::testdata().join("ok_download.pcap");
+    let file = testkit::testdata().join("ok_download.pcap");
     let name = "ok_download.pcap";
     let mut rows = TableRows::new();
     let rep = tcptriage::analyze::analyze(
@@ -100,7 +100,7 @@ fn no_rows_says_how_many_were_ok() {
 fn a_missing_temporary_directory_does_not_matter_below_the_bound() {
     let out = Command::new(env!("CARGO_BIN_EXE_tcptriage"))
         .args(["analyze", "--fail-on-failure"])
-        .arg(common::testdata().join("all_failures.pcap"))
+        .arg(testkit::testdata().join("all_failures.pcap"))
         .env("TMPDIR", "/nonexistent/tcptriage-tmp")
         .output()
         .unwrap();

@@ -1,6 +1,8 @@
 //! Nothing taken from a packet or a file can drive the terminal: control
 //! characters and ANSI escapes are printed as visible escapes (`\x1b`).
 
+mod testkit;
+
 use tcptriage::analyze::{Options, analyze_collect};
 use tcptriage::flows::HttpResponseHead;
 use tcptriage::report::Collect;
@@ -12,10 +14,7 @@ const EVIL: &str = "\x1b[2J\x1b]0;pwned\x07\u{9b}31m\r\u{202e}gnp.exe\n";
 
 /// A SYN to 10.0.0.2:80 retried twice over 3 s: a firewall_drop.
 fn dropped_syn_report() -> Report {
-    let syn: Vec<u8> = vec![
-        0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x9c, 0x40, 0, 80, 0,
-        0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
-    ];
+    let syn = testkit::frames::syn();
     let t0 = 1_700_000_000_000_000_000;
     let frames = (0..3)
         .map(|i| (Ts(t0 + i * 1_500_000_000), 101, syn.clone()))
@@ -94,55 +93,22 @@ fn an_http_head_with_escapes_is_parsed_not_echoed() {
 /// hostile Host with a hostile path and User-Agent that gets no answer, and
 /// one whose TLS ClientHello carries a hostile SNI and is reset.
 fn hostile_app_frames() -> Vec<(Ts, u32, Vec<u8>)> {
-    use etherparse::PacketBuilder;
+    use testkit::frames::{seg, udp4};
+    use testkit::hostile::{client_hello, dns_query};
     let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
     let t0 = 1_700_000_000_000_000_000i64;
     let mut frames = Vec::new();
     let mut push = |ms: i64, b: Vec<u8>| frames.push((Ts(t0 + ms * 1_000_000), 101u32, b));
     // DNS: "evil\x1b[2J" . "example", type A, id 0x1234.
-    let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
-    q.push(8);
-    q.extend_from_slice(b"evil\x1b[2J");
-    q.push(7);
-    q.extend_from_slice(b"example");
-    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    let q = dns_query(&[b"evil\x1b[2J", b"example"]);
     let mut r = q.clone();
     r[2] = 0x81;
     r[3] = 0x83; // response, RD, RA, NXDOMAIN
     for (ms, from, to, sport, dport, payload) in
         [(0, c, s, 5353u16, 53u16, &q), (10, s, c, 53, 5353, &r)]
     {
-        let mut b = Vec::new();
-        PacketBuilder::ipv4(from, to, 64)
-            .udp(sport, dport)
-            .write(&mut b, payload)
-            .unwrap();
-        push(ms, b);
+        push(ms, udp4(from, to, sport, dport, payload));
     }
-    // TCP helpers.
-    let seg = |from: [u8; 4],
-               to: [u8; 4],
-               sp: u16,
-               dp: u16,
-               seq: u32,
-               ack: Option<u32>,
-               syn: bool,
-               rst: bool,
-               data: &[u8]| {
-        let mut t = PacketBuilder::ipv4(from, to, 64).tcp(sp, dp, seq, 64240);
-        if syn {
-            t = t.syn();
-        }
-        if rst {
-            t = t.rst();
-        }
-        if let Some(a) = ack {
-            t = t.ack(a);
-        }
-        let mut b = Vec::new();
-        t.write(&mut b, data).unwrap();
-        b
-    };
     // The escapes of EVIL without its CR and LF, which would end the line.
     // A request target with control bytes is not HTTP (it is not parsed at
     // all); a bidi override is valid UTF-8 and is.
@@ -150,25 +116,7 @@ fn hostile_app_frames() -> Vec<(Ts, u32, Vec<u8>)> {
     let request = format!(
         "GET /x\u{202e}gnp/@v/list HTTP/1.1\r\nHost: proxy{evil}.example\r\nUser-Agent: ua{evil}\r\n\r\n"
     );
-    let mut hello = vec![0x16, 3, 1, 0, 0, 1, 0, 0, 0, 3, 3];
-    hello.extend_from_slice(&[0; 32]); // random
-    hello.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]); // session id, ciphers, compression
-    let sni = format!("sni{evil}.example");
-    let name = sni.as_bytes();
-    let mut ext = Vec::new();
-    ext.extend_from_slice(&[0, 0]); // server_name
-    let list_len = name.len() + 3;
-    ext.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
-    ext.extend_from_slice(&(list_len as u16).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    ext.extend_from_slice(name);
-    hello.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    hello.extend_from_slice(&ext);
-    let hs_len = hello.len() - 9;
-    hello[6..9].copy_from_slice(&(hs_len as u32).to_be_bytes()[1..]);
-    let rec_len = hello.len() - 5;
-    hello[3..5].copy_from_slice(&(rec_len as u16).to_be_bytes());
+    let hello = client_hello(format!("sni{evil}.example").as_bytes());
     for (i, (port, payload)) in [(80u16, request.as_bytes()), (443, &hello[..])]
         .into_iter()
         .enumerate()

@@ -3,7 +3,7 @@
 //! same `tcp.stream` within 0.1 ms. Skipped (with a message) when tshark is
 //! not installed; `tests/captures.rs` checks recorded tshark values anyway.
 
-mod common;
+mod testkit;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -122,7 +122,7 @@ fn analysis_flags_agree_with_tshark() {
         return;
     }
     let mut compared = 0;
-    for file in common::shipped_captures() {
+    for file in testkit::shipped_captures() {
         let theirs = tshark_flag_counts(&file);
         let doc = analyze(&file);
         for c in doc["connections"].as_array().unwrap() {
@@ -153,7 +153,7 @@ fn initial_rtt_agrees_with_tshark() {
         return;
     }
     let mut compared = 0;
-    for file in common::shipped_captures() {
+    for file in testkit::shipped_captures() {
         let theirs = tshark_irtt(&file);
         let doc = analyze(&file);
         for c in doc["connections"].as_array().unwrap() {

@@ -1,6 +1,26 @@
-//! Helpers shared by the integration tests: where the captures are, and
-//! waiting for a child process with a time limit.
-#![allow(dead_code)] // each test file uses only some of them
+//! The integration tests' one shared kit, included by each test file as
+//! `mod testkit;`:
+//!
+//! - here: where the captures are, and waiting for a child process with a
+//!   time limit;
+//! - [`rng`]: the one seeded random generator ([`Rng`]);
+//! - [`frames`]: segment builders (raw IPv4/TCP bytes, or through
+//!   etherparse's `PacketBuilder`);
+//! - [`capture`]: capture files, well-formed through the library's own
+//!   `source::PcapngWriter`, or byte by byte (pcap records, pcapng blocks)
+//!   where a test needs exact offsets or lying length fields;
+//! - [`hostile`]: application payloads carrying whatever bytes a test wants
+//!   to smuggle in (a TLS ClientHello's SNI, a DNS query's labels).
+//!
+//! `src/` unit tests cannot reach this directory and keep their own helpers.
+#![allow(dead_code, unused_imports)] // each test file uses only some of it
+
+pub mod capture;
+pub mod frames;
+pub mod hostile;
+pub mod rng;
+
+pub use rng::Rng;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
