@@ -25,7 +25,7 @@ use std::thread;
 
 /// Analysis settings.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct Settings {
     /// Silence after which a request left waiting is a stall.
     pub stall_after_ns: i64,
     /// Open connections kept at most; beyond it the least recently active
@@ -43,9 +43,9 @@ pub struct Options {
 /// only counted (failures are always kept).
 const MAX_OK_DNS_KEPT: usize = 100_000;
 
-impl Default for Options {
+impl Default for Settings {
     fn default() -> Self {
-        Options {
+        Settings {
             stall_after_ns: Context::DEFAULT_STALL_AFTER_NS,
             max_connections: 1_000_000,
             sweep_every: 8192,
@@ -57,7 +57,7 @@ impl Default for Options {
 /// The analysis state for one capture.
 #[derive(Debug)]
 pub struct Engine {
-    opts: Options,
+    opts: Settings,
     table: FlowTable,
     summary: Summary,
     link_types: BTreeSet<u32>,
@@ -122,7 +122,7 @@ fn prefetch_after(conns: &[Box<Connection>], i: usize) {
 impl Judge {
     /// A judge that reports `ok` connections too (`keep_ok`), or only
     /// counts them unless an authentication gateway answered them.
-    pub fn new(opts: &Options, keep_ok: bool) -> Judge {
+    pub fn new(opts: &Settings, keep_ok: bool) -> Judge {
         Judge {
             app: opts.app.clone(),
             keep_ok,
@@ -258,13 +258,13 @@ impl Judge {
 
 impl Engine {
     /// An engine that reports every connection, `ok` ones included.
-    pub fn new(opts: Options) -> Engine {
+    pub fn new(opts: Settings) -> Engine {
         Engine::keeping(opts, true)
     }
 
     /// An engine that reports `ok` connections too (`keep_ok`), or only
     /// counts them (see [`Judge::new`]).
-    fn keeping(opts: Options, keep_ok: bool) -> Engine {
+    fn keeping(opts: Settings, keep_ok: bool) -> Engine {
         let mut summary = Summary::default();
         for k in VerdictKind::ALL {
             summary.verdicts.insert(k.as_str(), 0);
@@ -612,7 +612,7 @@ pub enum AnalyzeError {
 pub fn analyze(
     src: &mut dyn PacketSource,
     name: &str,
-    opts: &Options,
+    opts: &Settings,
     sink: &mut dyn ConnectionSink,
     progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Report, AnalyzeError> {
@@ -648,7 +648,7 @@ pub fn analyze(
 pub fn analyze_collect(
     src: &mut dyn PacketSource,
     name: &str,
-    opts: &Options,
+    opts: &Settings,
     mut sink: Collect,
 ) -> Result<Report, AnalyzeError> {
     let mut report = analyze(src, name, opts, &mut sink, None)?;
@@ -663,7 +663,7 @@ pub fn analyze_collect(
 fn each_listed(
     src: &mut dyn PacketSource,
     name: &str,
-    opts: &Options,
+    opts: &Settings,
     progress: Option<&mut dyn FnMut(&Progress)>,
     keep: &mut dyn FnMut(ConnectionReport) -> bool,
 ) -> Result<Report, SourceError> {
@@ -880,7 +880,7 @@ fn track(
 fn run(
     src: &mut dyn PacketSource,
     name: &str,
-    opts: &Options,
+    opts: &Settings,
     keep_ok: bool,
     mut emit: Option<&mut dyn FnMut(ConnectionReport) -> bool>,
     mut progress: Option<&mut dyn FnMut(&Progress)>,

@@ -150,7 +150,7 @@ mod decode_packet {
 }
 
 mod analyze_frames {
-    use crate::analyze::{Options, analyze_collect};
+    use crate::analyze::{Settings, analyze_collect};
     use crate::report;
     use crate::source::MemorySource;
     use crate::time::Ts;
@@ -182,10 +182,10 @@ mod analyze_frames {
             frames.push((Ts(ts), lt, rest[..len].to_vec()));
             rest = &rest[len..];
         }
-        let opts = Options {
+        let opts = Settings {
             stall_after_ns,
             max_connections,
-            ..Options::default()
+            ..Settings::default()
         };
         let mut src = MemorySource::new(frames);
         let Ok(rep) = analyze_collect(&mut src, "fuzz", &opts, crate::report::Collect::every())

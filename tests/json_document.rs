@@ -5,7 +5,7 @@
 //! together.
 
 use std::path::Path;
-use tcptriage::analyze::{Options, analyze_collect};
+use tcptriage::analyze::{Settings, analyze_collect};
 use tcptriage::report::Collect;
 use tcptriage::report::{Report, to_writer_pretty, write_json};
 use tcptriage::source::open_path;
@@ -26,7 +26,7 @@ fn reports() -> Vec<Report> {
             analyze_collect(
                 src.as_mut(),
                 &p.display().to_string(),
-                &Options::default(),
+                &Settings::default(),
                 Collect::every(),
             )
             .ok()

@@ -9,7 +9,7 @@
 mod testkit;
 
 use std::path::{Path, PathBuf};
-use tcptriage::analyze::Options;
+use tcptriage::analyze::Settings;
 use tcptriage::ladder::{
     self, Ladder, LadderOptions, MAX_ROWS, RowKind, collect, collect_from, render_svg, render_text,
 };
@@ -35,7 +35,7 @@ const CASES: &[(&str, &str, u64)] = &[
 ];
 
 fn ladder_of(file: &str, id: u64) -> Ladder {
-    let mut v = collect(&testdata(file), &[id], false, &Options::default()).unwrap();
+    let mut v = collect(&testdata(file), &[id], false, &Settings::default()).unwrap();
     assert_eq!(v.len(), 1);
     v.remove(0)
 }
@@ -340,16 +340,16 @@ fn svg_is_well_formed_and_shows_the_evidence() {
 #[test]
 fn failed_only_and_unknown_ids() {
     let path = testdata("all_failures.pcap");
-    let v = collect(&path, &[], true, &Options::default()).unwrap();
+    let v = collect(&path, &[], true, &Settings::default()).unwrap();
     assert_eq!(v.iter().map(|l| l.id).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
-    let v = collect(&path, &[], false, &Options::default()).unwrap();
+    let v = collect(&path, &[], false, &Settings::default()).unwrap();
     assert_eq!(v.len(), 5);
-    let v = collect(&path, &[4, 0], false, &Options::default()).unwrap();
+    let v = collect(&path, &[4, 0], false, &Settings::default()).unwrap();
     assert_eq!(v.iter().map(|l| l.id).collect::<Vec<_>>(), vec![4, 0]);
-    let e = collect(&path, &[9], false, &Options::default()).unwrap_err();
+    let e = collect(&path, &[9], false, &Settings::default()).unwrap_err();
     assert!(e.contains("no connection #9"), "{e}");
     assert!(e.contains("0 to 4"), "{e}");
-    let e = collect(Path::new("-"), &[0], false, &Options::default()).unwrap_err();
+    let e = collect(Path::new("-"), &[0], false, &Settings::default()).unwrap_err();
     assert!(e.contains("standard input"), "{e}");
 }
 
@@ -363,7 +363,7 @@ fn collect_mem(frames: &Frames, ids: &[u64]) -> Vec<Ladder> {
     let mut open = || -> Result<Box<dyn PacketSource>, SourceError> {
         Ok(Box::new(MemorySource::new(frames.clone())))
     };
-    collect_from(&mut open, "mem", ids, false, &Options::default()).unwrap()
+    collect_from(&mut open, "mem", ids, false, &Settings::default()).unwrap()
 }
 
 /// A handshake, then `n` segments of 1000 bytes from the server, `every_ns`
@@ -477,7 +477,7 @@ fn every_connection_of_every_shipped_capture_draws() {
         if ext != "pcap" && ext != "pcapng" {
             continue;
         }
-        let ladders = collect(&path, &[], false, &Options::default())
+        let ladders = collect(&path, &[], false, &Settings::default())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for l in ladders {
             n += 1;

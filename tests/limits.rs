@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::io::{Cursor, Write};
 use std::process::Command;
 use std::time::Instant;
-use tcptriage::analyze::{Options, analyze_collect};
+use tcptriage::analyze::{Settings, analyze_collect};
 use tcptriage::flows::SeqNum;
 use tcptriage::report::Collect;
 use tcptriage::report::Report;
@@ -446,7 +446,7 @@ impl PacketSource for Shuffled {
 fn time_segments(n: u32) -> (f64, Report) {
     let mut src = Shuffled::new(n);
     let started = Instant::now();
-    let rep = analyze_collect(&mut src, "gen", &Options::default(), Collect::every()).unwrap();
+    let rep = analyze_collect(&mut src, "gen", &Settings::default(), Collect::every()).unwrap();
     (started.elapsed().as_secs_f64(), rep)
 }
 
@@ -542,7 +542,7 @@ fn run(frames: Vec<(Ts, u32, Vec<u8>)>) -> Report {
     analyze_collect(
         &mut MemorySource::new(frames),
         "mem",
-        &Options::default(),
+        &Settings::default(),
         Collect::every(),
     )
     .unwrap()

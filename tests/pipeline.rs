@@ -7,7 +7,7 @@
 
 mod testkit;
 
-use tcptriage::analyze::{AnalyzeError, Engine, Options, analyze, analyze_collect};
+use tcptriage::analyze::{AnalyzeError, Engine, Settings, analyze, analyze_collect};
 use tcptriage::report::{Collect, Each, Wants};
 use tcptriage::report::{ConnectionReport, Report, to_writer_line, write_json};
 use tcptriage::source::{MemorySource, PacketSource, SourceError, open_path};
@@ -48,7 +48,7 @@ fn line(c: &ConnectionReport) -> String {
 /// the rest at the end, by id), as NDJSON and live do.
 fn stream(
     src: &mut dyn PacketSource,
-    opts: &Options,
+    opts: &Settings,
     f: impl FnMut(ConnectionReport) -> bool,
 ) -> Result<Report, AnalyzeError> {
     analyze(
@@ -68,7 +68,7 @@ fn split(mut rep: Report) -> (Vec<String>, Report) {
 }
 
 /// One thread, frame by frame, sweeping like the streaming analysis.
-fn reference(frames: &[(Ts, u32, Vec<u8>)], opts: &Options, sweep: bool) -> (Vec<String>, Report) {
+fn reference(frames: &[(Ts, u32, Vec<u8>)], opts: &Settings, sweep: bool) -> (Vec<String>, Report) {
     let mut src = MemorySource::new(frames.to_vec());
     let mut e = Engine::new(opts.clone());
     let mut handed = Vec::new();
@@ -98,9 +98,9 @@ fn two_threads_give_what_one_gives_over_many_batches() {
         let frames = repeated(name, times);
         assert!(frames.len() > 4096, "{name}: more than two batches");
         for sweep_every in [7, 1000] {
-            let opts = Options {
+            let opts = Settings {
                 sweep_every,
-                ..Options::default()
+                ..Settings::default()
             };
             // Whole-file analysis: nothing handed out while reading.
             let (_, want) = reference(&frames, &opts, false);
@@ -136,9 +136,9 @@ fn two_threads_give_what_one_gives_over_many_batches() {
 fn a_consumer_that_stops_stops_the_reading() {
     let frames = repeated("all_failures.pcap", 200);
     let total = frames.len() as u64;
-    let opts = Options {
+    let opts = Settings {
         sweep_every: 7,
-        ..Options::default()
+        ..Settings::default()
     };
     let mut seen = 0;
     let rep = stream(&mut MemorySource::new(frames), &opts, |_| {
@@ -189,9 +189,9 @@ fn a_file_handed_over_buffer_by_buffer_gives_what_one_thread_gives() {
         json(&r)
     };
     for sweep_every in [7, 1000] {
-        let opts = Options {
+        let opts = Settings {
             sweep_every,
-            ..Options::default()
+            ..Settings::default()
         };
         let (_, want) = reference(&back, &opts, false);
         let got = analyze_collect(
@@ -292,9 +292,9 @@ fn handed_over_and_copied_frames_give_the_same_report_on_damaged_captures() {
             }
         }
         for sweep_every in [7, 8192] {
-            let opts = Options {
+            let opts = Settings {
                 sweep_every,
-                ..Options::default()
+                ..Settings::default()
             };
             let pipe = Chunky {
                 data: f.clone(),

@@ -5,13 +5,13 @@
 mod testkit;
 
 use std::path::Path;
-use tcptriage::analyze::{Engine, Options, analyze_collect};
+use tcptriage::analyze::{Engine, Settings, analyze_collect};
 use tcptriage::report::Collect;
 use tcptriage::source::open_path;
 
 #[test]
 fn streamed_verdicts_match_the_whole_file_analysis() {
-    let opts = Options::default();
+    let opts = Settings::default();
     let mut early_total = 0;
     for file in testkit::shipped_captures() {
         let name = file.display().to_string();
@@ -63,7 +63,7 @@ fn a_quiet_link_still_reports_every_failure() {
     // As on a live link where nothing more arrives: the clock ticks on.
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
     let mut src = open_path(&file).unwrap();
-    let mut engine = Engine::new(Options::default());
+    let mut engine = Engine::new(Settings::default());
     let mut reported = Vec::new();
     let mut last = None;
     while let Some(f) = src.next_frame().unwrap() {
@@ -103,9 +103,9 @@ fn a_quiet_link_still_reports_every_failure() {
 fn dropping_ok_connections_early_keeps_the_same_failures_and_counts() {
     use tcptriage::verdict::VerdictKind;
     // Hand out closed connections after every packet, the most aggressive.
-    let opts = Options {
+    let opts = Settings {
         sweep_every: 1,
-        ..Options::default()
+        ..Settings::default()
     };
     for file in testkit::shipped_captures() {
         let name = file.display().to_string();
@@ -163,9 +163,9 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
     use tcptriage::analyze::analyze;
     use tcptriage::extract::{copy_frames, failed_frames, failed_frames_with_rows};
     use tcptriage::report::{TableRows, write_table, write_table_rows};
-    let lean_opts = Options {
+    let lean_opts = Settings {
         sweep_every: 1,
-        ..Options::default()
+        ..Settings::default()
     };
     let table = |r: &tcptriage::report::Report| {
         let mut out = Vec::new();
@@ -180,7 +180,7 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
         let full = analyze_collect(
             open_path(&file).unwrap().as_mut(),
             &name,
-            &Options::default(),
+            &Settings::default(),
             Collect::every(),
         )
         .unwrap();
@@ -251,9 +251,9 @@ fn stripped_failures_print_the_same_table_and_failed_frames() {
 fn ndjson_streaming_emits_every_connection_once() {
     use tcptriage::analyze::analyze;
     use tcptriage::report::{Each, Wants};
-    let opts = Options {
+    let opts = Settings {
         sweep_every: 1,
-        ..Options::default()
+        ..Settings::default()
     };
     for file in testkit::shipped_captures() {
         let name = file.display().to_string();

@@ -6,7 +6,7 @@
 mod testkit;
 
 use std::process::Command;
-use tcptriage::analyze::{Options, analyze_collect};
+use tcptriage::analyze::{Settings, analyze_collect};
 use tcptriage::report::Collect;
 use tcptriage::report::{ConnectionReport, Report, TableRows, write_table, write_table_rows};
 use tcptriage::source::open_path;
@@ -17,7 +17,7 @@ fn all_failures() -> (Report, Vec<ConnectionReport>) {
     let rep = analyze_collect(
         open_path(&file).unwrap().as_mut(),
         "all_failures.pcap",
-        &Options::default(),
+        &Settings::default(),
         Collect::every(),
     )
     .unwrap();
@@ -74,7 +74,7 @@ fn no_rows_says_how_many_were_ok() {
     let rep = tcptriage::analyze::analyze(
         open_path(&file).unwrap().as_mut(),
         name,
-        &Options::default(),
+        &Settings::default(),
         &mut rows,
         None,
     )
@@ -83,7 +83,7 @@ fn no_rows_says_how_many_were_ok() {
     let full = analyze_collect(
         open_path(&file).unwrap().as_mut(),
         name,
-        &Options::default(),
+        &Settings::default(),
         Collect::every(),
     )
     .unwrap();

@@ -3,7 +3,7 @@
 
 mod testkit;
 
-use tcptriage::analyze::{Options, analyze_collect};
+use tcptriage::analyze::{Settings, analyze_collect};
 use tcptriage::flows::HttpResponseHead;
 use tcptriage::report::Collect;
 use tcptriage::report::{self, Report, sanitize};
@@ -22,7 +22,7 @@ fn dropped_syn_report() -> Report {
     analyze_collect(
         &mut MemorySource::new(frames),
         "mem",
-        &Options::default(),
+        &Settings::default(),
         Collect::every(),
     )
     .unwrap()
@@ -150,7 +150,7 @@ fn dns_names_sni_host_path_and_user_agent_are_printed_harmless() {
     let rep = analyze_collect(
         &mut MemorySource::new(hostile_app_frames()),
         "mem",
-        &Options::default(),
+        &Settings::default(),
         Collect::every(),
     )
     .unwrap();

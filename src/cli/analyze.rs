@@ -6,7 +6,7 @@ use anyhow::{Context, anyhow};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tcptriage::analyze::{AnalyzeError, Options, Progress, analyze};
+use tcptriage::analyze::{AnalyzeError, Progress, Settings, analyze};
 use tcptriage::report::{self, Collect, ConnectionSink, Report, TableRows, sanitize};
 use tcptriage::source;
 
@@ -186,7 +186,7 @@ fn read<W: Write>(
 
 /// Writes the HTML report of `rep` (read from `path`) to `dest`, with a
 /// ladder diagram per failed connection.
-fn write_html(path: &Path, rep: &Report, dest: &Path, opts: &Options) -> Result<(), String> {
+fn write_html(path: &Path, rep: &Report, dest: &Path, opts: &Settings) -> Result<(), String> {
     // The ladders of the listed connections (failed, or answered 401/403/407);
     // from standard input the file cannot be read again, so none.
     let ids: Vec<u64> = rep

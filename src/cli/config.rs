@@ -12,7 +12,7 @@
 use super::args::{AnalyzeArgs, AppArgs, Command, Format, LiveArgs, ShowArgs};
 use std::path::PathBuf;
 use std::time::Duration;
-use tcptriage::analyze::Options;
+use tcptriage::analyze::Settings;
 use tcptriage::ladder::LadderOptions;
 use tcptriage::report::live::LiveFormat;
 use tcptriage::report::{AppSettings, sanitize};
@@ -67,7 +67,7 @@ pub struct AnalyzeConfig {
     /// many): memory follows the connections open at once, not the file's
     /// length.
     pub keep_ok: bool,
-    pub analysis: Options,
+    pub analysis: Settings,
     /// Exit 1 when a connection or DNS query failed.
     pub fail_on_failure: bool,
     /// No progress bar.
@@ -84,7 +84,7 @@ pub struct ShowConfig {
     /// Draw every failed connection.
     pub failed: bool,
     pub ladder: LadderOptions,
-    pub analysis: Options,
+    pub analysis: Settings,
 }
 
 /// `tcptriage live`.
@@ -95,7 +95,7 @@ pub struct LiveConfig {
     pub duration: Option<Duration>,
     pub count: Option<u64>,
     pub write: Option<PathBuf>,
-    pub analysis: Options,
+    pub analysis: Settings,
     pub fail_on_failure: bool,
 }
 
@@ -169,7 +169,7 @@ fn analyze(
     Ok(AnalyzeConfig {
         keep_ok: output != (Output::Table { all: false }) || a.html.is_some(),
         output,
-        analysis: options(a.stall_after, Some(a.max_connections), app),
+        analysis: settings(a.stall_after, Some(a.max_connections), app),
         files: a.files,
         fail_on_failure: a.fail_on_failure,
         quiet: a.quiet,
@@ -197,7 +197,7 @@ fn show(
             color: env.stdout_tty && !env.no_color,
             width,
         },
-        analysis: options(a.stall_after, None, app),
+        analysis: settings(a.stall_after, None, app),
     })
 }
 
@@ -224,15 +224,15 @@ fn live(
         duration: a.duration.map(|ns| Duration::from_nanos(ns as u64)),
         count: a.count,
         write: a.write,
-        analysis: options(a.stall_after, Some(a.max_connections), app),
+        analysis: settings(a.stall_after, Some(a.max_connections), app),
         fail_on_failure: a.fail_on_failure,
     })
 }
 
-/// The analysis options every subcommand shares.
-fn options(stall_after_ns: i64, max_connections: Option<u64>, app: AppSettings) -> Options {
-    let default = Options::default();
-    Options {
+/// The analysis settings every subcommand shares.
+fn settings(stall_after_ns: i64, max_connections: Option<u64>, app: AppSettings) -> Settings {
+    let default = Settings::default();
+    Settings {
         stall_after_ns,
         max_connections: max_connections.map_or(default.max_connections, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)

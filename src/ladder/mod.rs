@@ -20,7 +20,7 @@ mod text;
 pub use svg::{SVG_WIDTH, render_svg, xml_escape};
 pub use text::{LadderOptions, display_width, render_text};
 
-use crate::analyze::{Options, analyze_collect};
+use crate::analyze::{Settings, analyze_collect};
 use crate::decode::{Decoded, IcmpErrorKind, TcpFlags, decode_frame};
 use crate::packet::FrameSelector;
 use crate::report::Collect;
@@ -396,7 +396,7 @@ pub fn collect(
     path: &Path,
     ids: &[u64],
     failed_only: bool,
-    opts: &Options,
+    opts: &Settings,
 ) -> Result<Vec<Ladder>, String> {
     if path.as_os_str() == "-" {
         return Err(
@@ -415,7 +415,7 @@ pub fn collect_from(
     name: &str,
     ids: &[u64],
     failed_only: bool,
-    opts: &Options,
+    opts: &Settings,
 ) -> Result<Vec<Ladder>, String> {
     let fail = |e: SourceError| format!("{name}: {e}");
     let mut src = open().map_err(fail)?;

@@ -719,7 +719,7 @@ fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{Options, analyze_collect};
+    use crate::analyze::{Settings, analyze_collect};
     use crate::report::Collect;
 
     /// Connections of a shipped capture, copied under many ids.
@@ -737,7 +737,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
         let rep =
-            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
+            analyze_collect(src.as_mut(), "x", &Settings::default(), Collect::every()).unwrap();
         let base = rep.connections;
         // Ids in a scrambled order (a permutation: 7919 is prime).
         (0..n)
@@ -958,7 +958,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
         let mut rep =
-            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
+            analyze_collect(src.as_mut(), "x", &Settings::default(), Collect::every()).unwrap();
         rep.connections.clear();
         let table = |rows: &TableRows| {
             let mut out = Vec::new();

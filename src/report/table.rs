@@ -458,7 +458,7 @@ fn write_summary(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{Options, analyze_collect};
+    use crate::analyze::{Settings, analyze_collect};
     use crate::report::Collect;
 
     /// The cells as the table prints them, written out: `cells` and the
@@ -470,7 +470,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
         let rep =
-            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
+            analyze_collect(src.as_mut(), "x", &Settings::default(), Collect::every()).unwrap();
         let by_id = |id| rep.connections.iter().find(|c| c.id == id).unwrap();
         let expl = "10.77.2.20:8084 reset the connection (RST, frame 115) in the middle of \
                     the response, after 30102 bytes from the server, 311.7 ms after the handshake";
@@ -509,7 +509,7 @@ mod tests {
             let path = dir.join(f);
             let mut src = crate::source::open_path(&path).unwrap();
             let rep =
-                analyze_collect(src.as_mut(), f, &Options::default(), Collect::every()).unwrap();
+                analyze_collect(src.as_mut(), f, &Settings::default(), Collect::every()).unwrap();
             let rows: Vec<&ConnectionReport> = rep.connections.iter().collect();
             let mut streamed = Vec::new();
             write_streaming(&mut streamed, &rows).unwrap();
@@ -526,7 +526,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/all_failures.pcap");
         let mut src = crate::source::open_path(&path).unwrap();
         let mut rep =
-            analyze_collect(src.as_mut(), "x", &Options::default(), Collect::every()).unwrap();
+            analyze_collect(src.as_mut(), "x", &Settings::default(), Collect::every()).unwrap();
         rep.connections[0].target = Some("bücher.example".into());
         rep.connections[1].explanation = Some("délai dépassé… 😀".into());
         // Padding past what Streamed copies in one piece.
