@@ -630,10 +630,9 @@ pub fn analyze(
     };
     // Those still open at the end (every one, at the end only), by id.
     let result = result.map(|mut report| {
-        for c in std::mem::take(&mut report.connections) {
-            if !pass(c) {
-                break;
-            }
+        let rest = std::mem::take(&mut report.connections);
+        if !stopped {
+            let _ = sink.rest(rest);
         }
         report
     });

@@ -48,6 +48,12 @@ pub trait ConnectionSink {
     /// output is gone, or the sink has what it needs); the analysis then
     /// ends with the report of what was read.
     fn connection(&mut self, c: ConnectionReport) -> ControlFlow<()>;
+    /// The connections still open at the end of the capture, by id, in one
+    /// piece (a sink that keeps them can take the vector as it is: with
+    /// [`Wants::EveryAtEnd`] that is every connection of the capture).
+    fn rest(&mut self, rest: Vec<ConnectionReport>) -> ControlFlow<()> {
+        rest.into_iter().try_for_each(|c| self.connection(c))
+    }
     /// Why the sink stopped, if it broke because of an error (asked once,
     /// after the analysis).
     fn error(&mut self) -> Option<io::Error> {
@@ -96,6 +102,16 @@ impl Collect {
 impl ConnectionSink for Collect {
     fn wants(&self) -> Wants {
         self.wants
+    }
+
+    fn rest(&mut self, rest: Vec<ConnectionReport>) -> ControlFlow<()> {
+        if self.kept.is_empty() {
+            // Every connection at the end: kept as it is, not moved one by
+            // one into a growing vector (hundreds of thousands of reports).
+            self.kept = rest;
+            return ControlFlow::Continue(());
+        }
+        rest.into_iter().try_for_each(|c| self.connection(c))
     }
 
     fn connection(&mut self, c: ConnectionReport) -> ControlFlow<()> {
