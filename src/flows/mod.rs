@@ -30,6 +30,12 @@ use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
+/// An endpoint as flows keeps it: an (address, port) pair rather than the
+/// `SocketAddr` the report and everything above it use. Measured: with
+/// `SocketAddr` in `Connection` and in the per-packet comparisons, the
+/// default table on the benchmark's big capture took 1.06x as long (11
+/// paired rounds, 1.00-1.15; bench/RESULTS.md, 2026-12-08). The report
+/// turns it into a `SocketAddr` once per reported connection.
 type Endpoint = (IpAddr, u16);
 
 /// A 4-tuple with its endpoints in a canonical order, as integers: hashed
