@@ -59,9 +59,9 @@ pub(crate) fn each_cell(
     };
     cell(&|b| push_u64(b, c.id, 0))?;
     cell(&|b| {
-        push_endpoint(b, c.ends.client);
+        push_endpoint(b, c.client());
         b.push_str(" → ");
-        push_endpoint(b, c.ends.server);
+        push_endpoint(b, c.server());
     })?;
     cell(&|b| b.push_str(&sanitized(c.target.as_deref().unwrap_or("-"))))?;
     cell(&|b| b.push_str(c.verdict.as_str()))?;

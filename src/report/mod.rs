@@ -33,7 +33,7 @@ use crate::verdict::{Confidence, ResetBy, Stage, Verdict, VerdictKind};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Everything known about one capture.
 #[derive(Debug, Clone, Serialize)]
@@ -120,10 +120,13 @@ pub struct EvidenceReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionReport {
     pub id: u64,
-    /// The client and the server (JSON: `client_ip`, `client_port`,
-    /// `server_ip`, `server_port`).
-    #[serde(flatten)]
-    pub ends: Ends,
+    /// The client's address and port ([`ConnectionReport::client`]).
+    #[serde(serialize_with = "serialize_ip")]
+    pub client_ip: IpAddr,
+    pub client_port: u16,
+    #[serde(serialize_with = "serialize_ip")]
+    pub server_ip: IpAddr,
+    pub server_port: u16,
     /// The server's name: the TLS SNI, else the HTTP Host, else the name a
     /// DNS answer in the capture gave its address.
     pub server_name: Option<String>,
@@ -178,32 +181,21 @@ pub struct ConnectionReport {
 impl ConnectionReport {
     /// The client.
     pub fn client(&self) -> SocketAddr {
-        self.ends.client
+        SocketAddr::new(self.client_ip, self.client_port)
     }
 
     /// The server.
     pub fn server(&self) -> SocketAddr {
-        self.ends.server
+        SocketAddr::new(self.server_ip, self.server_port)
     }
 }
 
-/// The two ends of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ends {
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-}
-
-impl Serialize for Ends {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Ends", 4)?;
-        st.serialize_field("client_ip", &crate::decimal::ip_string(self.client.ip()))?;
-        st.serialize_field("client_port", &self.client.port())?;
-        st.serialize_field("server_ip", &crate::decimal::ip_string(self.server.ip()))?;
-        st.serialize_field("server_port", &self.server.port())?;
-        st.end()
-    }
+/// Serializes an address as its text (`#[serde(serialize_with = ...)]`).
+/// The ends are kept as four plain fields rather than two `SocketAddr`s
+/// behind `#[serde(flatten)]`: flattening made serde write every report
+/// as a map, and `--format ndjson` 7 % slower on the benchmark.
+fn serialize_ip<S: serde::Serializer>(ip: &IpAddr, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::decimal::ip_string(*ip))
 }
 
 /// Serializes an endpoint as its text, `10.0.0.1:53` or `[fd77::1]:53`
@@ -352,10 +344,10 @@ pub fn connection_report(
         http_requests: app.http_requests,
         icmp: icmp_report(c).map(Box::new),
         id: c.id,
-        ends: Ends {
-            client: SocketAddr::new(c.client.0, c.client.1),
-            server: SocketAddr::new(c.server.0, c.server.1),
-        },
+        client_ip: c.client.0,
+        client_port: c.client.1,
+        server_ip: c.server.0,
+        server_port: c.server.1,
         client_inferred: c.client_inferred,
         verdict: v.kind,
         stage: v.stage,

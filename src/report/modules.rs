@@ -111,7 +111,7 @@ pub fn module_hosts(report: &Report) -> Vec<HostView<'_>> {
         let host = c
             .server_name
             .clone()
-            .unwrap_or_else(|| crate::decimal::ip_string(c.ends.server.ip()));
+            .unwrap_or_else(|| crate::decimal::ip_string(c.server_ip));
         slot(&mut hosts, &mut index, &host).conns.push(c);
     }
     // DNS queries for those hosts, and for any known module host.

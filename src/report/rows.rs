@@ -1015,11 +1015,13 @@ mod tests {
             ("[::ffff:10.0.0.1]:80", "[fd77::2]:65535"),
             ("0.0.0.0:0", "[::]:0"),
         ] {
-            c.ends.client = client.parse().unwrap();
-            c.ends.server = server.parse().unwrap();
+            let (client, server): (SocketAddr, SocketAddr) =
+                (client.parse().unwrap(), server.parse().unwrap());
+            (c.client_ip, c.client_port) = (client.ip(), client.port());
+            (c.server_ip, c.server_port) = (server.ip(), server.port());
             let rows = one_row_per_run(std::slice::from_ref(&c));
             rows.for_each(&mut |r| {
-                assert_eq!((r.client, r.server), (c.ends.client, c.ends.server));
+                assert_eq!((r.client, r.server), (client, server));
                 Ok(())
             })
             .unwrap();
