@@ -1,7 +1,13 @@
 //! The pipeline: source → decode → flows → verdict → report model.
 //!
-//! [`Engine`] takes frames one at a time. For a saved capture, every
-//! connection is classified at the end ([`analyze`]). For a live capture,
+//! [`analyze`] is the one entry point for a capture: it reads every frame
+//! and hands each connection's report to a [`ConnectionSink`] (every
+//! output is one), as each closes or at the end, as the sink wants; it
+//! returns the capture's facts, DNS queries and summary.
+//! [`analyze_collect`] is the same into a [`Collect`] sink, for callers
+//! that want the connections in the report.
+//!
+//! [`Engine`] takes frames one at a time. For a live capture,
 //! [`Engine::take_final`] hands out each connection as soon as its verdict
 //! can no longer change ([`verdict::is_final`]), so it can be printed at
 //! once and its state dropped.
@@ -32,7 +38,8 @@ pub struct Settings {
     /// are evicted and counted.
     pub max_connections: usize,
     /// How often, in packets, a whole-file analysis that drops `ok`
-    /// connections hands out the closed ones ([`analyze_with`]).
+    /// connections hands out the closed ones ([`analyze`] with a sink that
+    /// takes them as they close).
     pub sweep_every: u64,
     /// How connections are named and judged at the application level
     /// (module proxies, expected certificate issuers).

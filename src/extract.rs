@@ -52,7 +52,7 @@ pub fn failed_frames(rep: &Report) -> FailedFrames {
 }
 
 /// [`failed_frames`] of a report whose listed connections were kept as
-/// [`TableRows`] ([`crate::analyze::analyze_to_rows`]): the rows are read
+/// [`TableRows`] (the default table's sink): the rows are read
 /// back once. Fails only when the rows' temporary file cannot be read.
 pub fn failed_frames_with_rows(rep: &Report, rows: &TableRows) -> std::io::Result<FailedFrames> {
     let mut keep = FailedFrames::default();

@@ -15,8 +15,10 @@
 //! capture a second time through [`analyze`]. `tests/layering.rs` holds the
 //! order and fails on an import against it or on a circle between files.
 //!
-//! [`analyze`] wires the stages together, for a whole file or streaming
-//! (live capture hands each connection out once its verdict is final).
+//! [`analyze`] wires the stages together: `analyze::analyze` hands each
+//! connection's report to a sink (`report::ConnectionSink`: the table's
+//! rows, NDJSON, a collection for JSON and HTML, the live printer) as soon
+//! as its verdict is final or at the end of the capture.
 //! Time is data: nothing in the library reads the wall clock; all timing
 //! comes from capture timestamps ([`time::Ts`]). Only the `live` command's
 //! driver advances capture time on a quiet link.

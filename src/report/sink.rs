@@ -9,7 +9,7 @@
 //! connection as soon as it closed; the JSON document, `--all`, the module
 //! view and the HTML report want every connection, in id order.
 //!
-//! The DNS queries and the summary come with the end-of-capture [`Report`]
+//! The DNS queries and the summary come with the end-of-capture [`super::Report`]
 //! that `analyze` returns: a query's outcome is known only at the end of
 //! the capture, and the failed ones are few.
 
