@@ -9,7 +9,7 @@
 # capture, what a user sees:
 #   testdata/ captures (every output):
 #     table, --all, --format json, --format ndjson, --modules, --html,
-#     --write-failed (the pcapng bytes), show --failed (Unicode and ASCII,
+#     --write-failed (the pcapng bytes), both beside --format ndjson, show --failed (Unicode and ASCII,
 #     two widths), show --conn for every connection (up to 64), --fail-on-failure
 #     exit status, and the stderr of each
 #   ../shared/captures/public (every pcap/pcapng, when present):
@@ -67,6 +67,7 @@ run_all() { # binary outdir
         { "$bin" analyze --modules "$f" >"$out/$name.modules" 2>&1; echo "exit $?" >>"$out/$name.modules"; } || true
         { "$bin" analyze --modules --goproxy 'https://goproxy.cn,https://athens.corp/goproxy,direct' "$f" >"$out/$name.modules-gp" 2>&1; echo "exit $?" >>"$out/$name.modules-gp"; } || true
         { "$bin" analyze -q --fail-on-failure --html "$out/$name.html" --write-failed "$out/$name.failed.pcapng" "$f" >"$out/$name.fof" 2>&1; echo "exit $?" >>"$out/$name.fof"; } || true
+        { "$bin" analyze -q -F ndjson --html "$out/$name.nd.html" --write-failed "$out/$name.nd.pcapng" "$f" >"$out/$name.nd-side" 2>&1; echo "exit $?" >>"$out/$name.nd-side"; } || true
         { "$bin" show --failed "$f" >"$out/$name.show" 2>&1; echo "exit $?" >>"$out/$name.show"; } || true
         { "$bin" show --failed --ascii --width 100 "$f" >"$out/$name.show-ascii" 2>&1; echo "exit $?" >>"$out/$name.show-ascii"; } || true
         n=$(grep -c '"id"' "$out/$name.ndjson" || true)

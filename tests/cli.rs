@@ -491,3 +491,88 @@ fn show_draws_the_ladder_of_a_connection() {
     assert_eq!(run(&["show", "-", "--conn", "0"]).status.code(), Some(2));
     assert_eq!(run(&["show", &f]).status.code(), Some(2));
 }
+
+/// `--format ndjson` streams each connection away as it closes; the side
+/// files (`--write-failed`, `--html`) still see every connection, as they
+/// do with the JSON document. The capture is long enough (all_failures 80
+/// times, 100 s apart: 9 840 packets) for connections to be handed out
+/// while it is read, not only at its end.
+#[test]
+fn ndjson_side_files_see_every_connection() {
+    use tcptriage::time::Ts;
+    let mut src = tcptriage::source::open_path(&td("all_failures.pcap")).unwrap();
+    let mut frames = Vec::new();
+    while let Some(f) = src.next_frame().unwrap() {
+        frames.push((f.ts, f.data.to_vec()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("many.pcapng");
+    let copies = 80;
+    // Each copy from its own client address (10.77.1.10 + k), so that it
+    // is a connection of its own, not a retry (the IP checksum is not
+    // checked).
+    let client = [10u8, 77, 1, 10];
+    let many: Vec<(Ts, Vec<u8>)> = (0..copies)
+        .flat_map(|k| {
+            frames.iter().map(move |(ts, d)| {
+                let mut d = d.clone();
+                for at in [26, 30] {
+                    if d.get(at..at + 4) == Some(&client[..]) {
+                        d[at + 3] = 10 + k as u8;
+                    }
+                }
+                (Ts(ts.0 + k * 100_000_000_000), d)
+            })
+        })
+        .collect();
+    testkit::capture::pcapng(
+        std::fs::File::create(&capture).unwrap(),
+        1,
+        65535,
+        many.iter()
+            .map(|(ts, d)| (*ts, d.len() as u32, d.as_slice())),
+    );
+    let side = |format: &str| {
+        let pcap = dir.path().join(format!("{format}.pcapng"));
+        let html = dir.path().join(format!("{format}.html"));
+        let out = run(&[
+            "analyze",
+            "-q",
+            "-F",
+            format,
+            "--write-failed",
+            pcap.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+            capture.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+        (
+            s(&out.stdout),
+            std::fs::read(pcap).unwrap(),
+            std::fs::read_to_string(html).unwrap(),
+        )
+    };
+    let (ndjson, nd_pcap, nd_html) = side("ndjson");
+    let (_, json_pcap, json_html) = side("json");
+    assert_eq!(
+        ndjson
+            .lines()
+            .filter(|l| l.contains("\"client_ip\""))
+            .count(),
+        5 * copies as usize
+    );
+    // 65 packets of the four failed connections in each copy.
+    let wanted = tcptriage::source::open_path(&dir.path().join("json.pcapng"))
+        .map(|mut s| {
+            let mut n = 0;
+            while let Ok(Some(_)) = s.next_frame() {
+                n += 1;
+            }
+            n
+        })
+        .unwrap();
+    assert_eq!(wanted, 65 * copies);
+    assert!(nd_pcap == json_pcap, "--write-failed differs with NDJSON");
+    assert!(nd_html == json_html, "--html differs with NDJSON");
+}

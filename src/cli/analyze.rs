@@ -7,6 +7,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tcptriage::analyze::{AnalyzeError, Progress, Settings, analyze};
+use tcptriage::report::sink::Tee;
 use tcptriage::report::{self, Collect, ConnectionSink, Report, TableRows, sanitize};
 use tcptriage::source;
 
@@ -139,10 +140,21 @@ fn read<W: Write>(
     };
     let mut every: Option<Collect> = None;
     let mut ndjson = (cfg.output == Output::Ndjson).then(|| report::sink::Ndjson::new(&mut *out));
+    // The side files read the connections from the report: with NDJSON
+    // they are kept as well as streamed.
+    let side_files = cfg.html.is_some() || cfg.write_failed.is_some();
     let result = source::open_path(path)
         .map_err(AnalyzeError::from)
         .and_then(|mut src| {
+            let mut tee;
             let sink: &mut dyn ConnectionSink = match ndjson.as_mut() {
+                Some(n) if side_files => {
+                    tee = Tee {
+                        first: n,
+                        second: every.insert(Collect::every()),
+                    };
+                    &mut tee
+                }
                 Some(n) => n,
                 None if cfg.keep_ok => every.insert(Collect::every()),
                 None => rows.insert(TableRows::new()),

@@ -212,3 +212,47 @@ impl<F: FnMut(ConnectionReport) -> bool> ConnectionSink for Each<F> {
         }
     }
 }
+
+/// Two sinks fed the same connections: `--format ndjson` with `--html` or
+/// `--write-failed`, which need the connections NDJSON streams away. It
+/// wants what the more demanding of the two wants (connections as they
+/// close win over all at the end, which a collecting sink sorts); a sink
+/// that wants only the listed ones is handed only those.
+pub struct Tee<'a> {
+    pub first: &'a mut dyn ConnectionSink,
+    pub second: &'a mut dyn ConnectionSink,
+}
+
+impl Tee<'_> {
+    fn takes(sink: &dyn ConnectionSink, c: &ConnectionReport) -> bool {
+        sink.wants() != Wants::Listed || is_listed(c)
+    }
+}
+
+impl ConnectionSink for Tee<'_> {
+    fn wants(&self) -> Wants {
+        match (self.first.wants(), self.second.wants()) {
+            (Wants::EveryAsItCloses, _) | (_, Wants::EveryAsItCloses) => Wants::EveryAsItCloses,
+            (Wants::Listed, Wants::Listed) => Wants::Listed,
+            _ => Wants::EveryAtEnd,
+        }
+    }
+
+    fn connection(&mut self, c: ConnectionReport) -> ControlFlow<()> {
+        if Tee::takes(&*self.first, &c) {
+            if Tee::takes(&*self.second, &c) {
+                self.first.connection(c.clone())?;
+            } else {
+                return self.first.connection(c);
+            }
+        }
+        if Tee::takes(&*self.second, &c) {
+            self.second.connection(c)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn error(&mut self) -> Option<io::Error> {
+        self.first.error().or_else(|| self.second.error())
+    }
+}
