@@ -36,5 +36,7 @@ pub mod packet;
 pub mod report;
 pub mod sniff;
 pub mod source;
+#[cfg(test)]
+mod testutil;
 pub mod time;
 pub mod verdict;

@@ -2,7 +2,7 @@
 //! stage above it, and no two files import each other in a circle.
 //!
 //! ```text
-//! time, decimal                  capture time and number formatting
+//! time, decimal, testutil        capture time, number formatting, unit-test helpers
 //! packet                         the ground floor: types every stage shares
 //! source | decode                frames in; bytes to headers (neither imports the other)
 //! sniff                          DNS, TLS, HTTP, Go module parsers over byte streams
@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 const RANKS: &[(&str, u32)] = &[
     ("time", 0),
     ("decimal", 0),
+    ("testutil", 0),
     ("packet", 1),
     ("source", 2),
     ("decode", 2),

@@ -1023,13 +1023,8 @@ mod tests {
             "tile/8/",
             "%21",
         ];
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize
-        };
+        let mut rng = crate::testutil::Lcg(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || rng.next() as usize;
         for _ in 0..10_000 {
             let mut bytes = vec![b'/'];
             let n = next() % 120;

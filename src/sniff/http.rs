@@ -601,20 +601,7 @@ mod tests {
         assert!(!r.complete);
     }
 
-    /// A small LCG, so the test needs no crate.
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self) -> u32 {
-            self.0 = self
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (self.0 >> 33) as u32
-        }
-        fn below(&mut self, n: u32) -> usize {
-            (self.next() % n) as usize
-        }
-    }
+    use crate::testutil::Lcg;
 
     #[test]
     fn hostile_random_input() {
@@ -636,14 +623,14 @@ mod tests {
         for i in 0..10_000 {
             let mut p = Vec::new();
             if i % 2 == 0 {
-                let m = METHODS[rng.below(METHODS.len() as u32)];
+                let m = METHODS[rng.below(METHODS.len() as u64)];
                 p.extend_from_slice(m.as_bytes());
                 p.push(b' ');
             }
             let n = rng.below(400);
             while p.len() < n {
                 if rng.below(4) == 0 {
-                    p.extend_from_slice(PIECES[rng.below(PIECES.len() as u32)]);
+                    p.extend_from_slice(PIECES[rng.below(PIECES.len() as u64)]);
                 } else {
                     p.push(rng.next() as u8);
                 }

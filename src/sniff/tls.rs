@@ -713,16 +713,7 @@ mod tests {
         feed_pieces(data, || 1).into_info()
     }
 
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            self.0 >> 33
-        }
-    }
+    use crate::testutil::Lcg;
 
     fn random_pieces(data: &[u8], seed: u64) -> TlsInfo {
         let mut rng = Lcg(seed);

@@ -519,17 +519,7 @@ fn server_fin_without_answer_is_reported() {
     assert_eq!(v.reset_by, Some(ResetBy::Server));
 }
 
-/// A small deterministic generator (no dependency needed).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
+use crate::testutil::Lcg;
 
 #[test]
 fn random_segments_never_panic() {

@@ -1008,16 +1008,7 @@ mod tests {
 
     // ---- never panics --------------------------------------------------
 
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            self.0 >> 33
-        }
-    }
+    use crate::testutil::Lcg;
 
     fn sample_response() -> Vec<u8> {
         let mut answers = vec![rr(&QNAME, TYPE_CNAME, 300, &wire_name(b"edge.cdn.net"))];
