@@ -1,6 +1,19 @@
 //! Helpers shared by the crate's unit tests (compiled for tests only; the
 //! integration tests have their own kit in `tests/testkit`).
 
+/// Marsaglia's xorshift64 (13, 7, 17): every output is the new state, all
+/// 64 bits used (noise bytes, lengths).
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 /// A small deterministic generator, so tests need no crate: a 64-bit
 /// linear congruential step (Knuth's MMIX constants), the upper 31 bits out.
 pub struct Lcg(pub u64);

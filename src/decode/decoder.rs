@@ -1312,13 +1312,12 @@ mod tests {
         }
         assert_eq!(fast, frames.len(), "the common frames take the fast path");
         // Noise in the IP and TCP headers of valid frames.
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rng = crate::testutil::XorShift(0x2545_F491_4F6C_DD1D);
+        let mut x = 0;
         for i in 0..50_000 {
             let mut f = frames[i % frames.len()].clone();
             for _ in 0..1 + i % 4 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                x = rng.next();
                 let at = 14 + (x as usize >> 8) % (f.len() - 14).min(60);
                 f[at] = x as u8;
             }
@@ -1331,13 +1330,12 @@ mod tests {
     #[test]
     fn arbitrary_bytes_never_panic() {
         // A cheap deterministic fuzz: xorshift bytes on every link type.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = crate::testutil::XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut x = 0;
         let mut buf = [0u8; 128];
         for i in 0..20_000 {
             for b in buf.iter_mut() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+                x = rng.next();
                 *b = x as u8;
             }
             // Bias towards plausible headers.
