@@ -57,27 +57,15 @@ pub fn failed_frames(rep: &Report) -> FailedFrames {
 pub fn failed_frames_with_rows(rep: &Report, rows: &TableRows) -> std::io::Result<FailedFrames> {
     let mut keep = FailedFrames::default();
     add_connections(&mut keep, rep);
-    rows.for_each_failed(&mut |client, server, first, last| {
-        add_connection(&mut keep, client, server, first, last)
-    })?;
+    rows.for_each_failed(&mut |client, server, first, last| keep.add(client, server, first, last))?;
     add_dns(&mut keep, rep);
     keep.seal();
     Ok(keep)
 }
 
-fn add_connection(
-    keep: &mut FailedFrames,
-    client: SocketAddr,
-    server: SocketAddr,
-    first: u64,
-    last: u64,
-) {
-    keep.add(client, server, first, last);
-}
-
 fn add_connections(keep: &mut FailedFrames, rep: &Report) {
     for c in rep.connections.iter().filter(|c| c.verdict.is_failure()) {
-        add_connection(keep, c.client(), c.server(), c.first_frame, c.last_frame);
+        keep.add(c.client(), c.server(), c.first_frame, c.last_frame);
     }
 }
 

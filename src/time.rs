@@ -19,11 +19,6 @@ impl Ts {
         self.0.saturating_sub(earlier.0)
     }
 
-    /// Milliseconds from `earlier` to `self` (negative if `self` is earlier).
-    pub fn ms_since(self, earlier: Ts) -> f64 {
-        (self.0.saturating_sub(earlier.0)) as f64 / 1e6
-    }
-
     /// Seconds since the epoch as a float (for display only).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
@@ -295,13 +290,5 @@ mod tests {
             );
             assert_eq!(n.secs_f64(), ns as f64 / 1e6 / 1000.0);
         }
-    }
-
-    #[test]
-    fn ms_since_is_signed() {
-        let a = Ts(1_000_000);
-        let b = Ts(3_500_000);
-        assert_eq!(b.ms_since(a), 2.5);
-        assert_eq!(a.ms_since(b), -2.5);
     }
 }

@@ -710,8 +710,8 @@ fn app_labels(r: &ConnectionReport) -> BTreeMap<u64, String> {
 }
 
 struct Collector {
-    client: Option<Endpoint>,
-    server: Option<Endpoint>,
+    client: Endpoint,
+    server: Endpoint,
     evidence: BTreeSet<u64>,
     /// What the sniffers said about some frames (see [`app_labels`]).
     app: BTreeMap<u64, String>,
@@ -732,7 +732,7 @@ struct Collector {
 
 impl Collector {
     fn new(r: &ConnectionReport) -> Collector {
-        let ep = |e: std::net::SocketAddr| Some((e.ip(), e.port()));
+        let ep = |e: std::net::SocketAddr| (e.ip(), e.port());
         Collector {
             client: ep(r.client()),
             server: ep(r.server()),
@@ -780,9 +780,7 @@ impl Collector {
         };
         let seg = match what {
             Seen::Icmp(e) => {
-                row.dir = if Some(e.ip.dst) == self.server.map(|s| s.0)
-                    && Some(e.ip.dst) != self.client.map(|c| c.0)
-                {
+                row.dir = if e.ip.dst == self.server.0 && e.ip.dst != self.client.0 {
                     Direction::ThirdToServer
                 } else {
                     Direction::ThirdToClient
@@ -800,7 +798,7 @@ impl Collector {
             }
             Seen::Tcp(seg) => seg,
         };
-        let from_client = Some((seg.ip.src, seg.src_port)) == self.client;
+        let from_client = (seg.ip.src, seg.src_port) == self.client;
         row.dir = if from_client {
             Direction::ClientToServer
         } else {

@@ -140,16 +140,10 @@ impl<W: Write> ConnectionSink for LiveSink<W> {
             }
             return ControlFlow::Continue(());
         }
-        match self
+        let printed = self
             .printer
-            .connections(&mut self.out, std::slice::from_ref(&c))
-        {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                self.failed = Some(e);
-                ControlFlow::Break(())
-            }
-        }
+            .connections(&mut self.out, std::slice::from_ref(&c));
+        super::sink::stop_on_error(printed, &mut self.failed)
     }
 
     fn error(&mut self) -> Option<io::Error> {

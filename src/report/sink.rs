@@ -19,7 +19,7 @@ use std::io::{self, Write};
 use std::ops::ControlFlow;
 
 /// Which connections a sink needs, and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wants {
     /// Only the listed connections ([`is_listed`]: not `ok`, or answered by
     /// an authentication gateway), each as soon as it closed and the rest
@@ -58,6 +58,18 @@ pub trait ConnectionSink {
     /// after the analysis).
     fn error(&mut self) -> Option<io::Error> {
         None
+    }
+}
+
+/// What a sink that writes or stores answers for one connection: go on,
+/// or stop with the error kept in `failed` for [`ConnectionSink::error`].
+pub(crate) fn stop_on_error(r: io::Result<()>, failed: &mut Option<io::Error>) -> ControlFlow<()> {
+    match r {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            *failed = Some(e);
+            ControlFlow::Break(())
+        }
     }
 }
 
@@ -133,13 +145,7 @@ impl ConnectionSink for TableRows {
     }
 
     fn connection(&mut self, c: ConnectionReport) -> ControlFlow<()> {
-        match self.push(&c) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                self.failed = Some(e);
-                ControlFlow::Break(())
-            }
-        }
+        stop_on_error(self.push(&c), &mut self.failed)
     }
 
     fn error(&mut self) -> Option<io::Error> {
@@ -159,11 +165,6 @@ impl<W: Write> Ndjson<W> {
     pub fn new(out: W) -> Ndjson<W> {
         Ndjson { out, failed: None }
     }
-
-    /// The writer back.
-    pub fn into_inner(self) -> W {
-        self.out
-    }
 }
 
 impl<W: Write> ConnectionSink for Ndjson<W> {
@@ -172,13 +173,9 @@ impl<W: Write> ConnectionSink for Ndjson<W> {
     }
 
     fn connection(&mut self, c: ConnectionReport) -> ControlFlow<()> {
-        match super::to_writer_line(&mut self.out, &c).and_then(|_| self.out.write_all(b"\n")) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                self.failed = Some(e);
-                ControlFlow::Break(())
-            }
-        }
+        let written =
+            super::to_writer_line(&mut self.out, &c).and_then(|_| self.out.write_all(b"\n"));
+        stop_on_error(written, &mut self.failed)
     }
 
     fn error(&mut self) -> Option<io::Error> {

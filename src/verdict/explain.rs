@@ -127,7 +127,7 @@ pub fn endpoint(e: (IpAddr, u16)) -> String {
 
 /// From `a` to `b`, in nanoseconds.
 pub(super) fn since(a: Ts, b: Ts) -> i64 {
-    b.0.saturating_sub(a.0)
+    b.nanos_since(a)
 }
 
 /// A duration for people: `12.3 ms`, `1.50 s`.
