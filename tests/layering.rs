@@ -105,6 +105,17 @@ fn paths_after(code: &str, prefix: &str) -> Vec<(String, Option<String>)> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect()
     };
+    // `stage` or `stage::item` at the start of `path`.
+    let mut push = |path: &str| {
+        let first = ident(path);
+        let second = path
+            .strip_prefix(first.as_str())
+            .and_then(|r| r.strip_prefix("::"))
+            .map(ident);
+        if !first.is_empty() {
+            found.push((first, second));
+        }
+    };
     let mut rest = code;
     while let Some(i) = rest.find(prefix) {
         // Skip `tcptriage::crate::`-like false starts: the prefix must begin
@@ -117,25 +128,10 @@ fn paths_after(code: &str, prefix: &str) -> Vec<(String, Option<String>)> {
         if let Some(group) = rest.strip_prefix('{') {
             let end = group.find('}').unwrap_or(group.len());
             for item in group[..end].split(',') {
-                let item = item.trim();
-                let first = ident(item);
-                let second = item
-                    .strip_prefix(first.as_str())
-                    .and_then(|r| r.strip_prefix("::"))
-                    .map(ident);
-                if !first.is_empty() {
-                    found.push((first, second));
-                }
+                push(item.trim());
             }
         } else {
-            let first = ident(rest);
-            let second = rest
-                .strip_prefix(first.as_str())
-                .and_then(|r| r.strip_prefix("::"))
-                .map(ident);
-            if !first.is_empty() {
-                found.push((first, second));
-            }
+            push(rest);
         }
     }
     found

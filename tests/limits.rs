@@ -17,7 +17,7 @@ use tcptriage::flows::SeqNum;
 use tcptriage::report::Collect;
 use tcptriage::report::Report;
 use tcptriage::source::file::open_reader;
-use tcptriage::source::{Frame, MemorySource, PacketSource, SourceError};
+use tcptriage::source::{Frame, PacketSource, SourceError};
 use tcptriage::time::Ts;
 use testkit::capture::{epb, idb, pcap_header, pcap_record, shb};
 use testkit::frames::{ACK, CLIENT, FIN, PSH, SERVER, SYN, tcp4};
@@ -539,13 +539,7 @@ fn exchange(
 }
 
 fn run(frames: Vec<(Ts, u32, Vec<u8>)>) -> Report {
-    analyze_collect(
-        &mut MemorySource::new(frames),
-        "mem",
-        &Settings::default(),
-        Collect::every(),
-    )
-    .unwrap()
+    testkit::analyze_frames(frames)
 }
 
 #[test]

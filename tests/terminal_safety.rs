@@ -3,11 +3,8 @@
 
 mod testkit;
 
-use tcptriage::analyze::{Settings, analyze_collect};
 use tcptriage::flows::HttpResponseHead;
-use tcptriage::report::Collect;
 use tcptriage::report::{self, Report, sanitize};
-use tcptriage::source::MemorySource;
 use tcptriage::time::Ts;
 
 const EVIL: &str = "\x1b[2J\x1b]0;pwned\x07\u{9b}31m\r\u{202e}gnp.exe\n";
@@ -19,13 +16,7 @@ fn dropped_syn_report() -> Report {
     let frames = (0..3)
         .map(|i| (Ts(t0 + i * 1_500_000_000), 101, syn.clone()))
         .collect();
-    analyze_collect(
-        &mut MemorySource::new(frames),
-        "mem",
-        &Settings::default(),
-        Collect::every(),
-    )
-    .unwrap()
+    testkit::analyze_frames(frames)
 }
 
 fn assert_harmless(text: &str) {
@@ -147,13 +138,7 @@ fn hostile_app_frames() -> Vec<(Ts, u32, Vec<u8>)> {
 
 #[test]
 fn dns_names_sni_host_path_and_user_agent_are_printed_harmless() {
-    let rep = analyze_collect(
-        &mut MemorySource::new(hostile_app_frames()),
-        "mem",
-        &Settings::default(),
-        Collect::every(),
-    )
-    .unwrap();
+    let rep = testkit::analyze_frames(hostile_app_frames());
     // The strings really came through, escape and all.
     assert_eq!(rep.dns.len(), 1);
     assert_eq!(rep.dns[0].name, "evil\x1b[2j.example");

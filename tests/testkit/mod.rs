@@ -27,6 +27,20 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+/// The report of `frames` (time, link type, bytes) with default settings,
+/// every connection in it.
+pub fn analyze_frames(
+    frames: Vec<(tcptriage::time::Ts, u32, Vec<u8>)>,
+) -> tcptriage::report::Report {
+    tcptriage::analyze::analyze_collect(
+        &mut tcptriage::source::MemorySource::new(frames),
+        "mem",
+        &tcptriage::analyze::Settings::default(),
+        tcptriage::report::Collect::every(),
+    )
+    .unwrap()
+}
+
 /// `testdata/` of this crate.
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
